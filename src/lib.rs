@@ -1,0 +1,31 @@
+//! git-agent: per-agent worktrees, write scopes and a pre-commit gate for
+//! several AI coding agents working on one git repository.
+//!
+//! Every command is a plain function over a repository handle, its parsed
+//! arguments and injected output writers (see [`Io`]); the binaries in
+//! `src/bin/` only parse, call and map the outcome to an exit code.
+
+pub mod add;
+pub mod changes;
+pub mod cli;
+pub mod demo;
+pub mod dispatch;
+pub mod error;
+pub mod git;
+pub mod hooks;
+pub mod init;
+pub mod manifest;
+pub mod pattern;
+pub mod registry;
+pub mod repo;
+pub mod scope;
+pub mod scope_cmd;
+
+pub use error::{Error, Outcome, Result};
+
+/// Where a command writes: standard output for results, standard error for
+/// narration and refusals. Injected so tests can capture both.
+pub struct Io<'a> {
+    pub out: &'a mut dyn std::io::Write,
+    pub err: &'a mut dyn std::io::Write,
+}

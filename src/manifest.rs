@@ -1,0 +1,437 @@
+//! `.git-agent.yaml`: the team's policy, parsed with serde-saphyr and
+//! reported in place (line, column, and a label under the offending text).
+//!
+//! The policy is always read from the base branch's committed tree (see
+//! [`crate::repo::load_policy`]), never from a working copy, so an agent
+//! cannot widen its own rights by editing the file.
+
+use std::collections::BTreeMap;
+
+use miette::{NamedSource, SourceSpan};
+use serde::{Deserialize, Serialize};
+use serde_saphyr::{Location, MessageFormatter, Spanned};
+
+use crate::error::{Error, ManifestError, Result};
+use crate::pattern::Pattern;
+
+pub const MANIFEST_FILE: &str = ".git-agent.yaml";
+
+/// How `land` integrates a branch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    #[default]
+    Merge,
+    Squash,
+    Rebase,
+    Ff,
+}
+
+/// A writer commits its own work; a proposer's work lands only with `--accept`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Writer,
+    Proposer,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Writer => "writer",
+            Role::Proposer => "proposer",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Defaults {
+    pub base: Option<String>,
+    pub worktrees: Option<String>,
+    pub strategy: Strategy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StandingAgent {
+    pub scope: Vec<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    pub max_files_per_commit: Option<u64>,
+}
+
+/// A validated policy. An absent manifest is the empty policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    pub defaults: Defaults,
+    pub protected: Vec<String>,
+    pub areas: BTreeMap<String, Vec<String>>,
+    pub agents: BTreeMap<String, StandingAgent>,
+    pub copy: Vec<String>,
+    pub setup: Vec<String>,
+    pub checks: Vec<String>,
+    pub hot: Vec<String>,
+    pub limits: Limits,
+}
+
+// The raw shapes mirror the YAML and keep locations for later checks.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    version: Spanned<u64>,
+    #[serde(default)]
+    defaults: Option<RawDefaults>,
+    #[serde(default)]
+    protected: Vec<Spanned<String>>,
+    #[serde(default)]
+    areas: BTreeMap<String, Vec<Spanned<String>>>,
+    #[serde(default)]
+    agents: BTreeMap<String, RawAgent>,
+    #[serde(default)]
+    copy: Vec<String>,
+    #[serde(default)]
+    setup: Vec<String>,
+    #[serde(default)]
+    checks: Vec<String>,
+    #[serde(default)]
+    hot: Vec<Spanned<String>>,
+    #[serde(default)]
+    limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    base: Option<String>,
+    worktrees: Option<String>,
+    #[serde(default)]
+    strategy: Strategy,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    scope: Vec<Spanned<String>>,
+    #[serde(default)]
+    role: Role,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_files_per_commit: Option<u64>,
+}
+
+impl Manifest {
+    /// Parse and validate `text`; `origin` names where it came from in
+    /// messages (e.g. `.git-agent.yaml on main`).
+    pub fn parse(text: &str, origin: &str) -> Result<Manifest> {
+        if text.trim().is_empty() {
+            return Ok(Manifest::default());
+        }
+        let raw: Raw = serde_saphyr::from_str(text).map_err(|e| from_yaml_error(&e, text, origin))?;
+        let at = |loc: &Location, message: String, label: &str, help: Option<String>| {
+            Error::Manifest(Box::new(diagnostic(text, origin, Some(loc), message, label, help)))
+        };
+        if raw.version.value != 1 {
+            return Err(at(
+                &raw.version.referenced,
+                format!("unsupported manifest version {}", raw.version.value),
+                "this version",
+                Some("this git-agent reads `version: 1`; write that, or upgrade git-agent".into()),
+            ));
+        }
+        let check_patterns = |list: &[Spanned<String>]| -> Result<Vec<String>> {
+            list.iter()
+                .map(|p| match Pattern::new(&p.value, false) {
+                    Ok(_) => Ok(p.value.clone()),
+                    Err(why) => Err(at(
+                        &p.referenced,
+                        format!("bad pattern '{}': {why}", p.value),
+                        "this pattern",
+                        Some("patterns use .gitignore syntax, e.g. 'src/billing/', '*.md' or '!src/gen/'".into()),
+                    )),
+                })
+                .collect()
+        };
+        let mut areas = BTreeMap::new();
+        for (name, patterns) in &raw.areas {
+            areas.insert(name.clone(), check_patterns(patterns)?);
+        }
+        let mut agents = BTreeMap::new();
+        for (name, agent) in &raw.agents {
+            if let Err(why) = crate::registry::validate_name(name) {
+                // Keys carry no location; point at the key's first occurrence.
+                let offset = text.find(&format!("{name}:")).unwrap_or(0);
+                let mut d = diagnostic(
+                    text,
+                    origin,
+                    None,
+                    format!("invalid agent name '{name}': {why}"),
+                    "this name",
+                    Some("use letters, digits, '-', '_' and '.', starting with a letter or digit".into()),
+                );
+                let line = text[..offset].matches('\n').count() + 1;
+                let column = offset - text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+                d.message = format!("{origin}:{line}:{column}: invalid agent name '{name}': {why}");
+                d.span = Some(SourceSpan::new(offset.into(), name.len()));
+                d.line = line;
+                d.column = column;
+                return Err(Error::Manifest(Box::new(d)));
+            }
+            agents.insert(
+                name.clone(),
+                StandingAgent {
+                    scope: check_patterns(&agent.scope)?,
+                    role: agent.role,
+                },
+            );
+        }
+        let defaults = raw
+            .defaults
+            .map(|d| Defaults {
+                base: d.base,
+                worktrees: d.worktrees,
+                strategy: d.strategy,
+            })
+            .unwrap_or_default();
+        Ok(Manifest {
+            defaults,
+            protected: check_patterns(&raw.protected)?,
+            areas,
+            agents,
+            copy: raw.copy,
+            setup: raw.setup,
+            checks: raw.checks,
+            hot: check_patterns(&raw.hot)?,
+            limits: Limits {
+                max_files_per_commit: raw.limits.and_then(|l| l.max_files_per_commit),
+            },
+        })
+    }
+}
+
+fn from_yaml_error(err: &serde_saphyr::Error, text: &str, origin: &str) -> Error {
+    let mut inner = err;
+    while let serde_saphyr::Error::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    let message = serde_saphyr::DefaultMessageFormatter.format_message(inner).into_owned();
+    let (label, help) = match inner {
+        serde_saphyr::Error::SerdeUnknownField { field, expected, .. } => {
+            let help = match nearest(field, expected.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`? Known keys here: {}", expected.join(", ")),
+                None => format!("known keys here: {}", expected.join(", ")),
+            };
+            ("unknown key", Some(help))
+        }
+        serde_saphyr::Error::DuplicateMappingKey { .. } => (
+            "duplicate key",
+            Some("each key may appear once; merge the two entries into one".to_owned()),
+        ),
+        serde_saphyr::Error::SerdeMissingField { field, .. } if *field == "version" => (
+            "here",
+            Some("start the manifest with `version: 1`".to_owned()),
+        ),
+        _ => ("here", None),
+    };
+    let location = inner.location().or_else(|| err.location());
+    Error::Manifest(Box::new(diagnostic(text, origin, location.as_ref(), message, label, help)))
+}
+
+/// The known word closest to `word`, if it is plausibly a typo of it.
+pub fn nearest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (strsim::damerau_levenshtein(word, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn diagnostic(
+    text: &str,
+    origin: &str,
+    location: Option<&Location>,
+    message: String,
+    label: &str,
+    help: Option<String>,
+) -> ManifestError {
+    let (line, column) = location
+        .filter(|l| l.line() > 0)
+        .map(|l| (l.line() as usize, l.column() as usize))
+        .unwrap_or((0, 0));
+    let span = location.filter(|l| l.line() > 0).map(|l| {
+        let offset = l
+            .span()
+            .byte_offset()
+            .map(|o| o as usize)
+            .unwrap_or_else(|| byte_offset_of(text, line, column));
+        let len = l.span().byte_len().map(|n| n as usize).filter(|&n| n > 0).unwrap_or_else(|| {
+            // Underline the word that starts here.
+            text[offset.min(text.len())..]
+                .find(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == ']')
+                .unwrap_or(0)
+                .max(1)
+        });
+        SourceSpan::new(offset.min(text.len()).into(), len)
+    });
+    let message = if line > 0 {
+        format!("{origin}:{line}:{column}: {message}")
+    } else {
+        format!("{origin}: {message}")
+    };
+    ManifestError {
+        message,
+        help,
+        source_code: NamedSource::new(origin, text.to_owned()),
+        span,
+        label: label.to_owned(),
+        line,
+        column,
+    }
+}
+
+fn byte_offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let line_text = &text[line_start..];
+    line_start
+        + line_text
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map(|(i, _)| i)
+            .unwrap_or(0)
+}
+
+/// The commented starter manifest `git agent init` writes.
+pub const STARTER: &str = r#"# .git-agent.yaml: how AI coding agents may work on this repository.
+# git-agent reads this file from the base branch's committed tree, never from
+# a working copy: commit a change to it on the base before it takes effect.
+version: 1
+
+defaults:
+  # The branch agents start from and land into.
+  base: BASE
+  # Where `git agent add NAME` puts each agent's worktree ({repo}, {name}).
+  worktrees: ../{repo}.agents/{name}
+  # How `git agent land` integrates: merge | squash | rebase | ff
+  strategy: merge
+
+# Paths no agent may change, whatever its scope (.gitignore syntax).
+# .git-agent.yaml itself is always protected.
+protected: []
+#  - .github/
+#  - Cargo.lock
+
+# Named scopes for `git agent add NAME --area AREA`. Patterns use .gitignore
+# syntax; the last matching pattern wins and `!` always excludes.
+areas: {}
+#  billing: [src/billing/, tests/billing/, "!src/billing/secrets/"]
+
+# Standing agents, known without `git agent add` (CI and bare repositories
+# check them with `git agent scope check --agent NAME --range A..B`).
+agents: {}
+#  docs-bot: { scope: ["*.md", docs/], role: proposer }
+
+# Untracked files copied into each new worktree.
+copy: []
+# Commands run in each new worktree.
+setup: []
+# Commands that must pass on the merged result before `git agent land`.
+checks: []
+
+limits: {}
+#  max_files_per_commit: 200
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starter_parses() {
+        let m = Manifest::parse(&STARTER.replace("BASE", "main"), "starter").unwrap();
+        assert_eq!(m.defaults.base.as_deref(), Some("main"));
+        assert_eq!(m.defaults.worktrees.as_deref(), Some("../{repo}.agents/{name}"));
+    }
+
+    #[test]
+    fn spec_example_parses() {
+        let text = r#"version: 1
+defaults:
+  base: main
+  worktrees: ../{repo}.agents/{name}
+  strategy: merge
+protected:
+  - .github/
+  - Cargo.lock
+areas:
+  billing: [src/billing/, tests/billing/, "!src/billing/secrets/"]
+agents:
+  docs-bot: { scope: ["*.md", docs/], role: proposer }
+copy: [.env, .env.local]
+setup: ["npm ci"]
+checks: ["cargo test"]
+limits: { max_files_per_commit: 200 }
+"#;
+        let m = Manifest::parse(text, "x").unwrap();
+        assert_eq!(m.areas["billing"].len(), 3);
+        assert_eq!(m.agents["docs-bot"].role, Role::Proposer);
+        assert_eq!(m.limits.max_files_per_commit, Some(200));
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    fn err(text: &str) -> ManifestError {
+        match Manifest::parse(text, ".git-agent.yaml") {
+            Err(Error::Manifest(m)) => *m,
+            other => panic!("expected a manifest error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_key_suggests_nearest() {
+        let e = err("version: 1\nprotcted: [a/]\n");
+        assert_eq!((e.line, e.column), (2, 1), "{e:?}");
+        assert!(e.help.as_deref().unwrap().contains("did you mean `protected`"), "{:?}", e.help);
+        let e = err("version: 1\ndefaults:\n  bsae: main\n");
+        assert_eq!((e.line, e.column), (3, 3), "{e:?}");
+        assert!(e.help.as_deref().unwrap().contains("`base`"));
+    }
+
+    #[test]
+    fn duplicate_key_is_an_error() {
+        let e = err("version: 1\nareas:\n  a: [x/]\n  a: [y/]\n");
+        assert_eq!(e.line, 4, "{e:?}");
+        assert!(e.message.contains("duplicate"), "{}", e.message);
+    }
+
+    #[test]
+    fn bad_glob_is_shown_in_place() {
+        let e = err("version: 1\nprotected: [ok/, \"src/[ab\"]\n");
+        assert_eq!((e.line, e.column), (2, 18), "{e:?}");
+        assert!(e.message.contains("unclosed '['"), "{}", e.message);
+    }
+
+    #[test]
+    fn wrong_version_is_an_error() {
+        let e = err("version: 2\n");
+        assert_eq!((e.line, e.column), (1, 10), "{e:?}");
+        assert!(e.message.contains("unsupported manifest version 2"));
+        let e = err("protected: []\n");
+        assert!(e.message.contains("version"), "{}", e.message);
+    }
+
+    #[test]
+    fn bad_agent_name_points_at_key() {
+        let e = err("version: 1\nagents:\n  -bad: { scope: [x/] }\n");
+        assert_eq!((e.line, e.column), (3, 3), "{e:?}");
+    }
+}

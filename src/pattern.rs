@@ -1,0 +1,333 @@
+//! One scope pattern: .gitignore syntax, matched the way git matches that one
+//! pattern against a path (`git check-ignore --no-index` is the reference).
+//!
+//! The pattern is translated into a `globset` glob with `literal_separator`,
+//! so `*`, `?` and `[...]` never cross `/` while `**` does. The translation
+//! takes care of the places where globset's syntax differs from git's
+//! wildmatch: `{a,b}` is literal in git, a `**` that is not a whole path
+//! component is a plain `*`, bracket expressions never match `/`, and POSIX
+//! classes such as `[[:digit:]]` are spelled out as ranges.
+
+use globset::{GlobBuilder, GlobMatcher};
+
+/// A compiled scope pattern.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The pattern as written, for messages.
+    pub text: String,
+    /// `!pattern`: a match excludes the path.
+    pub negated: bool,
+    /// `pattern/`: matches directories only (and so everything below them).
+    dir_only: bool,
+    /// No slash but a trailing one: matched against the last path component
+    /// at any depth. Otherwise matched against the whole path from the root.
+    basename_only: bool,
+    glob: GlobMatcher,
+}
+
+impl Pattern {
+    /// Parse `text` with .gitignore syntax; `ignore_case` follows `core.ignoreCase`.
+    pub fn new(text: &str, ignore_case: bool) -> Result<Pattern, String> {
+        let mut body = text;
+        if body.starts_with('#') {
+            return Err("a leading '#' makes this a comment in .gitignore syntax; write '\\#' for a literal '#'".into());
+        }
+        let negated = body.starts_with('!');
+        if negated {
+            body = &body[1..];
+        }
+        let body = trim_unescaped_trailing_spaces(body);
+        if body.is_empty() {
+            return Err("the pattern is empty".into());
+        }
+        let (body, dir_only) = match body.strip_suffix('/') {
+            Some(rest) => (rest, true),
+            None => (body, false),
+        };
+        if body.is_empty() {
+            return Err("'/' alone names no path".into());
+        }
+        let basename_only = !body.contains('/');
+        let body = body.strip_prefix('/').unwrap_or(body);
+        if body.is_empty() {
+            return Err("'/' alone names no path".into());
+        }
+        let glob_text = translate(body)?;
+        let glob = GlobBuilder::new(&glob_text)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .case_insensitive(ignore_case)
+            .build()
+            .map_err(|e| e.kind().to_string())?
+            .compile_matcher();
+        Ok(Pattern {
+            text: text.to_owned(),
+            negated,
+            dir_only,
+            basename_only,
+            glob,
+        })
+    }
+
+    /// Whether this pattern, alone, matches `path` (a file) or one of the
+    /// directories that contain it: a pattern that matches a directory covers
+    /// everything below it. The `!` is ignored here; see [`crate::scope`].
+    pub fn matches(&self, path: &str) -> bool {
+        let mut end = 0;
+        loop {
+            let next_slash = path[end..].find('/').map(|i| end + i);
+            let (candidate, is_dir) = match next_slash {
+                Some(i) => (&path[..i], true),
+                None => (path, false),
+            };
+            if self.matches_one(candidate, is_dir) {
+                return true;
+            }
+            match next_slash {
+                Some(i) => end = i + 1,
+                None => return false,
+            }
+        }
+    }
+
+    fn matches_one(&self, candidate: &str, is_dir: bool) -> bool {
+        if self.dir_only && !is_dir {
+            return false;
+        }
+        if self.basename_only {
+            let base = candidate.rsplit('/').next().unwrap_or(candidate);
+            self.glob.is_match(base)
+        } else {
+            self.glob.is_match(candidate)
+        }
+    }
+}
+
+/// git strips trailing spaces unless they are escaped with a backslash.
+fn trim_unescaped_trailing_spaces(s: &str) -> &str {
+    let mut end = s.len();
+    while end > 0 && s.as_bytes()[end - 1] == b' ' {
+        let backslashes = s.as_bytes()[..end - 1].iter().rev().take_while(|&&b| b == b'\\').count();
+        if backslashes % 2 == 1 {
+            break;
+        }
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Turn a wildmatch pattern (no leading `!`, `/` or trailing `/`) into
+/// globset syntax with the same meaning under `literal_separator`.
+fn translate(pattern: &str) -> Result<String, String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                let Some(&next) = chars.get(i + 1) else {
+                    return Err("a trailing backslash escapes nothing".into());
+                };
+                push_literal(&mut out, next);
+                i += 2;
+            }
+            '*' => {
+                let start = i;
+                while i < chars.len() && chars[i] == '*' {
+                    i += 1;
+                }
+                let whole_component = (start == 0 || chars[start - 1] == '/') && (i == chars.len() || chars[i] == '/');
+                if i - start >= 2 && whole_component {
+                    out.push_str("**");
+                } else {
+                    out.push('*');
+                }
+            }
+            '?' => {
+                out.push('?');
+                i += 1;
+            }
+            '[' => {
+                i = translate_class(&chars, i, &mut out)?;
+            }
+            _ => {
+                push_literal(&mut out, c);
+                i += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn push_literal(out: &mut String, c: char) {
+    if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\' | '!' | '^' | ',' | '-') {
+        out.push('\\');
+    }
+    out.push(c);
+}
+
+/// Parse a bracket expression starting at `chars[open] == '['` the way git's
+/// wildmatch does, emit it in globset syntax, and return the index after it.
+fn translate_class(chars: &[char], open: usize, out: &mut String) -> Result<usize, String> {
+    let unclosed = || "unclosed '[': close it with ']', or write '\\[' for a literal '['".to_string();
+    let mut i = open + 1;
+    let mut negated = false;
+    if matches!(chars.get(i), Some('!') | Some('^')) {
+        negated = true;
+        i += 1;
+    }
+    let mut ranges: Vec<(char, char)> = Vec::new();
+    let mut first = true;
+    loop {
+        let Some(&c) = chars.get(i) else {
+            return Err(unclosed());
+        };
+        if c == ']' && !first {
+            i += 1;
+            break;
+        }
+        first = false;
+        if c == '\\' {
+            let Some(&lit) = chars.get(i + 1) else {
+                return Err(unclosed());
+            };
+            ranges.push((lit, lit));
+            i += 2;
+        } else if c == '-'
+            && !ranges.is_empty()
+            && chars.get(i + 1).is_some_and(|&n| n != ']')
+            && ranges.last().is_some_and(|r| r.0 == r.1)
+        {
+            let mut hi = chars[i + 1];
+            i += 2;
+            if hi == '\\' {
+                hi = *chars.get(i).ok_or_else(unclosed)?;
+                i += 1;
+            }
+            let lo = ranges.pop().map(|r| r.0).unwrap_or(hi);
+            if hi >= lo {
+                ranges.push((lo, hi));
+            }
+        } else if c == '[' && chars.get(i + 1) == Some(&':') {
+            let rest: String = chars[i + 2..].iter().collect();
+            match rest.find(":]") {
+                Some(end) => {
+                    let name = &rest[..end];
+                    ranges.extend(posix_class(name).ok_or_else(|| format!("unknown character class '[:{name}:]'"))?);
+                    i += 2 + rest[..end].chars().count() + 2;
+                }
+                None => {
+                    ranges.push(('[', '['));
+                    i += 1;
+                }
+            }
+        } else {
+            ranges.push((c, c));
+            i += 1;
+        }
+    }
+    // In git a bracket expression never matches '/'; globset's would.
+    if negated {
+        ranges.push(('/', '/'));
+    } else {
+        ranges.retain(|r| *r != ('/', '/'));
+        if ranges.is_empty() {
+            // Only '/' was listed: nothing can match. An empty negated class
+            // of every char is not expressible, so use a never-matching pair.
+            out.push_str("[a][b]");
+            return Ok(i);
+        }
+    }
+    emit_class(out, negated, ranges);
+    Ok(i)
+}
+
+/// globset classes have no escapes: ']' is literal only first, '-' only last,
+/// and '!'/'^' must not come first in a positive class.
+fn emit_class(out: &mut String, negated: bool, ranges: Vec<(char, char)>) {
+    let has_close = ranges.contains(&(']', ']'));
+    let has_dash = ranges.contains(&('-', '-'));
+    let mut middle: Vec<(char, char)> = ranges.into_iter().filter(|r| *r != (']', ']') && *r != ('-', '-')).collect();
+    let is_bang = |r: &(char, char)| matches!(r, ('!', '!') | ('^', '^'));
+    // Sorting is stable: '!'/'^' singles move behind everything else.
+    middle.sort_by_key(is_bang);
+    if !negated && !has_close && !has_dash && !middle.is_empty() && middle.iter().all(is_bang) {
+        // Only '!' and '^': no class can start with them, so alternate literals.
+        out.push('{');
+        for (n, r) in middle.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            push_literal(out, r.0);
+        }
+        out.push('}');
+        return;
+    }
+    out.push('[');
+    if negated {
+        out.push('!');
+    }
+    if has_close {
+        out.push(']');
+    } else if has_dash && !negated && middle.first().is_some_and(is_bang) {
+        out.push('-');
+    }
+    let dash_emitted = out.ends_with("[-");
+    for (lo, hi) in middle {
+        out.push(lo);
+        if lo != hi {
+            out.push('-');
+            out.push(hi);
+        }
+    }
+    if has_dash && !dash_emitted {
+        out.push('-');
+    }
+    out.push(']');
+}
+
+fn posix_class(name: &str) -> Option<Vec<(char, char)>> {
+    Some(match name {
+        "alnum" => vec![('0', '9'), ('A', 'Z'), ('a', 'z')],
+        "alpha" => vec![('A', 'Z'), ('a', 'z')],
+        "blank" => vec![(' ', ' '), ('\t', '\t')],
+        "cntrl" => vec![('\0', '\x1f'), ('\x7f', '\x7f')],
+        "digit" => vec![('0', '9')],
+        "graph" => vec![('!', '~')],
+        "lower" => vec![('a', 'z')],
+        "print" => vec![(' ', '~')],
+        "punct" => vec![('!', '/'), (':', '@'), ('[', '`'), ('{', '~')],
+        "space" => vec![(' ', ' '), ('\t', '\r')],
+        "upper" => vec![('A', 'Z')],
+        "xdigit" => vec![('0', '9'), ('A', 'F'), ('a', 'f')],
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, path: &str) -> bool {
+        Pattern::new(p, false).unwrap().matches(path)
+    }
+
+    #[test]
+    fn basics() {
+        assert!(m("*.md", "docs/a/readme.md"));
+        assert!(m("build/", "x/build/out.o"));
+        assert!(!m("build/", "x/build"));
+        assert!(m("/src", "src/a.rs"));
+        assert!(!m("/src", "x/src/a.rs"));
+        assert!(m("src/*.rs", "src/a.rs"));
+        assert!(!m("src/*.rs", "src/x/a.rs"));
+        assert!(m("src/**/*.rs", "src/x/y/a.rs"));
+        assert!(m("a{b}", "a{b}"));
+        assert!(m("a**b", "axxb"));
+        assert!(!m("a/[!x]", "a//"));
+        assert!(m("[[:digit:]]x", "1x"));
+        assert!(m("f[]]", "f]"));
+        assert!(m("f[!]]", "fa"));
+    }
+}

@@ -1,0 +1,222 @@
+//! The registry of live agents: one JSON file inside the git common
+//! directory (`<common>/git-agent/agents.json`), outside every worktree.
+//!
+//! Readers see a consistent file because writers replace it by rename.
+//! Writers serialise on a lock file created with `O_EXCL`; a lock whose
+//! owner process is gone is taken over, so a killed command cannot wedge
+//! the registry.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::manifest::Role;
+
+/// How the agent's working directory was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Worktree,
+    Clone,
+}
+
+/// Whether `add` finished. An entry left `adding` means an `add` was
+/// interrupted; `git agent doctor` finishes or rolls it back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Adding,
+    #[default]
+    Ready,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub name: String,
+    /// Short branch name, `agent/NAME`.
+    pub branch: String,
+    /// Absolute path of the agent's working directory.
+    pub path: PathBuf,
+    /// Short name of the base branch.
+    pub base: String,
+    /// Patterns given with `--scope` or `scope set|add`.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// Areas of the policy, resolved against the base's manifest at check
+    /// time so that a committed policy change takes effect.
+    #[serde(default)]
+    pub areas: Vec<String>,
+    #[serde(default)]
+    pub task: Option<String>,
+    #[serde(default)]
+    pub role: Role,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(default)]
+    pub state: State,
+    /// Seconds since the Unix epoch.
+    #[serde(default)]
+    pub created: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RegistryFile {
+    version: u32,
+    agents: BTreeMap<String, Agent>,
+}
+
+pub type Agents = BTreeMap<String, Agent>;
+
+pub struct Registry {
+    file: PathBuf,
+}
+
+const LOCK_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Registry {
+    pub fn new(common_dir: &Path) -> Registry {
+        Registry {
+            file: common_dir.join("git-agent").join("agents.json"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.file
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.file.with_extension("json.lock")
+    }
+
+    /// The agents as last written.
+    pub fn load(&self) -> Result<Agents> {
+        let text = match std::fs::read_to_string(&self.file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Agents::new()),
+            Err(e) => return Err(Error::io(format!("reading {}", self.file.display()))(e)),
+        };
+        let parsed: RegistryFile = serde_json::from_str(&text).map_err(|e| Error::RegistryCorrupt {
+            path: self.file.display().to_string(),
+            why: e.to_string(),
+        })?;
+        Ok(parsed.agents)
+    }
+
+    /// Read, change and write the registry under its lock. When `change`
+    /// fails, nothing is written.
+    pub fn update<T>(&self, change: impl FnOnce(&mut Agents) -> Result<T>) -> Result<T> {
+        let dir = self.file.parent().expect("registry file has a parent");
+        std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+        let _lock = LockGuard::acquire(&self.lock_path())?;
+        let mut agents = self.load()?;
+        let result = change(&mut agents)?;
+        let body = serde_json::to_string_pretty(&RegistryFile { version: 1, agents }).expect("registry serialises");
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io("creating a temporary registry file"))?;
+        tmp.write_all(body.as_bytes())
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(Error::io("writing the registry"))?;
+        tmp.persist(&self.file)
+            .map_err(|e| Error::io(format!("replacing {}", self.file.display()))(e.error))?;
+        Ok(result)
+    }
+}
+
+struct LockGuard {
+    path: PathBuf,
+}
+
+impl LockGuard {
+    fn acquire(path: &Path) -> Result<LockGuard> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+                Ok(mut f) => {
+                    // The owner's pid lets a later process tell a stale lock.
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(LockGuard { path: path.to_owned() });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if lock_owner_is_gone(path) {
+                        let _ = std::fs::remove_file(path);
+                        continue;
+                    }
+                    if start.elapsed() > LOCK_TIMEOUT {
+                        return Err(Error::RegistryLocked {
+                            path: path.display().to_string(),
+                        });
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(Error::io(format!("creating {}", path.display()))(e)),
+            }
+        }
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A lock whose writer process no longer exists. A lock without a pid yet
+/// (its owner is between create and write) is never stale.
+fn lock_owner_is_gone(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let Ok(pid) = text.trim().parse::<u32>() else {
+        return false;
+    };
+    process_is_gone(pid)
+}
+
+#[cfg(target_os = "linux")]
+pub fn process_is_gone(pid: u32) -> bool {
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn process_is_gone(_pid: u32) -> bool {
+    // Without a portable liveness check, never take a lock over; the
+    // timeout error tells the user what to remove.
+    false
+}
+
+/// Agent names become branch names (`agent/NAME`) and directory names.
+pub fn validate_name(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() {
+        return Err("the name is empty".into());
+    }
+    if name.len() > 64 {
+        return Err("the name is longer than 64 characters".into());
+    }
+    let first = name.chars().next().unwrap_or('-');
+    if !first.is_ascii_alphanumeric() {
+        return Err("it must start with a letter or digit".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!("'{bad}' is not allowed"));
+    }
+    if name.contains("..") || name.ends_with('.') || name.ends_with(".lock") {
+        return Err("it may not contain '..' or end with '.' or '.lock'".into());
+    }
+    Ok(())
+}
+
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,113 @@
+//! Opening the repository and reading what every command needs from it:
+//! the base branch, the policy committed on it, and the agent whose
+//! worktree we are in.
+
+use std::path::{Path, PathBuf};
+
+use gix::bstr::ByteSlice;
+
+use crate::error::{Error, GitContext, Result};
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::registry::{Agent, Agents, Registry};
+
+/// Open the repository containing `dir`, honouring `GIT_DIR`,
+/// `GIT_WORK_TREE` and `GIT_INDEX_FILE` (a pre-commit hook of `git commit -a`
+/// or `git commit PATH` runs with a temporary index named by the latter).
+pub fn open(dir: &Path) -> Result<gix::Repository> {
+    gix::discover_with_environment_overrides(dir).map_err(|e| Error::NotARepository(format!("{}: {e}", dir.display())))
+}
+
+/// `core.ignoreCase`, which decides whether scope matching folds case.
+pub fn ignore_case(repo: &gix::Repository) -> bool {
+    repo.config_snapshot().boolean("core.ignoreCase").unwrap_or(false)
+}
+
+pub fn registry(repo: &gix::Repository) -> Registry {
+    Registry::new(repo.common_dir())
+}
+
+/// The root of the main worktree (where `.git` lives), if the repository has one.
+pub fn main_workdir(repo: &gix::Repository) -> Option<PathBuf> {
+    match repo.main_repo() {
+        Ok(main) => main.workdir().map(Path::to_owned),
+        Err(_) => None,
+    }
+}
+
+/// The commit at the tip of local branch `base`, if it exists.
+pub fn branch_tip(repo: &gix::Repository, base: &str) -> Result<Option<gix::ObjectId>> {
+    let name = format!("refs/heads/{base}");
+    let Some(mut reference) = repo.try_find_reference(name.as_str()).git("looking up the base branch")? else {
+        return Ok(None);
+    };
+    let id = reference.peel_to_id().git("resolving the base branch")?;
+    Ok(Some(id.detach()))
+}
+
+/// The policy as committed on branch `base`. A base without a manifest, or a
+/// repository without commits, has the empty policy.
+pub fn load_policy(repo: &gix::Repository, base: &str) -> Result<Manifest> {
+    let Some(tip) = branch_tip(repo, base)? else {
+        return Err(Error::UnknownBase { base: base.to_owned() });
+    };
+    load_policy_at(repo, tip, &format!("{MANIFEST_FILE} on {base}"))
+}
+
+/// The policy committed in `commit`'s tree.
+pub fn load_policy_at(repo: &gix::Repository, commit: gix::ObjectId, origin: &str) -> Result<Manifest> {
+    match committed_manifest_text(repo, commit)? {
+        Some(text) => Manifest::parse(&text, origin),
+        None => Ok(Manifest::default()),
+    }
+}
+
+fn committed_manifest_text(repo: &gix::Repository, commit: gix::ObjectId) -> Result<Option<String>> {
+    let tree = repo
+        .find_commit(commit)
+        .git("reading the base commit")?
+        .tree()
+        .git("reading the base tree")?;
+    let Some(entry) = tree.lookup_entry_by_path(MANIFEST_FILE).git("looking up the policy")? else {
+        return Ok(None);
+    };
+    let blob = entry.object().git("reading the policy")?;
+    Ok(Some(blob.data.to_str_lossy().into_owned()))
+}
+
+/// The base branch when none is given: `defaults.base` of the manifest
+/// committed at HEAD, else the branch checked out in the main worktree, else
+/// `init.defaultBranch`, else `main`.
+pub fn default_base(repo: &gix::Repository) -> Result<String> {
+    if let Ok(head) = repo.head_id()
+        && let Ok(Some(text)) = committed_manifest_text(repo, head.detach())
+        && let Ok(m) = Manifest::parse(&text, MANIFEST_FILE)
+        && let Some(base) = m.defaults.base
+    {
+        return Ok(base);
+    }
+    if let Ok(main) = repo.main_repo()
+        && let Ok(Some(name)) = main.head_name()
+        && let Some(short) = name.as_bstr().to_str().ok().and_then(|n| n.strip_prefix("refs/heads/"))
+    {
+        return Ok(short.to_owned());
+    }
+    if let Some(name) = repo.config_snapshot().string("init.defaultBranch") {
+        return Ok(name.to_str_lossy().into_owned());
+    }
+    Ok("main".to_owned())
+}
+
+/// The registered agent whose working directory contains `repo`'s worktree.
+pub fn agent_of_worktree<'a>(repo: &gix::Repository, agents: &'a Agents) -> Option<&'a Agent> {
+    let workdir = repo.workdir()?;
+    let here = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_owned());
+    agents
+        .values()
+        .find(|a| std::fs::canonicalize(&a.path).unwrap_or_else(|_| a.path.clone()) == here)
+}
+
+/// The short name of the branch checked out here, if HEAD is on a branch.
+pub fn current_branch(repo: &gix::Repository) -> Option<String> {
+    let name = repo.head_name().ok()??;
+    name.as_bstr().to_str().ok()?.strip_prefix("refs/heads/").map(str::to_owned)
+}
