@@ -1,1 +1,234 @@
-//! todo
+//! `git agent add NAME`: branch `agent/NAME` from the base, a worktree for
+//! it, and a registry entry with its scope.
+//!
+//! Order matters for "never half-apply": the name is reserved in the
+//! registry first (marked `adding`), then the branch and the worktree are
+//! made, and the entry is marked ready last. A failure undoes what was done;
+//! a crash leaves an `adding` entry that `git agent doctor` can finish or
+//! roll back.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use crate::Io;
+use crate::cli::{AddArgs, RoleArg};
+use crate::error::{Error, GitContext, Outcome, Result};
+use crate::manifest::Role;
+use crate::pattern::Pattern;
+use crate::registry::{self, Agent, Mode, State};
+use crate::repo;
+use crate::scope_cmd::unknown_area;
+
+pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
+    let cwd = args.common.absolute_dir()?;
+    let repo = repo::open(&cwd)?;
+    let name = args.name.clone();
+    registry::validate_name(&name).map_err(|why| Error::InvalidName {
+        name: name.clone(),
+        why,
+    })?;
+    let base = match &args.base {
+        Some(b) => b.strip_prefix("refs/heads/").unwrap_or(b).to_owned(),
+        None => repo::default_base(&repo)?,
+    };
+    let Some(base_tip) = repo::branch_tip(&repo, &base)? else {
+        return Err(Error::UnknownBase { base });
+    };
+    let manifest = repo::load_policy(&repo, &base)?;
+    for area in &args.area {
+        if !manifest.areas.contains_key(area) {
+            return Err(unknown_area(area, &manifest, &base));
+        }
+    }
+    let ignore_case = repo::ignore_case(&repo);
+    for p in &args.scope {
+        Pattern::new(p, ignore_case).map_err(|why| Error::InvalidPattern {
+            pattern: p.clone(),
+            why,
+        })?;
+    }
+
+    let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
+        writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
+        Ok(Outcome::Refused)
+    };
+    let registry = repo::registry(&repo);
+    if let Some(existing) = registry.load()?.get(&name) {
+        return refuse(
+            io,
+            format!(
+                "agent '{name}' already exists (worktree {}); pick another name, or remove it first with `git agent rm {name}`",
+                existing.path.display()
+            ),
+        );
+    }
+    let branch = format!("agent/{name}");
+    let full_branch = format!("refs/heads/{branch}");
+    if repo
+        .try_find_reference(full_branch.as_str())
+        .git("looking up the branch")?
+        .is_some()
+    {
+        return refuse(
+            io,
+            format!(
+                "branch '{branch}' already exists; pick another agent name, or delete the branch if it is not needed (git branch -d {branch})"
+            ),
+        );
+    }
+    let path = match &args.path {
+        Some(p) => cwd.join(p),
+        None => default_path(&repo, manifest.defaults.worktrees.as_deref(), &name)?,
+    };
+    let path = normalize(&path);
+    if path.exists() && !is_empty_dir(&path) {
+        return refuse(
+            io,
+            format!(
+                "{} already exists; choose another place with --path, or move it away",
+                path.display()
+            ),
+        );
+    }
+
+    let role = match args.role {
+        RoleArg::Writer => Role::Writer,
+        RoleArg::Proposer => Role::Proposer,
+    };
+    let agent = Agent {
+        name: name.clone(),
+        branch: branch.clone(),
+        path: path.clone(),
+        base: base.clone(),
+        scope: args.scope.clone(),
+        areas: args.area.clone(),
+        task: args.task.clone(),
+        role: manifest
+            .agents
+            .get(&name)
+            .map(|s| s.role)
+            .filter(|_| args.role == RoleArg::Writer)
+            .unwrap_or(role),
+        mode: Mode::Worktree,
+        state: State::Adding,
+        created: registry::now_unix(),
+    };
+    let reserved = registry.update(|agents| {
+        if agents.contains_key(&name) {
+            return Ok(false);
+        }
+        agents.insert(name.clone(), agent.clone());
+        Ok(true)
+    })?;
+    if !reserved {
+        return refuse(
+            io,
+            format!("agent '{name}' was just created by another git-agent process"),
+        );
+    }
+    let unreserve = || {
+        let _ = registry.update(|agents| {
+            agents.remove(&name);
+            Ok(())
+        });
+    };
+
+    if let Err(e) = repo.reference(
+        full_branch.as_str(),
+        base_tip,
+        gix::refs::transaction::PreviousValue::MustNotExist,
+        format!("git-agent: add {name} from {base}"),
+    ) {
+        unreserve();
+        return Err(Error::Git {
+            context: format!("creating branch {branch}"),
+            message: e.to_string(),
+        });
+    }
+    let interrupt = AtomicBool::new(false);
+    let head = gix::worktree::add::Head::Attached(
+        full_branch.as_str().try_into().git("naming the branch")?,
+    );
+    if let Err(e) = repo.add_worktree(&path, head, gix::progress::Discard, &interrupt) {
+        if let Ok(Some(r)) = repo.try_find_reference(full_branch.as_str()) {
+            let _ = r.delete();
+        }
+        unreserve();
+        return Err(Error::Git {
+            context: format!("adding the worktree at {}", path.display()),
+            message: e.to_string(),
+        });
+    }
+    let canonical = std::fs::canonicalize(&path).unwrap_or(path.clone());
+    registry.update(|agents| {
+        if let Some(a) = agents.get_mut(&name) {
+            a.state = State::Ready;
+            a.path = canonical.clone();
+        }
+        Ok(())
+    })?;
+
+    let w = &mut io.err;
+    let mut scope_desc: Vec<String> = args.area.iter().map(|a| format!("area {a}")).collect();
+    scope_desc.extend(args.scope.iter().cloned());
+    if let Some(standing) = manifest.agents.get(&name) {
+        scope_desc.extend(standing.scope.iter().map(|p| format!("{p} (standing)")));
+    }
+    let res: std::io::Result<()> = (|| {
+        writeln!(w, "created agent '{name}' on branch {branch} from {base}")?;
+        if scope_desc.is_empty() {
+            writeln!(
+                w,
+                "warning: agent '{name}' has an empty scope, so every commit it makes will be refused; widen it with `git agent scope add {name} PAT`"
+            )?;
+        } else {
+            writeln!(w, "scope: {}", scope_desc.join(", "))?;
+        }
+        Ok(())
+    })();
+    res.map_err(Error::io("writing"))?;
+    crate::init::uncommitted_policy_note(&repo, &base, io)?;
+    writeln!(io.out, "{}", canonical.display()).map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}
+
+/// `defaults.worktrees` (or `../{repo}.agents/{name}`), relative to the main
+/// worktree's root.
+fn default_path(repo: &gix::Repository, template: Option<&str>, name: &str) -> Result<PathBuf> {
+    let root = repo::main_workdir(repo).ok_or_else(|| {
+        Error::usage(
+            "this repository has no main worktree to put agents beside",
+            "give the agent's directory with --path DIR",
+        )
+    })?;
+    let repo_name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repo".into());
+    let template = template.unwrap_or("../{repo}.agents/{name}");
+    let rel = template
+        .replace("{repo}", &repo_name)
+        .replace("{name}", name);
+    Ok(root.join(rel))
+}
+
+/// Resolve `.` and `..` without touching the filesystem (the path may not exist yet).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false)
+}

@@ -43,7 +43,11 @@ fn is_tree(mode: u32) -> bool {
 /// say 100664).
 fn normalize_mode(mode: u32) -> u32 {
     if mode & 0o170000 == 0o100000 {
-        if mode & 0o111 != 0 { 0o100755 } else { 0o100644 }
+        if mode & 0o111 != 0 {
+            0o100755
+        } else {
+            0o100644
+        }
     } else {
         mode
     }
@@ -103,7 +107,8 @@ pub fn diff_trees(
         Some(id) => tree_entries(repo, id)?,
         None => Vec::new(),
     };
-    let mut names: std::collections::BTreeMap<&BStr, (Option<&Entry>, Option<&Entry>)> = Default::default();
+    let mut names: std::collections::BTreeMap<&BStr, (Option<&Entry>, Option<&Entry>)> =
+        Default::default();
     for e in &a {
         names.entry(e.name.as_bstr()).or_default().0 = Some(e);
     }
@@ -129,12 +134,18 @@ pub fn diff_trees(
                     push(out, path.as_bstr(), ChangeKind::Deleted);
                     diff_trees(repo, None, Some(y.id), subdir().as_bstr(), out)?;
                 }
-                (false, false) if x.mode != y.mode => push(out, path.as_bstr(), ChangeKind::TypeChanged),
+                (false, false) if x.mode != y.mode => {
+                    push(out, path.as_bstr(), ChangeKind::TypeChanged)
+                }
                 (false, false) => push(out, path.as_bstr(), ChangeKind::Modified),
             },
-            (Some(x), None) if is_tree(x.mode) => diff_trees(repo, Some(x.id), None, subdir().as_bstr(), out)?,
+            (Some(x), None) if is_tree(x.mode) => {
+                diff_trees(repo, Some(x.id), None, subdir().as_bstr(), out)?
+            }
             (Some(_), None) => push(out, path.as_bstr(), ChangeKind::Deleted),
-            (None, Some(y)) if is_tree(y.mode) => diff_trees(repo, None, Some(y.id), subdir().as_bstr(), out)?,
+            (None, Some(y)) if is_tree(y.mode) => {
+                diff_trees(repo, None, Some(y.id), subdir().as_bstr(), out)?
+            }
             (None, Some(_)) => push(out, path.as_bstr(), ChangeKind::Added),
             (None, None) => unreachable!("every name comes from one side"),
         }
@@ -151,8 +162,17 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<Change>> {
         Err(_) => None,
     };
     let mut out = Vec::new();
-    let walker = IndexWalk { repo, index: &index };
-    walker.dir(BStr::new(""), head_tree, index.tree(), 0..index.entries().len(), &mut out)?;
+    let walker = IndexWalk {
+        repo,
+        index: &index,
+    };
+    walker.dir(
+        BStr::new(""),
+        head_tree,
+        index.tree(),
+        0..index.entries().len(),
+        &mut out,
+    )?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path);
     Ok(out)
@@ -217,7 +237,8 @@ impl IndexWalk<'_> {
             Some(id) => tree_entries(self.repo, id)?,
             None => Vec::new(),
         };
-        let mut names: std::collections::BTreeMap<&BStr, (Option<&Entry>, Option<&Item>)> = Default::default();
+        let mut names: std::collections::BTreeMap<&BStr, (Option<&Entry>, Option<&Item>)> =
+            Default::default();
         for e in &head_entries {
             names.entry(e.name.as_bstr()).or_default().0 = Some(e);
         }
@@ -232,7 +253,11 @@ impl IndexWalk<'_> {
             let head_blob = head_entry.filter(|e| !is_tree(e.mode));
             match item {
                 Some(Item::Dir(r)) => {
-                    let child = cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name.as_bytes()));
+                    let child = cache.and_then(|c| {
+                        c.children
+                            .iter()
+                            .find(|t| t.name.as_slice() == name.as_bytes())
+                    });
                     self.dir(subdir.as_bstr(), head_tree, child, r.clone(), out)?;
                     if head_blob.is_some() {
                         push(out, path.as_bstr(), ChangeKind::Deleted);
@@ -247,7 +272,10 @@ impl IndexWalk<'_> {
                         }
                         continue;
                     }
-                    if entry.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD) {
+                    if entry
+                        .flags
+                        .contains(gix::index::entry::Flags::INTENT_TO_ADD)
+                    {
                         // Not committed until really added.
                         if let Some(h) = head_blob {
                             let _ = h;
@@ -266,7 +294,9 @@ impl IndexWalk<'_> {
                     }
                     match head_blob {
                         Some(h) if h.mode == mode && h.id == entry.id => {}
-                        Some(h) if h.mode != mode => push(out, path.as_bstr(), ChangeKind::TypeChanged),
+                        Some(h) if h.mode != mode => {
+                            push(out, path.as_bstr(), ChangeKind::TypeChanged)
+                        }
                         Some(_) => push(out, path.as_bstr(), ChangeKind::Modified),
                         None => push(out, path.as_bstr(), ChangeKind::Added),
                     }
@@ -275,7 +305,9 @@ impl IndexWalk<'_> {
                     }
                 }
                 None => match head_entry {
-                    Some(e) if is_tree(e.mode) => diff_trees(self.repo, Some(e.id), None, subdir.as_bstr(), out)?,
+                    Some(e) if is_tree(e.mode) => {
+                        diff_trees(self.repo, Some(e.id), None, subdir.as_bstr(), out)?
+                    }
                     Some(_) => push(out, path.as_bstr(), ChangeKind::Deleted),
                     None => {}
                 },
@@ -311,10 +343,23 @@ pub fn range(repo: &gix::Repository, from: ObjectId, to: ObjectId) -> Result<Vec
         let parent_trees = info
             .parent_ids
             .iter()
-            .map(|p| Ok(repo.find_commit(*p).git("reading a parent commit")?.tree_id().git("reading a tree")?.detach()))
+            .map(|p| {
+                Ok(repo
+                    .find_commit(*p)
+                    .git("reading a parent commit")?
+                    .tree_id()
+                    .git("reading a tree")?
+                    .detach())
+            })
             .collect::<Result<Vec<_>>>()?;
         let mut changes = Vec::new();
-        diff_trees(repo, parent_trees.first().copied(), Some(tree), BStr::new(""), &mut changes)?;
+        diff_trees(
+            repo,
+            parent_trees.first().copied(),
+            Some(tree),
+            BStr::new(""),
+            &mut changes,
+        )?;
         if parent_trees.len() > 1 {
             let merged = repo.find_tree(tree).git("reading a tree")?;
             let others = parent_trees[1..]

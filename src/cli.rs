@@ -1,1 +1,222 @@
-//! todo
+//! The clap definitions of every built-in command. The binaries parse with
+//! these; man pages and completions are generated from them too.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Common {
+    /// Run as if started in <PATH> instead of the current directory.
+    #[arg(short = 'C', value_name = "PATH", global = true)]
+    pub directory: Option<PathBuf>,
+}
+
+impl Common {
+    /// The directory the command works from, made absolute.
+    pub fn absolute_dir(&self) -> crate::Result<PathBuf> {
+        let cwd =
+            std::env::current_dir().map_err(crate::Error::io("reading the current directory"))?;
+        Ok(match &self.directory {
+            Some(d) => cwd.join(d),
+            None => cwd,
+        })
+    }
+}
+
+/// Write a commented starter .git-agent.yaml and install the pre-commit gate.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-init", bin_name = "git agent init", version)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The branch agents start from and land into [default: the current branch].
+    #[arg(long, value_name = "BRANCH")]
+    pub base: Option<String>,
+    /// Overwrite an existing .git-agent.yaml in the working tree.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Create an agent: branch agent/NAME from the base, its own worktree, and its scope.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-add", bin_name = "git agent add", version)]
+pub struct AddArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The agent's name; its branch is agent/NAME.
+    pub name: String,
+    /// A path pattern (.gitignore syntax) the agent may change; repeatable.
+    #[arg(long = "scope", value_name = "PAT")]
+    pub scope: Vec<String>,
+    /// A named scope from the policy's `areas`; repeatable.
+    #[arg(long = "area", value_name = "AREA")]
+    pub area: Vec<String>,
+    /// The branch to start from and land into [default: the policy's defaults.base].
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Where to put the worktree [default: the policy's defaults.worktrees, or ../<repo>.agents/NAME].
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+    /// What the agent is asked to do, shown by `git agent list -l`.
+    #[arg(long, value_name = "TEXT")]
+    pub task: Option<String>,
+    /// writer commits its own work; a proposer's work lands only with --accept.
+    #[arg(long, value_enum, default_value_t = RoleArg::Writer)]
+    pub role: RoleArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum RoleArg {
+    Writer,
+    Proposer,
+}
+
+/// Show or edit an agent's scope, or check changes against it (the gate).
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-agent-scope",
+    bin_name = "git agent scope",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+pub struct ScopeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Option<ScopeCommand>,
+    /// The agent whose scope to show [default: the agent of the current worktree].
+    pub name: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScopeCommand {
+    /// Replace the agent's own patterns.
+    Set(ScopeEdit),
+    /// Add patterns to the agent's scope.
+    Add(ScopeEdit),
+    /// Remove patterns from the agent's scope.
+    Rm(ScopeEdit),
+    /// The gate: exit 1 and name every changed path outside the scope.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScopeEdit {
+    /// The agent.
+    pub name: String,
+    /// Patterns in .gitignore syntax.
+    #[arg(required = true, value_name = "PAT")]
+    pub patterns: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").args(["staged", "range", "paths"])))]
+pub struct CheckArgs {
+    /// Check the staged changes (index against HEAD). The default.
+    #[arg(long)]
+    pub staged: bool,
+    /// Check every commit in A..B, each against its first parent.
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Check the given paths.
+    #[arg(long, num_args = 1.., value_name = "P")]
+    pub paths: Vec<String>,
+    /// The agent, registered or standing in the committed manifest
+    /// [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME].
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Run as the pre-commit hook: allow everything outside agent worktrees.
+    #[arg(long, hide = true)]
+    pub hook: bool,
+}
+
+/// Install, remove or inspect the pre-commit gate.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-hooks", bin_name = "git agent hooks", version)]
+pub struct HooksArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: HooksCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Install the pre-commit gate where git looks for hooks (core.hooksPath honoured).
+    Install,
+    /// Remove git-agent's block from the pre-commit hook, leaving the rest.
+    Uninstall,
+    /// Say whether the gate is installed, and where.
+    Status,
+}
+
+/// Build a sandbox repository and walk through the flow, narrating each step.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-demo", bin_name = "git agent demo", version)]
+pub struct DemoArgs {
+    /// Build the sandbox in DIR (which must not exist or be empty) and keep it.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+}
+
+/// The body of every built-in binary: parse `A`, run the command with the
+/// real standard streams, render an error as a miette diagnostic, and exit
+/// 0 (done), 1 (refused) or 2 (bad input).
+pub fn main_with<A: Parser>(
+    run: impl FnOnce(A, &mut crate::Io) -> crate::Result<crate::Outcome>,
+) -> ! {
+    let args = match A::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = BrokenPipeSafe(stdout.lock());
+    let mut err = BrokenPipeSafe(stderr.lock());
+    let mut io = crate::Io {
+        out: &mut out,
+        err: &mut err,
+    };
+    let code = match run(args, &mut io) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = std::io::Write::flush(io.out);
+            eprintln!("{:?}", miette::Report::new(e));
+            code
+        }
+    };
+    let _ = std::io::Write::flush(io.out);
+    std::process::exit(code);
+}
+
+/// A reader that closed the pipe (`git agent list | head`) is not an error:
+/// further output is dropped.
+struct BrokenPipeSafe<W>(W);
+
+impl<W: std::io::Write> std::io::Write for BrokenPipeSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}

@@ -1,1 +1,170 @@
-//! todo
+//! `git agent <command>`: run `git-agent-<command>`, found next to this
+//! executable first and then on PATH, so a third party can ship
+//! `git-agent-foo` as with git and cargo.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::Io;
+use crate::error::{Error, Result};
+use crate::manifest::nearest;
+
+/// The built-in commands and what they do.
+pub const BUILTINS: &[(&str, &str)] = &[
+    (
+        "init",
+        "write a commented starter .git-agent.yaml and install the gate",
+    ),
+    ("add", "create an agent: its branch, worktree and scope"),
+    (
+        "scope",
+        "show or edit an agent's scope; `scope check` is the gate",
+    ),
+    ("hooks", "install, remove or inspect the pre-commit gate"),
+    (
+        "demo",
+        "build a sandbox repository and walk through the flow",
+    ),
+];
+
+const PREFIX: &str = "git-agent-";
+
+/// Where to run `command` from: next to `own_dir` first, then PATH.
+pub fn find_command(command: &str, own_dir: Option<&Path>) -> Option<PathBuf> {
+    let program = format!("{PREFIX}{command}{}", std::env::consts::EXE_SUFFIX);
+    if let Some(dir) = own_dir {
+        let candidate = dir.join(&program);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
+    which::which(&program).ok()
+}
+
+/// Every `git-agent-*` command available: the built-ins and those found
+/// next to us or on PATH, with where each lives.
+pub fn available_commands(own_dir: Option<&Path>) -> BTreeMap<String, Option<PathBuf>> {
+    let mut found: BTreeMap<String, Option<PathBuf>> = BUILTINS
+        .iter()
+        .map(|(n, _)| (n.to_string(), None))
+        .collect();
+    let mut dirs: Vec<PathBuf> = own_dir.map(Path::to_owned).into_iter().collect();
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            let Some(name) = file_name.strip_prefix(PREFIX) else {
+                continue;
+            };
+            let name = name
+                .strip_suffix(std::env::consts::EXE_SUFFIX)
+                .unwrap_or(name);
+            if name.is_empty() || !is_executable(&entry.path()) {
+                continue;
+            }
+            found
+                .entry(name.to_owned())
+                .or_insert_with(|| Some(entry.path()));
+        }
+    }
+    found
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+fn own_dir() -> Option<PathBuf> {
+    std::env::current_exe().ok()?.parent().map(Path::to_owned)
+}
+
+/// The usage text `git agent` alone prints.
+pub fn usage(own_dir: Option<&Path>) -> String {
+    let mut text = String::from(
+        "usage: git agent <command> [<args>]\n\nParallel AI coding agents on one repository: each in its own worktree, each held to its scope.\n\nCommands:\n",
+    );
+    for (name, about) in BUILTINS {
+        text.push_str(&format!("  {name:<10} {about}\n"));
+    }
+    let others: Vec<(String, PathBuf)> = available_commands(own_dir)
+        .into_iter()
+        .filter_map(|(n, p)| {
+            p.filter(|_| !BUILTINS.iter().any(|(b, _)| *b == n))
+                .map(|p| (n, p))
+        })
+        .collect();
+    if !others.is_empty() {
+        text.push_str("\nOther git-agent commands found:\n");
+        for (name, path) in others {
+            text.push_str(&format!("  {name:<10} {}\n", path.display()));
+        }
+    }
+    text.push_str("\n`git agent <command> --help` explains a command.\n");
+    text
+}
+
+/// Run `git agent ARGS...`; returns the exit code.
+pub fn run(args: Vec<OsString>, io: &mut Io) -> Result<i32> {
+    let own = own_dir();
+    let Some(first) = args.first().map(|a| a.to_string_lossy().into_owned()) else {
+        write!(io.out, "{}", usage(own.as_deref())).map_err(Error::io("writing"))?;
+        return Ok(0);
+    };
+    match first.as_str() {
+        "-h" | "--help" | "help" => {
+            write!(io.out, "{}", usage(own.as_deref())).map_err(Error::io("writing"))?;
+            return Ok(0);
+        }
+        "-V" | "--version" => {
+            writeln!(io.out, "git-agent {}", env!("CARGO_PKG_VERSION"))
+                .map_err(Error::io("writing"))?;
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let Some(program) = find_command(&first, own.as_deref()) else {
+        let known = available_commands(own.as_deref());
+        let help = match nearest(&first, known.keys().map(String::as_str)) {
+            Some(near) => {
+                format!("did you mean `git agent {near}`? `git agent` lists the commands")
+            }
+            None => "`git agent` lists the commands".to_owned(),
+        };
+        return Err(Error::usage(
+            format!("'{first}' is not a git agent command"),
+            help,
+        ));
+    };
+    let mut cmd = std::process::Command::new(&program);
+    cmd.args(&args[1..]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Replace this process, so signals and the exit code are the command's own.
+        let e = cmd.exec();
+        Err(Error::io(format!("running {}", program.display()))(e))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd
+            .status()
+            .map_err(Error::io(format!("running {}", program.display())))?;
+        Ok(status.code().unwrap_or(1))
+    }
+}

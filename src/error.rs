@@ -52,7 +52,9 @@ pub enum Error {
     InvalidName { name: String, why: String },
 
     #[error("invalid scope pattern '{pattern}': {why}")]
-    #[diagnostic(help("patterns use .gitignore syntax, e.g. 'src/billing/', '*.md' or '!src/gen/'"))]
+    #[diagnostic(help(
+        "patterns use .gitignore syntax, e.g. 'src/billing/', '*.md' or '!src/gen/'"
+    ))]
     InvalidPattern { pattern: String, why: String },
 
     #[error("unknown area '{area}'")]

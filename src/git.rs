@@ -12,7 +12,12 @@ use crate::error::{Error, Result};
 
 /// The user's git, as `which` finds it on PATH.
 pub fn git_binary() -> Result<PathBuf> {
-    which::which("git").map_err(|_| Error::usage("git was not found on PATH", "install git, or put it on PATH"))
+    which::which("git").map_err(|_| {
+        Error::usage(
+            "git was not found on PATH",
+            "install git, or put it on PATH",
+        )
+    })
 }
 
 /// A `git` command in `dir`, ready to be given arguments.

@@ -1,1 +1,221 @@
-//! todo
+//! `git agent hooks install|uninstall|status`: the pre-commit gate.
+//!
+//! The hook goes where git will run it (`core.hooksPath` if set, else the
+//! common directory's `hooks/`, shared by every worktree). Another tool's
+//! hook is never replaced: our lines go in a marked block appended to it,
+//! and uninstall removes only that block.
+
+use std::path::{Path, PathBuf};
+
+use crate::Io;
+use crate::cli::{HooksArgs, HooksCommand};
+use crate::error::{Error, Outcome, Result};
+use crate::repo;
+
+const BEGIN: &str = "# >>> git-agent pre-commit gate >>>";
+const END: &str = "# <<< git-agent pre-commit gate <<<";
+
+pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
+    let repo = repo::open(&args.common.absolute_dir()?)?;
+    match args.command {
+        HooksCommand::Install => install(&repo, io),
+        HooksCommand::Uninstall => uninstall(&repo, io),
+        HooksCommand::Status => status(&repo, io),
+    }
+}
+
+/// The directory git runs hooks from.
+pub fn hooks_dir(repo: &gix::Repository) -> PathBuf {
+    let configured = repo
+        .config_snapshot()
+        .trusted_path("core.hooksPath")
+        .ok()
+        .flatten();
+    match configured {
+        // git runs hooks from the worktree root, so a relative hooksPath is
+        // relative to it (to the git dir in a bare repository).
+        Some(p) if p.is_relative() => repo.workdir().unwrap_or_else(|| repo.git_dir()).join(p),
+        Some(p) => p,
+        None => repo.common_dir().join("hooks"),
+    }
+}
+
+pub fn pre_commit_path(repo: &gix::Repository) -> PathBuf {
+    hooks_dir(repo).join("pre-commit")
+}
+
+/// Our block. It prefers git-agent-scope on PATH and falls back to the one
+/// installed next to the running binary, and fails closed when neither is
+/// there: a gate that silently lets everything through is worse than none.
+fn block() -> String {
+    let fallback = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("git-agent-scope")))
+        .map(|p| crate::scope_cmd::shell_quote(&p.to_string_lossy()))
+        .unwrap_or_else(|| "git-agent-scope".into());
+    format!(
+        "{BEGIN}
+# Installed by `git agent hooks install`; `git agent hooks uninstall` removes this block.
+if command -v git-agent-scope >/dev/null 2>&1; then
+  git-agent-scope check --staged --hook || exit $?
+elif [ -x {fallback} ]; then
+  {fallback} check --staged --hook || exit $?
+else
+  echo 'git-agent: git-agent-scope was not found, so the scope gate cannot run.' >&2
+  echo 'Install git-agent (cargo install git-agent), or remove the gate: git agent hooks uninstall' >&2
+  exit 1
+fi
+{END}
+"
+    )
+}
+
+fn find_block(text: &str) -> Option<(usize, usize)> {
+    let start = text.find(BEGIN)?;
+    let end_marker = text[start..].find(END)? + start;
+    let mut end = end_marker + END.len();
+    if text[end..].starts_with('\n') {
+        end += 1;
+    }
+    Ok::<_, ()>((start, end)).ok()
+}
+
+fn read(path: &Path) -> Result<Option<String>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(format!("reading {}", path.display()))(e)),
+    }
+}
+
+fn write_hook(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().expect("hook has a directory");
+    std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(Error::io("creating a temporary hook"))?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(Error::io("writing the hook"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() | 0o111)
+            .unwrap_or(0o755);
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
+            .map_err(Error::io("making the hook executable"))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| Error::io(format!("writing {}", path.display()))(e.error))?;
+    Ok(())
+}
+
+fn is_shell_script(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or("");
+    !first.starts_with("#!")
+        || ["sh", "bash", "dash", "zsh", "ksh"].iter().any(|s| {
+            first
+                .split(|c: char| c == '/' || c.is_whitespace())
+                .any(|w| w == *s)
+        })
+}
+
+pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
+    let path = pre_commit_path(repo);
+    let ours = block();
+    let w = |io: &mut Io, msg: String| writeln!(io.out, "{msg}").map_err(Error::io("writing"));
+    match read(&path)? {
+        None => {
+            write_hook(&path, &format!("#!/bin/sh\n{ours}"))?;
+            w(
+                io,
+                format!("installed the pre-commit gate in {}", path.display()),
+            )?;
+        }
+        Some(text) => match find_block(&text) {
+            Some((s, e)) if text[s..e] == ours => {
+                w(
+                    io,
+                    format!(
+                        "the pre-commit gate is already installed in {}",
+                        path.display()
+                    ),
+                )?;
+            }
+            Some((s, e)) => {
+                write_hook(&path, &format!("{}{}{}", &text[..s], ours, &text[e..]))?;
+                w(
+                    io,
+                    format!("updated the pre-commit gate in {}", path.display()),
+                )?;
+            }
+            None if !is_shell_script(&text) => {
+                writeln!(
+                    io.err,
+                    "git-agent: {} is not a shell script, so the gate cannot be appended to it.\n\
+                     Call the gate from it yourself: run `git-agent-scope check --staged --hook` and fail the commit when it exits non-zero.",
+                    path.display()
+                )
+                .map_err(Error::io("writing"))?;
+                return Ok(Outcome::Refused);
+            }
+            None => {
+                let sep = if text.ends_with('\n') { "\n" } else { "\n\n" };
+                write_hook(&path, &format!("{text}{sep}{ours}"))?;
+                w(
+                    io,
+                    format!(
+                        "appended the pre-commit gate to the existing hook {} (its own lines are untouched)",
+                        path.display()
+                    ),
+                )?;
+            }
+        },
+    }
+    Ok(Outcome::Done)
+}
+
+pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
+    let path = pre_commit_path(repo);
+    let text = read(&path)?;
+    let Some((text, (s, e))) = text.as_ref().and_then(|t| find_block(t).map(|b| (t, b))) else {
+        writeln!(
+            io.out,
+            "the pre-commit gate is not installed in {}",
+            path.display()
+        )
+        .map_err(Error::io("writing"))?;
+        return Ok(Outcome::Done);
+    };
+    let mut rest = format!("{}{}", &text[..s], &text[e..]);
+    // Drop the blank line install put before an appended block.
+    if rest.ends_with("\n\n") {
+        rest.pop();
+    }
+    if rest.trim().is_empty() || rest.trim() == "#!/bin/sh" {
+        std::fs::remove_file(&path).map_err(Error::io(format!("removing {}", path.display())))?;
+    } else {
+        write_hook(&path, &rest)?;
+    }
+    writeln!(
+        io.out,
+        "removed the pre-commit gate from {}",
+        path.display()
+    )
+    .map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}
+
+pub fn status(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
+    let path = pre_commit_path(repo);
+    let installed = read(&path)?.as_deref().and_then(find_block).is_some();
+    if installed {
+        writeln!(io.out, "installed: {}", path.display())
+    } else {
+        writeln!(
+            io.out,
+            "not installed (git runs hooks from {})",
+            hooks_dir(repo).display()
+        )
+    }
+    .map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}

@@ -133,9 +133,17 @@ impl Manifest {
         if text.trim().is_empty() {
             return Ok(Manifest::default());
         }
-        let raw: Raw = serde_saphyr::from_str(text).map_err(|e| from_yaml_error(&e, text, origin))?;
+        let raw: Raw =
+            serde_saphyr::from_str(text).map_err(|e| from_yaml_error(&e, text, origin))?;
         let at = |loc: &Location, message: String, label: &str, help: Option<String>| {
-            Error::Manifest(Box::new(diagnostic(text, origin, Some(loc), message, label, help)))
+            Error::Manifest(Box::new(diagnostic(
+                text,
+                origin,
+                Some(loc),
+                message,
+                label,
+                help,
+            )))
         };
         if raw.version.value != 1 {
             return Err(at(
@@ -173,7 +181,10 @@ impl Manifest {
                     None,
                     format!("invalid agent name '{name}': {why}"),
                     "this name",
-                    Some("use letters, digits, '-', '_' and '.', starting with a letter or digit".into()),
+                    Some(
+                        "use letters, digits, '-', '_' and '.', starting with a letter or digit"
+                            .into(),
+                    ),
                 );
                 let line = text[..offset].matches('\n').count() + 1;
                 let column = offset - text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
@@ -220,11 +231,18 @@ fn from_yaml_error(err: &serde_saphyr::Error, text: &str, origin: &str) -> Error
     while let serde_saphyr::Error::WithSnippet { error, .. } = inner {
         inner = error;
     }
-    let message = serde_saphyr::DefaultMessageFormatter.format_message(inner).into_owned();
+    let message = serde_saphyr::DefaultMessageFormatter
+        .format_message(inner)
+        .into_owned();
     let (label, help) = match inner {
-        serde_saphyr::Error::SerdeUnknownField { field, expected, .. } => {
+        serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } => {
             let help = match nearest(field, expected.iter().copied()) {
-                Some(near) => format!("did you mean `{near}`? Known keys here: {}", expected.join(", ")),
+                Some(near) => format!(
+                    "did you mean `{near}`? Known keys here: {}",
+                    expected.join(", ")
+                ),
                 None => format!("known keys here: {}", expected.join(", ")),
             };
             ("unknown key", Some(help))
@@ -240,7 +258,14 @@ fn from_yaml_error(err: &serde_saphyr::Error, text: &str, origin: &str) -> Error
         _ => ("here", None),
     };
     let location = inner.location().or_else(|| err.location());
-    Error::Manifest(Box::new(diagnostic(text, origin, location.as_ref(), message, label, help)))
+    Error::Manifest(Box::new(diagnostic(
+        text,
+        origin,
+        location.as_ref(),
+        message,
+        label,
+        help,
+    )))
 }
 
 /// The known word closest to `word`, if it is plausibly a typo of it.
@@ -271,13 +296,18 @@ fn diagnostic(
             .byte_offset()
             .map(|o| o as usize)
             .unwrap_or_else(|| byte_offset_of(text, line, column));
-        let len = l.span().byte_len().map(|n| n as usize).filter(|&n| n > 0).unwrap_or_else(|| {
-            // Underline the word that starts here.
-            text[offset.min(text.len())..]
-                .find(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == ']')
-                .unwrap_or(0)
-                .max(1)
-        });
+        let len = l
+            .span()
+            .byte_len()
+            .map(|n| n as usize)
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| {
+                // Underline the word that starts here.
+                text[offset.min(text.len())..]
+                    .find(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == ']')
+                    .unwrap_or(0)
+                    .max(1)
+            });
         SourceSpan::new(offset.min(text.len()).into(), len)
     });
     let message = if line > 0 {
@@ -297,7 +327,11 @@ fn diagnostic(
 }
 
 fn byte_offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     let line_text = &text[line_start..];
     line_start
         + line_text
@@ -356,7 +390,10 @@ mod tests {
     fn starter_parses() {
         let m = Manifest::parse(&STARTER.replace("BASE", "main"), "starter").unwrap();
         assert_eq!(m.defaults.base.as_deref(), Some("main"));
-        assert_eq!(m.defaults.worktrees.as_deref(), Some("../{repo}.agents/{name}"));
+        assert_eq!(
+            m.defaults.worktrees.as_deref(),
+            Some("../{repo}.agents/{name}")
+        );
     }
 
     #[test]
@@ -400,7 +437,14 @@ mod error_tests {
     fn unknown_key_suggests_nearest() {
         let e = err("version: 1\nprotcted: [a/]\n");
         assert_eq!((e.line, e.column), (2, 1), "{e:?}");
-        assert!(e.help.as_deref().unwrap().contains("did you mean `protected`"), "{:?}", e.help);
+        assert!(
+            e.help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `protected`"),
+            "{:?}",
+            e.help
+        );
         let e = err("version: 1\ndefaults:\n  bsae: main\n");
         assert_eq!((e.line, e.column), (3, 3), "{e:?}");
         assert!(e.help.as_deref().unwrap().contains("`base`"));

@@ -107,7 +107,11 @@ impl Pattern {
 fn trim_unescaped_trailing_spaces(s: &str) -> &str {
     let mut end = s.len();
     while end > 0 && s.as_bytes()[end - 1] == b' ' {
-        let backslashes = s.as_bytes()[..end - 1].iter().rev().take_while(|&&b| b == b'\\').count();
+        let backslashes = s.as_bytes()[..end - 1]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
         if backslashes % 2 == 1 {
             break;
         }
@@ -137,7 +141,8 @@ fn translate(pattern: &str) -> Result<String, String> {
                 while i < chars.len() && chars[i] == '*' {
                     i += 1;
                 }
-                let whole_component = (start == 0 || chars[start - 1] == '/') && (i == chars.len() || chars[i] == '/');
+                let whole_component = (start == 0 || chars[start - 1] == '/')
+                    && (i == chars.len() || chars[i] == '/');
                 if i - start >= 2 && whole_component {
                     out.push_str("**");
                 } else {
@@ -161,7 +166,10 @@ fn translate(pattern: &str) -> Result<String, String> {
 }
 
 fn push_literal(out: &mut String, c: char) {
-    if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\' | '!' | '^' | ',' | '-') {
+    if matches!(
+        c,
+        '*' | '?' | '[' | ']' | '{' | '}' | '\\' | '!' | '^' | ',' | '-'
+    ) {
         out.push('\\');
     }
     out.push(c);
@@ -170,7 +178,8 @@ fn push_literal(out: &mut String, c: char) {
 /// Parse a bracket expression starting at `chars[open] == '['` the way git's
 /// wildmatch does, emit it in globset syntax, and return the index after it.
 fn translate_class(chars: &[char], open: usize, out: &mut String) -> Result<usize, String> {
-    let unclosed = || "unclosed '[': close it with ']', or write '\\[' for a literal '['".to_string();
+    let unclosed =
+        || "unclosed '[': close it with ']', or write '\\[' for a literal '['".to_string();
     let mut i = open + 1;
     let mut negated = false;
     if matches!(chars.get(i), Some('!') | Some('^')) {
@@ -214,7 +223,10 @@ fn translate_class(chars: &[char], open: usize, out: &mut String) -> Result<usiz
             match rest.find(":]") {
                 Some(end) => {
                     let name = &rest[..end];
-                    ranges.extend(posix_class(name).ok_or_else(|| format!("unknown character class '[:{name}:]'"))?);
+                    ranges.extend(
+                        posix_class(name)
+                            .ok_or_else(|| format!("unknown character class '[:{name}:]'"))?,
+                    );
                     i += 2 + rest[..end].chars().count() + 2;
                 }
                 None => {
@@ -248,7 +260,10 @@ fn translate_class(chars: &[char], open: usize, out: &mut String) -> Result<usiz
 fn emit_class(out: &mut String, negated: bool, ranges: Vec<(char, char)>) {
     let has_close = ranges.contains(&(']', ']'));
     let has_dash = ranges.contains(&('-', '-'));
-    let mut middle: Vec<(char, char)> = ranges.into_iter().filter(|r| *r != (']', ']') && *r != ('-', '-')).collect();
+    let mut middle: Vec<(char, char)> = ranges
+        .into_iter()
+        .filter(|r| *r != (']', ']') && *r != ('-', '-'))
+        .collect();
     let is_bang = |r: &(char, char)| matches!(r, ('!', '!') | ('^', '^'));
     // Sorting is stable: '!'/'^' singles move behind everything else.
     middle.sort_by_key(is_bang);

@@ -100,10 +100,11 @@ impl Registry {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Agents::new()),
             Err(e) => return Err(Error::io(format!("reading {}", self.file.display()))(e)),
         };
-        let parsed: RegistryFile = serde_json::from_str(&text).map_err(|e| Error::RegistryCorrupt {
-            path: self.file.display().to_string(),
-            why: e.to_string(),
-        })?;
+        let parsed: RegistryFile =
+            serde_json::from_str(&text).map_err(|e| Error::RegistryCorrupt {
+                path: self.file.display().to_string(),
+                why: e.to_string(),
+            })?;
         Ok(parsed.agents)
     }
 
@@ -115,8 +116,10 @@ impl Registry {
         let _lock = LockGuard::acquire(&self.lock_path())?;
         let mut agents = self.load()?;
         let result = change(&mut agents)?;
-        let body = serde_json::to_string_pretty(&RegistryFile { version: 1, agents }).expect("registry serialises");
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io("creating a temporary registry file"))?;
+        let body = serde_json::to_string_pretty(&RegistryFile { version: 1, agents })
+            .expect("registry serialises");
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .map_err(Error::io("creating a temporary registry file"))?;
         tmp.write_all(body.as_bytes())
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(Error::io("writing the registry"))?;
@@ -135,11 +138,17 @@ impl LockGuard {
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
                 Ok(mut f) => {
                     // The owner's pid lets a later process tell a stale lock.
                     let _ = write!(f, "{}", std::process::id());
-                    return Ok(LockGuard { path: path.to_owned() });
+                    return Ok(LockGuard {
+                        path: path.to_owned(),
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     if lock_owner_is_gone(path) {

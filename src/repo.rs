@@ -14,12 +14,15 @@ use crate::registry::{Agent, Agents, Registry};
 /// `GIT_WORK_TREE` and `GIT_INDEX_FILE` (a pre-commit hook of `git commit -a`
 /// or `git commit PATH` runs with a temporary index named by the latter).
 pub fn open(dir: &Path) -> Result<gix::Repository> {
-    gix::discover_with_environment_overrides(dir).map_err(|e| Error::NotARepository(format!("{}: {e}", dir.display())))
+    gix::discover_with_environment_overrides(dir)
+        .map_err(|e| Error::NotARepository(format!("{}: {e}", dir.display())))
 }
 
 /// `core.ignoreCase`, which decides whether scope matching folds case.
 pub fn ignore_case(repo: &gix::Repository) -> bool {
-    repo.config_snapshot().boolean("core.ignoreCase").unwrap_or(false)
+    repo.config_snapshot()
+        .boolean("core.ignoreCase")
+        .unwrap_or(false)
 }
 
 pub fn registry(repo: &gix::Repository) -> Registry {
@@ -37,7 +40,10 @@ pub fn main_workdir(repo: &gix::Repository) -> Option<PathBuf> {
 /// The commit at the tip of local branch `base`, if it exists.
 pub fn branch_tip(repo: &gix::Repository, base: &str) -> Result<Option<gix::ObjectId>> {
     let name = format!("refs/heads/{base}");
-    let Some(mut reference) = repo.try_find_reference(name.as_str()).git("looking up the base branch")? else {
+    let Some(mut reference) = repo
+        .try_find_reference(name.as_str())
+        .git("looking up the base branch")?
+    else {
         return Ok(None);
     };
     let id = reference.peel_to_id().git("resolving the base branch")?;
@@ -48,26 +54,38 @@ pub fn branch_tip(repo: &gix::Repository, base: &str) -> Result<Option<gix::Obje
 /// repository without commits, has the empty policy.
 pub fn load_policy(repo: &gix::Repository, base: &str) -> Result<Manifest> {
     let Some(tip) = branch_tip(repo, base)? else {
-        return Err(Error::UnknownBase { base: base.to_owned() });
+        return Err(Error::UnknownBase {
+            base: base.to_owned(),
+        });
     };
     load_policy_at(repo, tip, &format!("{MANIFEST_FILE} on {base}"))
 }
 
 /// The policy committed in `commit`'s tree.
-pub fn load_policy_at(repo: &gix::Repository, commit: gix::ObjectId, origin: &str) -> Result<Manifest> {
+pub fn load_policy_at(
+    repo: &gix::Repository,
+    commit: gix::ObjectId,
+    origin: &str,
+) -> Result<Manifest> {
     match committed_manifest_text(repo, commit)? {
         Some(text) => Manifest::parse(&text, origin),
         None => Ok(Manifest::default()),
     }
 }
 
-fn committed_manifest_text(repo: &gix::Repository, commit: gix::ObjectId) -> Result<Option<String>> {
+pub fn committed_manifest_text(
+    repo: &gix::Repository,
+    commit: gix::ObjectId,
+) -> Result<Option<String>> {
     let tree = repo
         .find_commit(commit)
         .git("reading the base commit")?
         .tree()
         .git("reading the base tree")?;
-    let Some(entry) = tree.lookup_entry_by_path(MANIFEST_FILE).git("looking up the policy")? else {
+    let Some(entry) = tree
+        .lookup_entry_by_path(MANIFEST_FILE)
+        .git("looking up the policy")?
+    else {
         return Ok(None);
     };
     let blob = entry.object().git("reading the policy")?;
@@ -87,7 +105,11 @@ pub fn default_base(repo: &gix::Repository) -> Result<String> {
     }
     if let Ok(main) = repo.main_repo()
         && let Ok(Some(name)) = main.head_name()
-        && let Some(short) = name.as_bstr().to_str().ok().and_then(|n| n.strip_prefix("refs/heads/"))
+        && let Some(short) = name
+            .as_bstr()
+            .to_str()
+            .ok()
+            .and_then(|n| n.strip_prefix("refs/heads/"))
     {
         return Ok(short.to_owned());
     }
@@ -109,5 +131,9 @@ pub fn agent_of_worktree<'a>(repo: &gix::Repository, agents: &'a Agents) -> Opti
 /// The short name of the branch checked out here, if HEAD is on a branch.
 pub fn current_branch(repo: &gix::Repository) -> Option<String> {
     let name = repo.head_name().ok()??;
-    name.as_bstr().to_str().ok()?.strip_prefix("refs/heads/").map(str::to_owned)
+    name.as_bstr()
+        .to_str()
+        .ok()?
+        .strip_prefix("refs/heads/")
+        .map(str::to_owned)
 }

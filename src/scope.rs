@@ -19,6 +19,8 @@ pub enum Origin {
     Scope,
     /// An area of the policy, by name.
     Area(String),
+    /// A standing agent's scope in the committed manifest.
+    Standing,
     /// The policy's `protected` list.
     Protected,
     /// `.git-agent.yaml` itself, which no agent may change.
@@ -30,6 +32,7 @@ impl std::fmt::Display for Origin {
         match self {
             Origin::Scope => f.write_str("scope"),
             Origin::Area(a) => write!(f, "area '{a}'"),
+            Origin::Standing => f.write_str("standing agent in .git-agent.yaml"),
             Origin::Protected => f.write_str("protected in .git-agent.yaml"),
             Origin::Builtin => f.write_str("the policy file is always protected"),
         }
@@ -56,7 +59,9 @@ impl Verdict {
     pub fn reason(&self) -> String {
         match (&self.pattern, &self.origin) {
             (Some(p), Some(Origin::Protected)) => format!("protected by '{p}' in .git-agent.yaml"),
-            (Some(_), Some(Origin::Builtin)) => "the policy file .git-agent.yaml is always protected".into(),
+            (Some(_), Some(Origin::Builtin)) => {
+                "the policy file .git-agent.yaml is always protected".into()
+            }
             (Some(p), Some(o)) if self.allowed => format!("allowed by '{p}' ({o})"),
             (Some(p), Some(o)) => format!("excluded by '{p}' ({o})"),
             _ => "no pattern of the scope matches".into(),
@@ -74,7 +79,11 @@ pub struct Scope {
 impl Scope {
     /// Compile the agent's `patterns` (each with its origin) and the policy's
     /// `protected` patterns.
-    pub fn new(patterns: &[(String, Origin)], protected: &[String], ignore_case: bool) -> Result<Scope> {
+    pub fn new(
+        patterns: &[(String, Origin)],
+        protected: &[String],
+        ignore_case: bool,
+    ) -> Result<Scope> {
         let compile = |text: &str| {
             Pattern::new(text, ignore_case).map_err(|why| Error::InvalidPattern {
                 pattern: text.to_owned(),
@@ -136,7 +145,9 @@ impl Scope {
 
     /// The agent's own patterns, as written.
     pub fn patterns(&self) -> impl Iterator<Item = (&str, &Origin)> {
-        self.rules.iter().map(|r| (r.pattern.text.as_str(), &r.origin))
+        self.rules
+            .iter()
+            .map(|r| (r.pattern.text.as_str(), &r.origin))
     }
 }
 

@@ -1,1 +1,709 @@
-//! todo
+//! `git agent scope`: show and edit an agent's scope, and `scope check`,
+//! the gate that the pre-commit hook and `land` run.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::Io;
+use crate::changes::{self, Change, ChangeKind};
+use crate::cli::{CheckArgs, ScopeArgs, ScopeCommand, ScopeEdit};
+use crate::error::{Error, GitContext, Outcome, Result};
+use crate::manifest::{Manifest, nearest};
+use crate::registry::{Agent, Agents};
+use crate::repo;
+use crate::scope::{Origin, Scope, Verdict};
+
+/// Who is being checked, with the policy that applies to them.
+pub struct Subject {
+    pub name: String,
+    pub base: String,
+    pub registered: Option<Agent>,
+    pub patterns: Vec<(String, Origin)>,
+    pub manifest: Manifest,
+    /// Found from the current worktree rather than named.
+    pub detected: bool,
+}
+
+impl Subject {
+    pub fn scope(&self, repo: &gix::Repository) -> Result<Scope> {
+        Scope::new(
+            &self.patterns,
+            &self.manifest.protected,
+            repo::ignore_case(repo),
+        )
+    }
+}
+
+pub fn run(args: ScopeArgs, io: &mut Io) -> Result<Outcome> {
+    let cwd = args.common.absolute_dir()?;
+    let repo = repo::open(&cwd)?;
+    match args.command {
+        None => show(&repo, args.name.as_deref(), args.json, io),
+        Some(ScopeCommand::Check(check_args)) => check(&repo, &cwd, &check_args, io),
+        Some(ScopeCommand::Set(edit)) => edit_scope(&repo, edit, Edit::Set, io),
+        Some(ScopeCommand::Add(edit)) => edit_scope(&repo, edit, Edit::Add, io),
+        Some(ScopeCommand::Rm(edit)) => edit_scope(&repo, edit, Edit::Remove, io),
+    }
+}
+
+fn unknown_agent(name: &str, agents: &Agents, manifest: Option<&Manifest>) -> Error {
+    let mut known: Vec<&str> = agents.keys().map(String::as_str).collect();
+    if let Some(m) = manifest {
+        known.extend(m.agents.keys().map(String::as_str));
+    }
+    known.sort();
+    known.dedup();
+    let hint = match (nearest(name, known.iter().copied()), known.is_empty()) {
+        (Some(near), _) => format!("did you mean '{near}'? Known agents: {}", known.join(", ")),
+        (None, true) => {
+            "there are no agents yet: create one with `git agent add NAME --scope PAT`".to_owned()
+        }
+        (None, false) => format!("known agents: {}", known.join(", ")),
+    };
+    Error::UnknownAgent {
+        name: name.to_owned(),
+        hint,
+    }
+}
+
+/// Find the agent: `named` if given (registered, or standing in the
+/// committed manifest), else the agent of the current worktree, else the
+/// agent whose branch `agent/NAME` is `branch_hint`.
+pub fn resolve_subject(
+    repo: &gix::Repository,
+    named: Option<&str>,
+    branch_hint: Option<&str>,
+) -> Result<Option<Subject>> {
+    let agents = repo::registry(repo).load()?;
+    let (name, detected) = match named {
+        Some(n) => (n.to_owned(), false),
+        None => match repo::agent_of_worktree(repo, &agents) {
+            Some(a) => (a.name.clone(), true),
+            None => match branch_hint
+                .map(|b| b.strip_prefix("refs/heads/").unwrap_or(b))
+                .and_then(|b| b.strip_prefix("agent/"))
+            {
+                Some(n) => (n.to_owned(), false),
+                None => return Ok(None),
+            },
+        },
+    };
+    if let Some(agent) = agents.get(&name) {
+        let manifest = repo::load_policy(repo, &agent.base)?;
+        let mut patterns = Vec::new();
+        for area in &agent.areas {
+            let Some(list) = manifest.areas.get(area) else {
+                return Err(unknown_area(area, &manifest, &agent.base));
+            };
+            patterns.extend(list.iter().map(|p| (p.clone(), Origin::Area(area.clone()))));
+        }
+        if let Some(standing) = manifest.agents.get(&name) {
+            patterns.extend(standing.scope.iter().map(|p| (p.clone(), Origin::Standing)));
+        }
+        patterns.extend(agent.scope.iter().map(|p| (p.clone(), Origin::Scope)));
+        return Ok(Some(Subject {
+            name,
+            base: agent.base.clone(),
+            registered: Some(agent.clone()),
+            patterns,
+            manifest,
+            detected,
+        }));
+    }
+    let base = repo::default_base(repo)?;
+    let manifest = match repo::load_policy(repo, &base) {
+        Ok(m) => m,
+        Err(Error::UnknownBase { .. }) => Manifest::default(),
+        Err(e) => return Err(e),
+    };
+    let Some(standing) = manifest.agents.get(&name) else {
+        return Err(unknown_agent(&name, &agents, Some(&manifest)));
+    };
+    let patterns = standing
+        .scope
+        .iter()
+        .map(|p| (p.clone(), Origin::Standing))
+        .collect();
+    Ok(Some(Subject {
+        name,
+        base,
+        registered: None,
+        patterns,
+        manifest,
+        detected,
+    }))
+}
+
+pub fn unknown_area(area: &str, manifest: &Manifest, base: &str) -> Error {
+    let known: Vec<&str> = manifest.areas.keys().map(String::as_str).collect();
+    let hint = match nearest(area, known.iter().copied()) {
+        Some(near) => format!(
+            "did you mean '{near}'? Areas on {base}: {}",
+            known.join(", ")
+        ),
+        None if known.is_empty() => format!(
+            "the policy on {base} defines no areas; add one under `areas:` in .git-agent.yaml and commit it on {base}"
+        ),
+        None => format!("areas on {base}: {}", known.join(", ")),
+    };
+    Error::UnknownArea {
+        area: area.to_owned(),
+        hint,
+    }
+}
+
+#[derive(Serialize)]
+struct ShowJson<'a> {
+    version: u32,
+    agent: &'a str,
+    base: &'a str,
+    registered: bool,
+    patterns: Vec<PatternJson<'a>>,
+    protected: &'a [String],
+}
+
+#[derive(Serialize)]
+struct PatternJson<'a> {
+    pattern: &'a str,
+    origin: &'a Origin,
+}
+
+fn show(repo: &gix::Repository, name: Option<&str>, json: bool, io: &mut Io) -> Result<Outcome> {
+    let Some(subject) = resolve_subject(repo, name, None)? else {
+        return Err(no_agent());
+    };
+    if json {
+        let value = ShowJson {
+            version: 1,
+            agent: &subject.name,
+            base: &subject.base,
+            registered: subject.registered.is_some(),
+            patterns: subject
+                .patterns
+                .iter()
+                .map(|(p, o)| PatternJson {
+                    pattern: p,
+                    origin: o,
+                })
+                .collect(),
+            protected: &subject.manifest.protected,
+        };
+        writeln!(
+            io.out,
+            "{}",
+            serde_json::to_string_pretty(&value).expect("serialises")
+        )
+        .map_err(Error::io("writing"))?;
+        return Ok(Outcome::Done);
+    }
+    let w = &mut io.out;
+    let res: std::io::Result<()> = (|| {
+        writeln!(w, "agent {} (base {})", subject.name, subject.base)?;
+        if subject.patterns.is_empty() {
+            writeln!(w, "  (empty scope: every change is refused)")?;
+        }
+        for (p, o) in &subject.patterns {
+            writeln!(w, "  {p:<30} {o}")?;
+        }
+        if !subject.manifest.protected.is_empty() {
+            writeln!(
+                w,
+                "protected (no agent may change): {}",
+                subject.manifest.protected.join(", ")
+            )?;
+        }
+        Ok(())
+    })();
+    res.map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}
+
+fn no_agent() -> Error {
+    Error::NoAgent {
+        cwd: std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| ".".into()),
+    }
+}
+
+enum Edit {
+    Set,
+    Add,
+    Remove,
+}
+
+fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -> Result<Outcome> {
+    let registry = repo::registry(repo);
+    let agents = registry.load()?;
+    // Humans orchestrate: an agent may not widen its own scope.
+    let inside = repo::agent_of_worktree(repo, &agents).map(|a| a.name.clone());
+    if let Some(agent) = std::env::var_os("GIT_AGENT")
+        .map(|v| v.to_string_lossy().into_owned())
+        .or(inside)
+    {
+        writeln!(
+            io.err,
+            "error: refusing to edit a scope from inside agent '{agent}''s context\n\
+             Scopes are changed by the person orchestrating the agents: run this from the main worktree, without GIT_AGENT set."
+        )
+        .map_err(Error::io("writing"))?;
+        return Ok(Outcome::Refused);
+    }
+    if !agents.contains_key(&edit.name) {
+        let base = repo::default_base(repo)?;
+        let manifest = repo::load_policy(repo, &base).ok();
+        if manifest
+            .as_ref()
+            .is_some_and(|m| m.agents.contains_key(&edit.name))
+        {
+            return Err(Error::usage(
+                format!("'{}' is a standing agent of .git-agent.yaml", edit.name),
+                format!(
+                    "edit its scope under `agents:` in .git-agent.yaml and commit it on {base}"
+                ),
+            ));
+        }
+        return Err(unknown_agent(&edit.name, &agents, manifest.as_ref()));
+    }
+    let ignore_case = repo::ignore_case(repo);
+    for p in &edit.patterns {
+        crate::pattern::Pattern::new(p, ignore_case).map_err(|why| Error::InvalidPattern {
+            pattern: p.clone(),
+            why,
+        })?;
+    }
+    let name = edit.name.clone();
+    let scope = registry.update(|agents| {
+        let Some(agent) = agents.get_mut(&name) else {
+            return Err(unknown_agent(&name, agents, None));
+        };
+        match how {
+            Edit::Set => agent.scope = edit.patterns.clone(),
+            Edit::Add => {
+                for p in &edit.patterns {
+                    if !agent.scope.contains(p) {
+                        agent.scope.push(p.clone());
+                    }
+                }
+            }
+            Edit::Remove => {
+                for p in &edit.patterns {
+                    if !agent.scope.contains(p) {
+                        return Err(Error::usage(
+                            format!("'{p}' is not in the scope of agent '{name}'"),
+                            format!("its own patterns are: {}", agent.scope.join(", ")),
+                        ));
+                    }
+                }
+                agent.scope.retain(|p| !edit.patterns.contains(p));
+            }
+        }
+        Ok(agent.scope.clone())
+    })?;
+    writeln!(
+        io.out,
+        "scope of {}: {}",
+        edit.name,
+        if scope.is_empty() {
+            "(empty)".to_owned()
+        } else {
+            scope.join(", ")
+        }
+    )
+    .map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}
+
+/// One refused path, for the text and JSON reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    pub path: String,
+    pub kind: Option<ChangeKind>,
+    /// Set under `--range`: the commit that made the change.
+    pub commit: Option<String>,
+    pub summary: Option<String>,
+    pub reason: String,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// The whole result of a check, rendered once for humans and once as JSON.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub agent: String,
+    pub base: String,
+    pub mode: &'static str,
+    pub ok: bool,
+    /// Paths (counting each commit separately under --range) checked.
+    pub checked: usize,
+    pub refused: Vec<Refusal>,
+    /// Problems that are not about one path: a wrong branch, a limit.
+    pub problems: Vec<String>,
+    pub scope: Vec<String>,
+}
+
+pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) -> Result<Outcome> {
+    let range = args.range.as_deref().map(parse_range).transpose()?;
+    let branch_hint = range.as_ref().map(|(_, b)| b.as_str());
+    let subject = match resolve_subject(repo, args.agent.as_deref(), branch_hint)? {
+        Some(s) => s,
+        // Outside every agent's worktree the hook allows everything.
+        None if args.hook => return Ok(Outcome::Done),
+        None => return Err(no_agent()),
+    };
+    let scope = subject.scope(repo)?;
+    let limit = subject.manifest.limits.max_files_per_commit;
+    let mut report = Report {
+        version: 1,
+        agent: subject.name.clone(),
+        base: subject.base.clone(),
+        mode: "staged",
+        ok: true,
+        checked: 0,
+        refused: Vec::new(),
+        problems: Vec::new(),
+        scope: scope.patterns().map(|(p, _)| p.to_owned()).collect(),
+    };
+    let judge = |report: &mut Report, change: &Change, commit: Option<(&str, &str)>| {
+        report.checked += 1;
+        let verdict = scope.decide(&change.path);
+        if !verdict.allowed {
+            report.refused.push(Refusal {
+                path: change.path.clone(),
+                kind: Some(change.kind),
+                commit: commit.map(|c| c.0.to_owned()),
+                summary: commit.map(|c| c.1.to_owned()),
+                reason: verdict.reason(),
+                verdict,
+            });
+        }
+    };
+    if let Some((from, to)) = &range {
+        report.mode = "range";
+        let from_id = resolve_rev(repo, from)?;
+        let to_id = resolve_rev(repo, to)?;
+        for commit in changes::range(repo, from_id, to_id)? {
+            let short = &commit.commit[..12.min(commit.commit.len())];
+            if let Some(max) = limit
+                && commit.changes.len() as u64 > max
+            {
+                report.problems.push(format!(
+                    "commit {short} changes {} files, more than limits.max_files_per_commit ({max})",
+                    commit.changes.len()
+                ));
+            }
+            for change in &commit.changes {
+                judge(&mut report, change, Some((&commit.commit, &commit.summary)));
+            }
+        }
+    } else if !args.paths.is_empty() {
+        report.mode = "paths";
+        for p in &args.paths {
+            let path = repo_relative(repo, cwd, p)?;
+            judge(
+                &mut report,
+                &Change {
+                    path,
+                    kind: ChangeKind::Modified,
+                },
+                None,
+            );
+        }
+        for r in &mut report.refused {
+            r.kind = None;
+        }
+    } else {
+        if repo.workdir().is_none() {
+            return Err(Error::usage(
+                "--staged needs a worktree, and this repository is bare",
+                "check commits instead: git agent scope check --agent NAME --range BASE..BRANCH",
+            ));
+        }
+        if subject.detected
+            && let Some(agent) = &subject.registered
+        {
+            let branch = repo::current_branch(repo);
+            if branch.as_deref() != Some(agent.branch.as_str()) {
+                report.problems.push(format!(
+                    "this is agent '{}''s worktree, but HEAD is {}, not '{}'; an agent commits only on its own branch (fix: git switch {})",
+                    agent.name,
+                    branch.map(|b| format!("on '{b}'")).unwrap_or_else(|| "detached".into()),
+                    agent.branch,
+                    agent.branch
+                ));
+            }
+        }
+        let staged = changes::staged(repo)?;
+        if let Some(max) = limit
+            && staged.len() as u64 > max
+        {
+            report.problems.push(format!(
+                "{} files are staged, more than limits.max_files_per_commit ({max}); split the commit",
+                staged.len()
+            ));
+        }
+        for change in &staged {
+            judge(&mut report, change, None);
+        }
+    }
+    report.ok = report.refused.is_empty() && report.problems.is_empty();
+    if args.json {
+        writeln!(
+            io.out,
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serialises")
+        )
+        .map_err(Error::io("writing"))?;
+    } else if report.ok {
+        if !args.hook {
+            writeln!(
+                io.out,
+                "ok: {} {} in the scope of agent '{}'",
+                report.checked,
+                if report.checked == 1 {
+                    "change is"
+                } else {
+                    "changes are"
+                },
+                report.name()
+            )
+            .map_err(Error::io("writing"))?;
+        }
+    } else {
+        render_refusal(&report, &subject, io.err).map_err(Error::io("writing"))?;
+    }
+    Ok(if report.ok {
+        Outcome::Done
+    } else {
+        Outcome::Refused
+    })
+}
+
+impl Report {
+    fn name(&self) -> &str {
+        &self.agent
+    }
+}
+
+fn render_refusal(
+    report: &Report,
+    subject: &Subject,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let what = match report.mode {
+        "staged" => "commit refused",
+        "range" => "branch refused",
+        _ => "paths refused",
+    };
+    if !report.refused.is_empty() {
+        let n = report.refused.len();
+        let noun = match report.mode {
+            "staged" => "staged path",
+            "range" => "change in the range",
+            _ => "path",
+        };
+        writeln!(
+            w,
+            "git-agent: {what}: {n} {noun}{} outside the scope of agent '{}'",
+            if n == 1 { " is" } else { "s are" },
+            report.agent
+        )?;
+    } else {
+        writeln!(w, "git-agent: {what} for agent '{}'", report.agent)?;
+    }
+    let width = report
+        .refused
+        .iter()
+        .map(|r| r.path.len())
+        .max()
+        .unwrap_or(0)
+        .min(60);
+    let mut last_commit: Option<&str> = None;
+    for r in &report.refused {
+        if let Some(c) = r.commit.as_deref()
+            && last_commit != Some(c)
+        {
+            writeln!(
+                w,
+                "  commit {} {}",
+                &c[..12.min(c.len())],
+                r.summary.as_deref().unwrap_or("")
+            )?;
+            last_commit = Some(c);
+        }
+        let indent = if r.commit.is_some() { "    " } else { "  " };
+        writeln!(w, "{indent}{:<width$}  {}", r.path, r.reason)?;
+    }
+    for p in &report.problems {
+        writeln!(w, "  {p}")?;
+    }
+    if report.refused.is_empty() {
+        return Ok(());
+    }
+    let paths: Vec<&str> = report.refused.iter().map(|r| r.path.as_str()).collect();
+    let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+    writeln!(w)?;
+    match report.mode {
+        "staged" => {
+            writeln!(w, "To leave them out of this commit, unstage them:")?;
+            writeln!(w, "  git restore --staged -- {}", quoted.join(" "))?;
+        }
+        "range" => {
+            writeln!(
+                w,
+                "To land, rewrite the branch without these changes (git rebase -i {} on the agent's branch, then edit or drop the commits).",
+                subject.base
+            )?;
+        }
+        _ => {}
+    }
+    let widenable: Vec<&Refusal> = report
+        .refused
+        .iter()
+        .filter(|r| {
+            !matches!(
+                r.verdict.origin,
+                Some(Origin::Protected) | Some(Origin::Builtin)
+            )
+        })
+        .collect();
+    if !widenable.is_empty() {
+        let suggested: Vec<String> = widenable.iter().map(|r| shell_quote(&r.path)).collect();
+        if subject.registered.is_some() {
+            writeln!(
+                w,
+                "If agent '{}' should change them, the person orchestrating the agents (not the agent) widens its scope from outside its worktree:",
+                report.agent
+            )?;
+            writeln!(
+                w,
+                "  git agent scope add {} {}",
+                report.agent,
+                suggested.join(" ")
+            )?;
+        } else {
+            writeln!(
+                w,
+                "If standing agent '{}' should change them, widen its scope under `agents:` in .git-agent.yaml and commit that on {}.",
+                report.agent, subject.base
+            )?;
+        }
+    }
+    if widenable.len() < report.refused.len() {
+        writeln!(
+            w,
+            "Protected paths stay out of every agent's scope; only a change to `protected` in .git-agent.yaml, committed on {}, allows them.",
+            subject.base
+        )?;
+    }
+    let scope = if report.scope.is_empty() {
+        "(empty)".to_owned()
+    } else {
+        report.scope.join(", ")
+    };
+    writeln!(w, "Scope of '{}': {}", report.agent, scope)?;
+    Ok(())
+}
+
+/// Quote for a POSIX shell when needed.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn parse_range(range: &str) -> Result<(String, String)> {
+    if range.contains("...") {
+        return Err(Error::InvalidRange {
+            range: range.to_owned(),
+            why: "a symmetric difference (A...B) is not a branch's commits".into(),
+        });
+    }
+    match range.split_once("..") {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_owned(), b.to_owned())),
+        _ => Err(Error::InvalidRange {
+            range: range.to_owned(),
+            why: "expected A..B".into(),
+        }),
+    }
+}
+
+fn resolve_rev(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId> {
+    let id = repo
+        .rev_parse_single(rev)
+        .map_err(|e| Error::InvalidRange {
+            range: rev.to_owned(),
+            why: format!("'{rev}' is not a known revision ({e})"),
+        })?;
+    // Peel tags to the commit they name.
+    let commit = id
+        .object()
+        .git("reading a revision")?
+        .peel_to_commit()
+        .map_err(|e| Error::InvalidRange {
+            range: rev.to_owned(),
+            why: format!("'{rev}' does not name a commit ({e})"),
+        })?;
+    Ok(commit.id)
+}
+
+/// A path given on the command line, relative to the current directory as
+/// git's pathspecs are, made relative to the repository root.
+fn repo_relative(repo: &gix::Repository, cwd: &Path, given: &str) -> Result<String> {
+    let bad = |why: &str| {
+        Error::usage(
+            format!("invalid path '{given}': {why}"),
+            "give a path inside the repository",
+        )
+    };
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(workdir) = repo.workdir() {
+        let root = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_owned());
+        let here = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned());
+        if let Ok(rel) = here.strip_prefix(&root) {
+            parts.extend(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+            );
+        }
+    }
+    let given_path = PathBuf::from(given);
+    if given_path.is_absolute() {
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| bad("absolute paths need a worktree"))?;
+        let root = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_owned());
+        let rel = given_path
+            .strip_prefix(&root)
+            .map_err(|_| bad("it is outside the repository"))?;
+        parts.clear();
+        push_components(&mut parts, rel).map_err(|_| bad("it leaves the repository"))?;
+    } else {
+        push_components(&mut parts, &given_path).map_err(|_| bad("it leaves the repository"))?;
+    }
+    if parts.is_empty() {
+        return Err(bad("it names the repository root, not a path in it"));
+    }
+    Ok(parts.join("/"))
+}
+
+fn push_components(parts: &mut Vec<String>, path: &Path) -> std::result::Result<(), ()> {
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop().ok_or(())?;
+            }
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::RootDir | Component::Prefix(_) => return Err(()),
+        }
+    }
+    Ok(())
+}

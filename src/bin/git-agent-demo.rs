@@ -1,0 +1,4 @@
+//! `git agent demo`: see `git_agent::demo`.
+fn main() {
+    git_agent::cli::main_with::<git_agent::cli::DemoArgs>(git_agent::demo::run);
+}
