@@ -149,7 +149,13 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     let head = gix::worktree::add::Head::Attached(
         full_branch.as_str().try_into().git("naming the branch")?,
     );
-    if let Err(e) = repo.add_worktree(&path, head, gix::progress::Discard, &interrupt) {
+    let added = {
+        let registration = registry.lock_worktree_registration()?;
+        let prepared = repo.prepare_add_worktree(&path, head, &interrupt);
+        drop(registration);
+        prepared.and_then(|p| p.checkout(gix::progress::Discard, &interrupt))
+    };
+    if let Err(e) = added {
         if let Ok(Some(r)) = repo.try_find_reference(full_branch.as_str()) {
             let _ = r.delete();
         }

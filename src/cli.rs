@@ -181,6 +181,7 @@ pub fn main_with<A: Parser>(
             std::process::exit(code);
         }
     };
+    install_report_handler();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut out = BrokenPipeSafe(stdout.lock());
@@ -219,4 +220,12 @@ impl<W: std::io::Write> std::io::Write for BrokenPipeSafe<W> {
             other => other,
         }
     }
+}
+
+/// Diagnostics keep their lines whole: agents and scripts read them, and a
+/// path broken across lines cannot be copied.
+pub fn install_report_handler() {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
 }

@@ -56,6 +56,7 @@ impl Pattern {
         let glob = GlobBuilder::new(&glob_text)
             .literal_separator(true)
             .backslash_escape(true)
+            .empty_alternates(true)
             .case_insensitive(ignore_case)
             .build()
             .map_err(|e| e.kind().to_string())?
@@ -124,6 +125,13 @@ fn trim_unescaped_trailing_spaces(s: &str) -> &str {
 /// globset syntax with the same meaning under `literal_separator`.
 fn translate(pattern: &str) -> Result<String, String> {
     let chars: Vec<char> = pattern.chars().collect();
+    // git compares the literal prefix (up to the first wildcard) by itself
+    // and hands only the rest to wildmatch; a `**` right after that prefix
+    // therefore counts as leading and crosses '/': `a**/b` matches `a/x/b`.
+    let literal_prefix = chars
+        .iter()
+        .position(|c| matches!(c, '*' | '?' | '[' | '\\'))
+        .unwrap_or(chars.len());
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut i = 0;
     while i < chars.len() {
@@ -143,8 +151,18 @@ fn translate(pattern: &str) -> Result<String, String> {
                 }
                 let whole_component = (start == 0 || chars[start - 1] == '/')
                     && (i == chars.len() || chars[i] == '/');
+                let at_end_or_slash = i == chars.len() || chars[i] == '/';
                 if i - start >= 2 && whole_component {
                     out.push_str("**");
+                } else if i - start >= 2 && start == literal_prefix && at_end_or_slash {
+                    // `a**/b`: any text, slashes included, between `a` and `/b`.
+                    // The rest `**/b` also matches `b` itself, so `a**/b` matches `ab`.
+                    if i == chars.len() {
+                        out.push_str("{*,*/**}");
+                    } else {
+                        out.push_str("{,*/**/}");
+                        i += 1;
+                    }
                 } else {
                     out.push('*');
                 }
@@ -340,6 +358,9 @@ mod tests {
         assert!(m("src/**/*.rs", "src/x/y/a.rs"));
         assert!(m("a{b}", "a{b}"));
         assert!(m("a**b", "axxb"));
+        assert!(m("x/a**/b", "x/ab"));
+        assert!(m("x/a**/b", "x/a/y/b"));
+        assert!(m("x/a**", "x/a/y/b"));
         assert!(!m("a/[!x]", "a//"));
         assert!(m("[[:digit:]]x", "1x"));
         assert!(m("f[]]", "f]"));

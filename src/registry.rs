@@ -93,6 +93,15 @@ impl Registry {
         self.file.with_extension("json.lock")
     }
 
+    /// Hold this while registering a worktree: gix reads every other
+    /// worktree's registration while adding one and fails on one that
+    /// another process is half-way through writing.
+    pub fn lock_worktree_registration(&self) -> Result<impl Drop> {
+        let dir = self.file.parent().expect("registry file has a parent");
+        std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+        LockGuard::acquire(&dir.join("worktrees.lock"))
+    }
+
     /// The agents as last written.
     pub fn load(&self) -> Result<Agents> {
         let text = match std::fs::read_to_string(&self.file) {

@@ -499,15 +499,15 @@ fn render_refusal(
     };
     if !report.refused.is_empty() {
         let n = report.refused.len();
-        let noun = match report.mode {
-            "staged" => "staged path",
-            "range" => "change in the range",
-            _ => "path",
+        let (one, many) = match report.mode {
+            "staged" => ("staged path is", "staged paths are"),
+            "range" => ("change in the range is", "changes in the range are"),
+            _ => ("path is", "paths are"),
         };
         writeln!(
             w,
-            "git-agent: {what}: {n} {noun}{} outside the scope of agent '{}'",
-            if n == 1 { " is" } else { "s are" },
+            "git-agent: {what}: {n} {} outside the scope of agent '{}'",
+            if n == 1 { one } else { many },
             report.agent
         )?;
     } else {
@@ -570,7 +570,9 @@ fn render_refusal(
         })
         .collect();
     if !widenable.is_empty() {
-        let suggested: Vec<String> = widenable.iter().map(|r| shell_quote(&r.path)).collect();
+        let mut suggested: Vec<String> = widenable.iter().map(|r| shell_quote(&r.path)).collect();
+        suggested.sort();
+        suggested.dedup();
         if subject.registered.is_some() {
             writeln!(
                 w,

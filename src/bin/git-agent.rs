@@ -1,5 +1,6 @@
 //! `git agent <command>`: dispatches to `git-agent-<command>`.
 fn main() {
+    git_agent::cli::install_report_handler();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     let mut io = git_agent::Io {

@@ -1,0 +1,13 @@
+//! The integration tests: real git on real temporary repositories, with
+//! git's environment scrubbed so the machine's configuration cannot leak in.
+
+mod support;
+
+mod add;
+mod differential;
+mod dispatch;
+mod gate;
+mod hooks;
+mod manifest;
+mod range;
+mod scope;
