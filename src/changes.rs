@@ -53,31 +53,100 @@ fn normalize_mode(mode: u32) -> u32 {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
-    name: BString,
+/// A tree entry borrowed from its decoded buffer.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    name: &'a BStr,
     mode: u32,
-    id: ObjectId,
+    id: &'a gix::oid,
 }
 
-fn tree_entries(repo: &gix::Repository, id: ObjectId) -> Result<Vec<Entry>> {
-    let tree = repo.find_tree(id).git("reading a tree")?;
-    let decoded = tree.decode().git("decoding a tree")?;
-    Ok(decoded
+/// Decode tree `id` into `buf`, returning its entries in git's tree order.
+fn read_tree<'a>(
+    repo: &gix::Repository,
+    id: Option<ObjectId>,
+    buf: &'a mut Vec<u8>,
+) -> Result<Vec<Entry<'a>>> {
+    use gix::prelude::FindExt;
+    let Some(id) = id else {
+        return Ok(Vec::new());
+    };
+    let tree = repo.objects.find_tree(&id, buf).git("reading a tree")?;
+    Ok(tree
         .entries
-        .iter()
+        .into_iter()
         .map(|e| Entry {
-            name: e.filename.to_owned(),
+            name: e.filename,
             mode: normalize_mode(e.mode.value() as u32),
-            id: e.oid.to_owned(),
+            id: e.oid,
         })
         .collect())
 }
 
-fn join(prefix: &BStr, name: &BStr) -> BString {
-    let mut p = BString::from(prefix.to_vec());
+/// git's tree order: names compare as if directories ended in '/'.
+fn tree_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering {
+    let common = a.len().min(b.len());
+    a[..common].cmp(&b[..common]).then_with(|| {
+        let next = |s: &[u8], dir: bool| {
+            s.get(common)
+                .copied()
+                .or(if dir { Some(b'/') } else { None })
+        };
+        next(a, a_dir).cmp(&next(b, b_dir))
+    })
+}
+
+/// Walk two lists sorted in tree order, calling `f` with each name and the
+/// item of each side that has it. A name that is a directory on one side
+/// and a file on the other comes twice, once per side, which reads as the
+/// directory's removal (or addition) and the file's addition (or removal).
+fn merge_join<A, B>(
+    a: &[A],
+    b: &[B],
+    key_a: impl Fn(&A) -> (&[u8], bool),
+    key_b: impl Fn(&B) -> (&[u8], bool),
+    mut f: impl FnMut(&[u8], Option<&A>, Option<&B>) -> Result<()>,
+) -> Result<()> {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let order = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => {
+                let (xn, xd) = key_a(x);
+                let (yn, yd) = key_b(y);
+                tree_order(xn, xd, yn, yd)
+            }
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                f(key_a(&a[i]).0, Some(&a[i]), None)?;
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                f(key_b(&b[j]).0, None, Some(&b[j]))?;
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                f(key_a(&a[i]).0, Some(&a[i]), Some(&b[j]))?;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn join(prefix: &BStr, name: &[u8]) -> BString {
+    let mut p = BString::from(Vec::with_capacity(prefix.len() + name.len() + 1));
+    p.push_str(prefix);
     p.push_str(name);
     p
+}
+
+fn with_slash(mut path: BString) -> BString {
+    path.push(b'/');
+    path
 }
 
 fn push(out: &mut Vec<Change>, path: &BStr, kind: ChangeKind) {
@@ -85,6 +154,10 @@ fn push(out: &mut Vec<Change>, path: &BStr, kind: ChangeKind) {
         path: path.to_str_lossy().into_owned(),
         kind,
     });
+}
+
+fn entry_key<'b>(e: &'b Entry<'_>) -> (&'b [u8], bool) {
+    (e.name.as_bytes(), is_tree(e.mode))
 }
 
 /// Paths that differ between trees `old` and `new` (either may be absent),
@@ -99,62 +172,49 @@ pub fn diff_trees(
     if old == new {
         return Ok(());
     }
-    let a = match old {
-        Some(id) => tree_entries(repo, id)?,
-        None => Vec::new(),
-    };
-    let b = match new {
-        Some(id) => tree_entries(repo, id)?,
-        None => Vec::new(),
-    };
-    let mut names: std::collections::BTreeMap<&BStr, (Option<&Entry>, Option<&Entry>)> =
-        Default::default();
-    for e in &a {
-        names.entry(e.name.as_bstr()).or_default().0 = Some(e);
-    }
-    for e in &b {
-        names.entry(e.name.as_bstr()).or_default().1 = Some(e);
-    }
-    for (name, sides) in names {
+    let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
+    let a = read_tree(repo, old, &mut buf_a)?;
+    let b = read_tree(repo, new, &mut buf_b)?;
+    merge_join(&a, &b, entry_key, entry_key, |name, x, y| {
         let path = join(prefix, name);
-        let subdir = || {
-            let mut p = path.clone();
-            p.push(b'/');
-            p
-        };
-        match sides {
+        match (x, y) {
             (Some(x), Some(y)) if x.mode == y.mode && x.id == y.id => {}
-            (Some(x), Some(y)) => match (is_tree(x.mode), is_tree(y.mode)) {
-                (true, true) => diff_trees(repo, Some(x.id), Some(y.id), subdir().as_bstr(), out)?,
-                (true, false) => {
-                    diff_trees(repo, Some(x.id), None, subdir().as_bstr(), out)?;
-                    push(out, path.as_bstr(), ChangeKind::Added);
-                }
-                (false, true) => {
-                    push(out, path.as_bstr(), ChangeKind::Deleted);
-                    diff_trees(repo, None, Some(y.id), subdir().as_bstr(), out)?;
-                }
-                (false, false) if x.mode != y.mode => {
-                    push(out, path.as_bstr(), ChangeKind::TypeChanged)
-                }
-                (false, false) => push(out, path.as_bstr(), ChangeKind::Modified),
-            },
-            (Some(x), None) if is_tree(x.mode) => {
-                diff_trees(repo, Some(x.id), None, subdir().as_bstr(), out)?
+            (Some(x), Some(y)) if is_tree(x.mode) => diff_trees(
+                repo,
+                Some(x.id.to_owned()),
+                Some(y.id.to_owned()),
+                with_slash(path).as_bstr(),
+                out,
+            )?,
+            (Some(x), Some(_)) if x.mode & 0o170000 != 0 => {
+                push(out, path.as_bstr(), ChangeKind::TypeChanged)
             }
+            (Some(_), Some(_)) => push(out, path.as_bstr(), ChangeKind::Modified),
+            (Some(x), None) if is_tree(x.mode) => diff_trees(
+                repo,
+                Some(x.id.to_owned()),
+                None,
+                with_slash(path).as_bstr(),
+                out,
+            )?,
             (Some(_), None) => push(out, path.as_bstr(), ChangeKind::Deleted),
-            (None, Some(y)) if is_tree(y.mode) => {
-                diff_trees(repo, None, Some(y.id), subdir().as_bstr(), out)?
-            }
+            (None, Some(y)) if is_tree(y.mode) => diff_trees(
+                repo,
+                None,
+                Some(y.id.to_owned()),
+                with_slash(path).as_bstr(),
+                out,
+            )?,
             (None, Some(_)) => push(out, path.as_bstr(), ChangeKind::Added),
-            (None, None) => unreachable!("every name comes from one side"),
+            (None, None) => {}
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Paths staged for the next commit: the index against `HEAD`'s tree.
 pub fn staged(repo: &gix::Repository) -> Result<Vec<Change>> {
+    let repo = &without_pack_cache(repo);
     let index = repo.open_index().git("reading the index")?;
     let head_tree = match repo.head_tree_id() {
         Ok(id) => Some(id.detach()),
@@ -178,16 +238,43 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<Change>> {
     Ok(out)
 }
 
+/// These walks read each tree once, so a cache of delta bases costs more in
+/// lookups than it saves (measured in bench/scope-check.sh).
+fn without_pack_cache(repo: &gix::Repository) -> gix::Repository {
+    let mut repo = repo.clone();
+    repo.objects.unset_pack_cache();
+    repo
+}
+
 struct IndexWalk<'a> {
     repo: &'a gix::Repository,
     index: &'a gix::index::File,
 }
 
-enum Item {
-    /// Index entries `range` at this level with one path (several when unmerged).
-    File(std::ops::Range<usize>),
-    /// Index entries below the subdirectory.
-    Dir(std::ops::Range<usize>),
+/// What the index holds under one name at one directory level.
+struct Item<'a> {
+    name: &'a [u8],
+    /// The entries: one file (several when unmerged), or all below a directory.
+    range: std::ops::Range<usize>,
+    is_dir: bool,
+}
+
+fn item_key<'b>(i: &'b Item<'_>) -> (&'b [u8], bool) {
+    (i.name, i.is_dir)
+}
+
+/// The cache-tree node for subdirectory `name`. git keeps children sorted
+/// by name length, then bytes; fall back to a scan if that does not hold.
+fn cache_child<'t>(
+    parent: Option<&'t gix::index::extension::Tree>,
+    name: &[u8],
+) -> Option<&'t gix::index::extension::Tree> {
+    let children = &parent?.children;
+    match children.binary_search_by(|t| (t.name.len(), t.name.as_slice()).cmp(&(name.len(), name)))
+    {
+        Ok(i) => Some(&children[i]),
+        Err(_) => children.iter().find(|t| t.name.as_slice() == name),
+    }
 }
 
 impl IndexWalk<'_> {
@@ -199,6 +286,8 @@ impl IndexWalk<'_> {
         range: std::ops::Range<usize>,
         out: &mut Vec<Change>,
     ) -> Result<()> {
+        // git's own shortcut: a valid cached tree id equal to HEAD's subtree
+        // means nothing below changed.
         if let (Some(cache), Some(head)) = (cache, head)
             && cache.num_entries == Some(range.len() as u32)
             && cache.id == head
@@ -206,114 +295,106 @@ impl IndexWalk<'_> {
             return Ok(());
         }
         let entries = self.index.entries();
-        let mut items: Vec<(&BStr, Item)> = Vec::new();
+        let state: &gix::index::State = self.index;
+        let mut items: Vec<Item<'_>> = Vec::new();
         let mut i = range.start;
         while i < range.end {
-            let path = entries[i].path(self.index);
+            let path = entries[i].path(state);
             let rest = &path[prefix.len()..];
             match rest.find_byte(b'/') {
                 Some(slash) => {
-                    let name = &rest[..slash];
-                    let dir_prefix_len = prefix.len() + slash + 1;
-                    let dir_prefix = &path[..dir_prefix_len];
-                    let mut j = i + 1;
-                    while j < range.end && entries[j].path(self.index).starts_with(dir_prefix) {
-                        j += 1;
-                    }
-                    items.push((name.as_bstr(), Item::Dir(i..j)));
-                    i = j;
+                    let dir_prefix = &path[..prefix.len() + slash + 1];
+                    let len = entries[i..range.end]
+                        .partition_point(|e| e.path(state).starts_with(dir_prefix));
+                    items.push(Item {
+                        name: &rest[..slash],
+                        range: i..i + len,
+                        is_dir: true,
+                    });
+                    i += len;
                 }
                 None => {
                     let mut j = i + 1;
-                    while j < range.end && entries[j].path(self.index) == path {
+                    while j < range.end && entries[j].path(state) == path {
                         j += 1;
                     }
-                    items.push((rest.as_bstr(), Item::File(i..j)));
+                    items.push(Item {
+                        name: rest,
+                        range: i..j,
+                        is_dir: false,
+                    });
                     i = j;
                 }
             }
         }
-        let head_entries = match head {
-            Some(id) => tree_entries(self.repo, id)?,
-            None => Vec::new(),
-        };
-        let mut names: std::collections::BTreeMap<&BStr, (Option<&Entry>, Option<&Item>)> =
-            Default::default();
-        for e in &head_entries {
-            names.entry(e.name.as_bstr()).or_default().0 = Some(e);
-        }
-        for (name, item) in &items {
-            names.entry(name).or_default().1 = Some(item);
-        }
-        for (name, (head_entry, item)) in names {
-            let path = join(prefix, name);
-            let mut subdir = path.clone();
-            subdir.push(b'/');
-            let head_tree = head_entry.filter(|e| is_tree(e.mode)).map(|e| e.id);
-            let head_blob = head_entry.filter(|e| !is_tree(e.mode));
-            match item {
-                Some(Item::Dir(r)) => {
-                    let child = cache.and_then(|c| {
-                        c.children
-                            .iter()
-                            .find(|t| t.name.as_slice() == name.as_bytes())
-                    });
-                    self.dir(subdir.as_bstr(), head_tree, child, r.clone(), out)?;
-                    if head_blob.is_some() {
-                        push(out, path.as_bstr(), ChangeKind::Deleted);
+        let mut buf = Vec::new();
+        let head_entries = read_tree(self.repo, head, &mut buf)?;
+        merge_join(
+            &head_entries,
+            &items,
+            entry_key,
+            item_key,
+            |name, head_entry, item| {
+                let path = join(prefix, name);
+                match (head_entry, item) {
+                    (head_entry, Some(item)) if item.is_dir => {
+                        let head_tree = head_entry.map(|e| e.id.to_owned());
+                        self.dir(
+                            with_slash(path).as_bstr(),
+                            head_tree,
+                            cache_child(cache, name),
+                            item.range.clone(),
+                            out,
+                        )?;
                     }
+                    (head_entry, Some(item)) => {
+                        let entry = &entries[item.range.start];
+                        if item.range.len() > 1 || entry.stage_raw() != 0 {
+                            push(out, path.as_bstr(), ChangeKind::Unmerged);
+                            return Ok(());
+                        }
+                        let mode = normalize_mode(entry.mode.bits());
+                        if entry
+                            .flags
+                            .contains(gix::index::entry::Flags::INTENT_TO_ADD)
+                        {
+                            // Not part of the next commit until really added.
+                            if head_entry.is_some() {
+                                push(out, path.as_bstr(), ChangeKind::Deleted);
+                            }
+                        } else if is_tree(mode) {
+                            // A sparse index keeps a whole directory as one entry.
+                            diff_trees(
+                                self.repo,
+                                head_entry.map(|e| e.id.to_owned()),
+                                Some(entry.id),
+                                with_slash(path).as_bstr(),
+                                out,
+                            )?;
+                        } else {
+                            match head_entry {
+                                Some(h) if h.mode == mode && h.id == entry.id => {}
+                                Some(h) if h.mode != mode => {
+                                    push(out, path.as_bstr(), ChangeKind::TypeChanged)
+                                }
+                                Some(_) => push(out, path.as_bstr(), ChangeKind::Modified),
+                                None => push(out, path.as_bstr(), ChangeKind::Added),
+                            }
+                        }
+                    }
+                    (Some(h), None) if is_tree(h.mode) => diff_trees(
+                        self.repo,
+                        Some(h.id.to_owned()),
+                        None,
+                        with_slash(path).as_bstr(),
+                        out,
+                    )?,
+                    (Some(_), None) => push(out, path.as_bstr(), ChangeKind::Deleted),
+                    (None, None) => {}
                 }
-                Some(Item::File(r)) => {
-                    let entry = &entries[r.start];
-                    if r.len() > 1 || entry.stage_raw() != 0 {
-                        push(out, path.as_bstr(), ChangeKind::Unmerged);
-                        if let Some(t) = head_tree {
-                            diff_trees(self.repo, Some(t), None, subdir.as_bstr(), out)?;
-                        }
-                        continue;
-                    }
-                    if entry
-                        .flags
-                        .contains(gix::index::entry::Flags::INTENT_TO_ADD)
-                    {
-                        // Not committed until really added.
-                        if let Some(h) = head_blob {
-                            let _ = h;
-                            push(out, path.as_bstr(), ChangeKind::Deleted);
-                        }
-                        continue;
-                    }
-                    let mode = normalize_mode(entry.mode.bits());
-                    if is_tree(mode) {
-                        // A sparse index keeps whole directories as one entry.
-                        diff_trees(self.repo, head_tree, Some(entry.id), subdir.as_bstr(), out)?;
-                        if head_blob.is_some() {
-                            push(out, path.as_bstr(), ChangeKind::Deleted);
-                        }
-                        continue;
-                    }
-                    match head_blob {
-                        Some(h) if h.mode == mode && h.id == entry.id => {}
-                        Some(h) if h.mode != mode => {
-                            push(out, path.as_bstr(), ChangeKind::TypeChanged)
-                        }
-                        Some(_) => push(out, path.as_bstr(), ChangeKind::Modified),
-                        None => push(out, path.as_bstr(), ChangeKind::Added),
-                    }
-                    if let Some(t) = head_tree {
-                        diff_trees(self.repo, Some(t), None, subdir.as_bstr(), out)?;
-                    }
-                }
-                None => match head_entry {
-                    Some(e) if is_tree(e.mode) => {
-                        diff_trees(self.repo, Some(e.id), None, subdir.as_bstr(), out)?
-                    }
-                    Some(_) => push(out, path.as_bstr(), ChangeKind::Deleted),
-                    None => {}
-                },
-            }
-        }
-        Ok(())
+                Ok(())
+            },
+        )
     }
 }
 
