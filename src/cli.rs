@@ -79,7 +79,7 @@ pub enum RoleArg {
     name = "git-agent-scope",
     bin_name = "git agent scope",
     version,
-    args_conflicts_with_subcommands = true
+    subcommand_precedence_over_arg = true
 )]
 pub struct ScopeArgs {
     #[command(flatten)]

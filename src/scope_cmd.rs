@@ -36,6 +36,12 @@ impl Subject {
 }
 
 pub fn run(args: ScopeArgs, io: &mut Io) -> Result<Outcome> {
+    if let (Some(name), Some(_)) = (&args.name, &args.command) {
+        return Err(Error::usage(
+            format!("unexpected agent name '{name}' before the subcommand"),
+            "name the agent after the subcommand (`scope add NAME PAT`), or with --agent for `scope check`",
+        ));
+    }
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
     match args.command {

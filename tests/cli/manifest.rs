@@ -78,3 +78,61 @@ fn no_manifest_is_an_empty_policy() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["ok"], true);
 }
+
+#[test]
+fn an_area_removed_from_the_policy_is_reported() {
+    let env = Env::with_policy("version: 1\nareas:\n  billing: [src/billing/]\n");
+    env.ok(env.agent("add", &["a", "--area", "billing"]));
+    env.commit_policy("version: 1\nareas:\n  payments: [src/billing/]\n");
+    let before = env.state();
+    let run = env.agent_in(
+        &env.agent_dir("a"),
+        "scope",
+        &["check", "--paths", "src/billing/x"],
+    );
+    assert_bad_input(
+        &env,
+        &before,
+        &run,
+        &["unknown area 'billing'", "areas on main: payments"],
+    );
+}
+
+#[test]
+fn a_corrupt_registry_is_reported_not_overwritten() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    std::fs::write(env.repo().join(".git/git-agent/agents.json"), "{ not json").unwrap();
+    let before = env.state();
+    let run = env.agent("add", &["b", "--scope", "docs/"]);
+    assert_bad_input(
+        &env,
+        &before,
+        &run,
+        &["agent registry at", "is corrupt", "move it aside"],
+    );
+    let run = env.agent("scope", &["a"]);
+    assert_bad_input(&env, &before, &run, &["is corrupt"]);
+}
+
+#[test]
+fn init_in_a_bare_repository_and_a_missing_dash_c_directory_exit_2() {
+    let env = Env::new();
+    env.git_in(&env.root, &["clone", "-q", "--bare", "repo", "bare.git"]);
+    let bare = env.root.join("bare.git");
+    let before = std::fs::read_dir(&bare).unwrap().count();
+    let run = env.agent_in(&bare, "init", &[]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("init needs a worktree, and this repository is bare"),
+        "{run:?}"
+    );
+    assert_eq!(before, std::fs::read_dir(&bare).unwrap().count());
+    let run = env.agent("scope", &["-C", "no/such/dir", "check", "--staged"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("not inside a git repository"),
+        "{run:?}"
+    );
+}

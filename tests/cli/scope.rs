@@ -98,3 +98,25 @@ fn edit_errors_exit_2_and_change_nothing() {
     let run = env.agent("scope", &["nobody"]);
     assert_bad_input(&env, &before, &run, &["unknown agent 'nobody'"]);
 }
+
+#[test]
+fn options_may_come_before_the_subcommand() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let run = env.agent_in(
+        &env.root,
+        "scope",
+        &["-C", "repo", "check", "--agent", "a", "--paths", "docs/x"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = env.agent_in(&env.root, "scope", &["-C", "repo", "a"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let before = env.state();
+    let run = env.agent("scope", &["a", "check", "--paths", "docs/x"]);
+    assert_bad_input(
+        &env,
+        &before,
+        &run,
+        &["unexpected agent name 'a' before the subcommand"],
+    );
+}
