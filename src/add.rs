@@ -194,6 +194,13 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     })();
     res.map_err(Error::io("writing"))?;
     crate::init::uncommitted_policy_note(&repo, &base, io)?;
+    if !crate::hooks::is_installed(&repo)? {
+        writeln!(
+            io.err,
+            "warning: the pre-commit gate is not installed, so commits are not checked yet; run `git agent hooks install`"
+        )
+        .map_err(Error::io("writing"))?;
+    }
     writeln!(io.out, "{}", canonical.display()).map_err(Error::io("writing"))?;
     Ok(Outcome::Done)
 }

@@ -204,9 +204,17 @@ pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
+/// Whether our block is in the pre-commit hook git will run.
+pub fn is_installed(repo: &gix::Repository) -> Result<bool> {
+    Ok(read(&pre_commit_path(repo))?
+        .as_deref()
+        .and_then(find_block)
+        .is_some())
+}
+
 pub fn status(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
     let path = pre_commit_path(repo);
-    let installed = read(&path)?.as_deref().and_then(find_block).is_some();
+    let installed = is_installed(repo)?;
     if installed {
         writeln!(io.out, "installed: {}", path.display())
     } else {

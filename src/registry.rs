@@ -76,7 +76,15 @@ pub struct Registry {
     file: PathBuf,
 }
 
-const LOCK_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long to wait for another process's lock; `GIT_AGENT_LOCK_TIMEOUT_MS`
+/// overrides it (tests use a short one).
+fn lock_timeout() -> Duration {
+    std::env::var("GIT_AGENT_LOCK_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(20))
+}
 
 impl Registry {
     pub fn new(common_dir: &Path) -> Registry {
@@ -145,6 +153,7 @@ struct LockGuard {
 impl LockGuard {
     fn acquire(path: &Path) -> Result<LockGuard> {
         let start = Instant::now();
+        let timeout = lock_timeout();
         let mut pause = Duration::from_millis(2);
         loop {
             match std::fs::OpenOptions::new()
@@ -164,7 +173,7 @@ impl LockGuard {
                         let _ = std::fs::remove_file(path);
                         continue;
                     }
-                    if start.elapsed() > LOCK_TIMEOUT {
+                    if start.elapsed() > timeout {
                         return Err(Error::RegistryLocked {
                             path: path.display().to_string(),
                         });

@@ -237,3 +237,48 @@ fn init_writes_a_commented_manifest_and_installs_the_hook() {
     );
     assert_eq!(before, env.state());
 }
+
+#[test]
+fn add_warns_when_the_gate_is_not_installed() {
+    let env = Env::new();
+    let run = env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    assert!(
+        run.stderr.contains("the pre-commit gate is not installed"),
+        "{run:?}"
+    );
+    env.ok(env.agent("hooks", &["install"]));
+    let run = env.ok(env.agent("add", &["b", "--scope", "docs/"]));
+    assert!(!run.stderr.contains("not installed"), "{run:?}");
+}
+
+#[test]
+fn a_held_registry_lock_times_out_with_exit_2_and_a_dead_holders_lock_is_taken_over() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.repo().join(".git/git-agent")).unwrap();
+    let lock = env.repo().join(".git/git-agent/agents.json.lock");
+    // Held by a live process: this test's own.
+    std::fs::write(&lock, std::process::id().to_string()).unwrap();
+    let before = env.state();
+    let run = Run::from_output(
+        env.command(bin("git-agent-add"), &env.repo())
+            .env("GIT_AGENT_LOCK_TIMEOUT_MS", "300")
+            .args(["a", "--scope", "docs/"])
+            .output()
+            .unwrap(),
+    );
+    assert_bad_input(
+        &env,
+        &before,
+        &run,
+        &["the agent registry is locked by another git-agent process"],
+    );
+    assert!(lock.exists(), "someone else's lock is left alone");
+
+    // Left by a process that no longer exists.
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    dead.wait().unwrap();
+    std::fs::write(&lock, pid.to_string()).unwrap();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    assert!(!lock.exists());
+}
