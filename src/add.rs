@@ -112,12 +112,16 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         mode: Mode::Worktree,
         state: State::Adding,
         created: registry::now_unix(),
+        port: None,
+        setup_failed: false,
     };
     let reserved = registry.update(|agents| {
         if agents.contains_key(&name) {
             return Ok(false);
         }
-        agents.insert(name.clone(), agent.clone());
+        let mut agent = agent.clone();
+        agent.port = Some(registry::free_port(&name, agents));
+        agents.insert(name.clone(), agent);
         Ok(true)
     })?;
     if !reserved {

@@ -229,3 +229,61 @@ pub fn install_report_handler() {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
     }));
 }
+
+/// Run a command in an agent's directory, holding its single-writer lease.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-exec", bin_name = "git agent exec", version)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The agent.
+    pub name: String,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// List the agents: branch, path, ahead/behind, uncommitted work, scope, lease.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-list", bin_name = "git agent list", version)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Also show each agent's scope and task.
+    #[arg(short = 'l', long = "long")]
+    pub long: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Remove an agent: its worktree, branch and registry entry. Refuses when
+/// work would be lost; --force archives that work first.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-rm", bin_name = "git agent rm", version)]
+pub struct RmArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The agent.
+    pub name: String,
+    /// Remove even with unlanded commits or uncommitted or untracked files,
+    /// after archiving them under refs/agent-archive/NAME/.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Bring back an agent removed with `rm --force`, from its archive.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-restore", bin_name = "git agent restore", version)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The agent.
+    pub name: String,
+    /// The archive to restore [default: the newest refs/agent-archive/NAME/*].
+    #[arg(long, value_name = "REF")]
+    pub archive: Option<String>,
+    /// Where to put the worktree [default: where it was].
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<std::path::PathBuf>,
+}

@@ -30,6 +30,9 @@ pub const BUILTINS: &[(&str, &str)] = &[
 
 const PREFIX: &str = "git-agent-";
 
+/// Short names for built-in commands.
+const ALIASES: &[(&str, &str)] = &[("ls", "list")];
+
 /// Where to run `command` from: next to `own_dir` first, then PATH.
 pub fn find_command(command: &str, own_dir: Option<&Path>) -> Option<PathBuf> {
     let program = format!("{PREFIX}{command}{}", std::env::consts::EXE_SUFFIX);
@@ -138,7 +141,11 @@ pub fn run(args: Vec<OsString>, io: &mut Io) -> Result<i32> {
         }
         _ => {}
     }
-    let Some(program) = find_command(&first, own.as_deref()) else {
+    let command = ALIASES
+        .iter()
+        .find(|(a, _)| *a == first)
+        .map_or(first.as_str(), |(_, c)| c);
+    let Some(program) = find_command(command, own.as_deref()) else {
         let known = available_commands(own.as_deref());
         let help = match nearest(&first, known.keys().map(String::as_str)) {
             Some(near) => {

@@ -16,6 +16,8 @@ pub enum Outcome {
     Done,
     /// Refused by policy, nothing changed: exit code 1.
     Refused,
+    /// A command run for the user ended with this code (`exec`).
+    Exited(i32),
 }
 
 impl Outcome {
@@ -23,6 +25,7 @@ impl Outcome {
         match self {
             Outcome::Done => 0,
             Outcome::Refused => 1,
+            Outcome::Exited(code) => code,
         }
     }
 }

@@ -6,20 +6,26 @@
 //! `src/bin/` only parse, call and map the outcome to an exit code.
 
 pub mod add;
+pub mod archive;
 pub mod changes;
 pub mod cli;
 pub mod demo;
 pub mod dispatch;
 pub mod error;
+pub mod exec;
 pub mod git;
 pub mod hooks;
 pub mod init;
+pub mod lease;
+pub mod list;
 pub mod manifest;
 pub mod pattern;
 pub mod registry;
 pub mod repo;
+pub mod rm;
 pub mod scope;
 pub mod scope_cmd;
+pub mod status;
 
 pub use error::{Error, Outcome, Result};
 

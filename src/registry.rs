@@ -62,6 +62,43 @@ pub struct Agent {
     /// Seconds since the Unix epoch.
     #[serde(default)]
     pub created: u64,
+    /// `GIT_AGENT_PORT` for `exec`: fixed at `add`, unique among agents.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// A `setup` command failed when the agent was added.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub setup_failed: bool,
+}
+
+impl Agent {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or_else(|| default_port(&self.name))
+    }
+}
+
+/// A stable port per agent name, in 20000..30000.
+pub fn default_port(name: &str) -> u16 {
+    // FNV-1a: stable across Rust versions, unlike the std hasher.
+    let mut hash: u32 = 0x811c9dc5;
+    for b in name.bytes() {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x01000193);
+    }
+    20000 + (hash % 10000) as u16
+}
+
+/// The agent's stable port, moved past ports other agents already have.
+pub fn free_port(name: &str, agents: &Agents) -> u16 {
+    let taken: std::collections::HashSet<u16> = agents
+        .values()
+        .filter(|a| a.name != name)
+        .map(Agent::port)
+        .collect();
+    let mut port = default_port(name);
+    while taken.contains(&port) {
+        port = if port >= 29999 { 20000 } else { port + 1 };
+    }
+    port
 }
 
 #[derive(Serialize, Deserialize)]

@@ -53,7 +53,7 @@ pub fn run(args: ScopeArgs, io: &mut Io) -> Result<Outcome> {
     }
 }
 
-fn unknown_agent(name: &str, agents: &Agents, manifest: Option<&Manifest>) -> Error {
+pub fn unknown_agent(name: &str, agents: &Agents, manifest: Option<&Manifest>) -> Error {
     let mut known: Vec<&str> = agents.keys().map(String::as_str).collect();
     if let Some(m) = manifest {
         known.extend(m.agents.keys().map(String::as_str));

@@ -8,6 +8,7 @@ mod differential;
 mod dispatch;
 mod gate;
 mod hooks;
+mod lifecycle;
 mod manifest;
 mod range;
 mod scope;

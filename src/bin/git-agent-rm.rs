@@ -1,0 +1,4 @@
+//! `git agent rm`: see `git_agent::rm`.
+fn main() {
+    git_agent::cli::main_with::<git_agent::cli::RmArgs>(git_agent::rm::run);
+}

@@ -1,0 +1,153 @@
+//! `git agent list`: one row per agent.
+
+use serde::Serialize;
+
+use crate::Io;
+use crate::cli::ListArgs;
+use crate::error::{Error, Outcome, Result};
+use crate::repo;
+use crate::status::{self, AgentStatus};
+
+#[derive(Serialize)]
+struct Json<'a> {
+    version: u32,
+    agents: &'a [AgentStatus],
+}
+
+pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
+    let cwd = args.common.absolute_dir()?;
+    let repo = repo::open(&cwd)?;
+    let agents: Vec<_> = repo::registry(&repo).load()?.into_values().collect();
+    let rows = status::all(&repo, &agents);
+    if args.json {
+        let text = serde_json::to_string_pretty(&Json {
+            version: 1,
+            agents: &rows,
+        })
+        .expect("serialises");
+        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
+        return Ok(Outcome::Done);
+    }
+    if rows.is_empty() {
+        writeln!(
+            io.out,
+            "no agents; create one with `git agent add NAME --scope PAT`"
+        )
+        .map_err(Error::io("writing"))?;
+        return Ok(Outcome::Done);
+    }
+    let num = |n: Option<usize>| n.map_or("?".to_owned(), |n| n.to_string());
+    let mut table: Vec<Vec<String>> = vec![
+        [
+            "NAME",
+            "BRANCH",
+            "PATH",
+            "BASE",
+            "AHEAD",
+            "BEHIND",
+            "UNCOMMITTED",
+            "UNTRACKED",
+            "SCOPE",
+            "LEASE",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    ];
+    for r in &rows {
+        table.push(vec![
+            r.name.clone(),
+            r.branch.clone(),
+            short_path(&r.path, &cwd),
+            r.base.clone(),
+            num(r.ahead),
+            num(r.behind),
+            num(r.uncommitted),
+            num(r.untracked),
+            match r.out_of_scope {
+                Some(true) => "OUT".into(),
+                Some(false) => "ok".into(),
+                None => "?".into(),
+            },
+            r.lease
+                .as_ref()
+                .map_or("-".to_owned(), |l| format!("pid {} {}", l.pid, l.command)),
+        ]);
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|c| {
+            table
+                .iter()
+                .map(|row| row[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let res: std::io::Result<()> = (|| {
+        for (i, row) in table.iter().enumerate() {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                if c + 1 == row.len() {
+                    line.push_str(cell);
+                } else {
+                    line.push_str(&format!("{cell:<w$}  ", w = widths[c]));
+                }
+            }
+            writeln!(io.out, "{}", line.trim_end())?;
+            if i == 0 {
+                continue;
+            }
+            let r = &rows[i - 1];
+            for p in &r.problems {
+                writeln!(io.out, "  ! {p}")?;
+            }
+            if args.long {
+                writeln!(
+                    io.out,
+                    "    scope: {}",
+                    if r.scope.is_empty() {
+                        "(empty)".into()
+                    } else {
+                        r.scope.join(", ")
+                    }
+                )?;
+                if let Some(task) = &r.task {
+                    writeln!(io.out, "    task:  {task}")?;
+                }
+            }
+        }
+        Ok(())
+    })();
+    res.map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}
+
+/// The path relative to `cwd` when that is shorter.
+fn short_path(path: &str, cwd: &std::path::Path) -> String {
+    let p = std::path::Path::new(path);
+    let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned());
+    let mut up = 0;
+    let mut base = cwd.as_path();
+    loop {
+        if let Ok(rest) = p.strip_prefix(base) {
+            let rel = format!("{}{}", "../".repeat(up), rest.display());
+            let rel = if rel.is_empty() {
+                ".".into()
+            } else {
+                rel.trim_end_matches('/').to_owned()
+            };
+            return if rel.len() < path.len() {
+                rel
+            } else {
+                path.to_owned()
+            };
+        }
+        match base.parent() {
+            Some(parent) if up < 3 => {
+                base = parent;
+                up += 1;
+            }
+            _ => return path.to_owned(),
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! `git agent rm` and `git agent restore`: removing an agent never loses
+//! work without keeping a way back (SPEC: Nothing is lost).
+
+use std::path::Path;
+
+use gix::ObjectId;
+use gix::bstr::ByteSlice;
+
+use crate::Io;
+use crate::archive;
+use crate::cli::{RestoreArgs, RmArgs};
+use crate::error::{Error, GitContext, Outcome, Result};
+use crate::registry::{Agent, State};
+use crate::scope_cmd::shell_quote;
+use crate::{git, lease, repo, status};
+
+/// Commits on the agent's branch whose work the base does not have. A branch
+/// landed by squash or rebase has commits the base lacks by id but not by
+/// content: merging it into the base would change nothing, and then nothing
+/// is unlanded.
+pub fn unlanded_commits(repo: &gix::Repository, agent: &Agent) -> Result<Vec<(ObjectId, String)>> {
+    let Some(tip) = repo::branch_tip(repo, &agent.branch)? else {
+        return Ok(Vec::new());
+    };
+    let hidden: Vec<ObjectId> = match repo::branch_tip(repo, &agent.base)? {
+        Some(base) => vec![base],
+        // The base is gone: anything no other branch holds would be lost.
+        None => other_branch_tips(repo, &agent.branch)?,
+    };
+    let walk = repo
+        .rev_walk([tip])
+        .with_hidden(hidden.clone())
+        .all()
+        .git("walking the branch")?;
+    let mut commits = Vec::new();
+    for info in walk {
+        let info = info.git("walking the branch")?;
+        let summary = repo
+            .find_commit(info.id)
+            .git("reading a commit")?
+            .message_raw_sloppy()
+            .lines()
+            .next()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .unwrap_or_default();
+        commits.push((info.id, summary));
+    }
+    if !commits.is_empty()
+        && let [base] = hidden.as_slice()
+        && merge_changes_nothing(repo, *base, tip)?
+    {
+        return Ok(Vec::new());
+    }
+    Ok(commits)
+}
+
+fn other_branch_tips(repo: &gix::Repository, except: &str) -> Result<Vec<ObjectId>> {
+    let except = format!("refs/heads/{except}");
+    let refs = repo.references().git("reading refs")?;
+    let mut tips = Vec::new();
+    for r in refs.local_branches().git("reading branches")? {
+        let mut r = r.git("reading a branch")?;
+        if r.name().as_bstr() != except.as_str()
+            && let Ok(id) = r.peel_to_id()
+        {
+            tips.push(id.detach());
+        }
+    }
+    Ok(tips)
+}
+
+/// Whether merging `tip` into `base` would leave `base`'s tree as it is,
+/// worked out in memory so nothing is written.
+fn merge_changes_nothing(repo: &gix::Repository, base: ObjectId, tip: ObjectId) -> Result<bool> {
+    let repo = repo.clone().with_object_memory();
+    let options = repo.tree_merge_options().git("reading merge options")?;
+    let mut outcome = repo
+        .merge_commits(base, tip, Default::default(), options.into())
+        .git("merging in memory")?;
+    if outcome
+        .tree_merge
+        .has_unresolved_conflicts(gix::merge::tree::TreatAsUnresolved::git())
+    {
+        return Ok(false);
+    }
+    let merged = outcome
+        .tree_merge
+        .tree
+        .write()
+        .git("writing the merged tree")?
+        .detach();
+    let base_tree = repo
+        .find_commit(base)
+        .git("reading the base")?
+        .tree_id()
+        .git("reading the base tree")?
+        .detach();
+    Ok(merged == base_tree)
+}
+
+pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
+    let cwd = args.common.absolute_dir()?;
+    let repo = repo::open(&cwd)?;
+    let registry = repo::registry(&repo);
+    let agents = registry.load()?;
+    let Some(agent) = agents.get(&args.name).cloned() else {
+        return Err(crate::scope_cmd::unknown_agent(&args.name, &agents, None));
+    };
+    remove(&repo, &agent, args.force, &cwd, io)
+}
+
+/// Remove `agent` (the safe path `land --remove` takes too).
+pub fn remove(
+    repo: &gix::Repository,
+    agent: &Agent,
+    force: bool,
+    cwd: &Path,
+    io: &mut Io,
+) -> Result<Outcome> {
+    let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
+        writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
+        Ok(Outcome::Refused)
+    };
+    if let Some(holder) = lease::holder(repo.common_dir(), &agent.name)? {
+        return refuse(
+            io,
+            format!(
+                "agent '{}' is in use: `git agent exec` (pid {}) is running `{}` in its worktree; wait for it to finish",
+                agent.name, holder.pid, holder.command
+            ),
+        );
+    }
+    let canonical_cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned());
+    if agent.path.is_dir()
+        && canonical_cwd
+            .starts_with(std::fs::canonicalize(&agent.path).unwrap_or(agent.path.clone()))
+    {
+        return refuse(
+            io,
+            format!(
+                "cannot remove agent '{}' from inside its own worktree; run this from the main worktree",
+                agent.name
+            ),
+        );
+    }
+    let unlanded = unlanded_commits(repo, agent)?;
+    let dirty = if agent.path.is_dir() {
+        status::dirty(&agent.path)?
+    } else {
+        status::Dirty::default()
+    };
+    if !force && (!unlanded.is_empty() || !dirty.is_clean()) {
+        let mut msg = format!(
+            "refusing to remove agent '{}': work would be lost",
+            agent.name
+        );
+        if !unlanded.is_empty() {
+            msg.push_str(&format!(
+                "\n  {} commit(s) on {} are not in {}:",
+                unlanded.len(),
+                agent.branch,
+                agent.base
+            ));
+            for (id, summary) in unlanded.iter().take(10) {
+                msg.push_str(&format!("\n    {} {summary}", &id.to_string()[..12]));
+            }
+        }
+        for (what, paths) in [
+            ("uncommitted", &dirty.uncommitted),
+            ("untracked", &dirty.untracked),
+        ] {
+            if !paths.is_empty() {
+                msg.push_str(&format!(
+                    "\n  {} {what} file(s) in {}:",
+                    paths.len(),
+                    agent.path.display()
+                ));
+                for p in paths.iter().take(10) {
+                    msg.push_str(&format!("\n    {p}"));
+                }
+            }
+        }
+        msg.push_str(&format!(
+            "\nLand the work first (git agent land {0}), or archive it and remove anyway: git agent rm {0} --force",
+            agent.name
+        ));
+        return refuse(io, msg);
+    }
+
+    // Archive first: from here on, the work is recoverable whatever happens.
+    let tip = match repo::branch_tip(repo, &agent.branch)? {
+        Some(t) => Some(t),
+        None if agent.path.is_dir() => gix::open(&agent.path)
+            .ok()
+            .and_then(|r| r.head_id().ok().map(|i| i.detach())),
+        None => None,
+    };
+    let archived = match tip {
+        Some(tip) if !unlanded.is_empty() || !dirty.is_clean() => {
+            Some(archive::write(repo, agent, tip, !dirty.is_clean())?)
+        }
+        _ => None,
+    };
+
+    remove_worktree(repo, agent)?;
+    if let Some(r) = repo
+        .try_find_reference(format!("refs/heads/{}", agent.branch).as_str())
+        .git("looking up the branch")?
+    {
+        r.delete().git("deleting the branch")?;
+    }
+    repo::registry(repo).update(|agents| {
+        agents.remove(&agent.name);
+        Ok(())
+    })?;
+    writeln!(
+        io.out,
+        "removed agent '{}' (worktree {}, branch {})",
+        agent.name,
+        agent.path.display(),
+        agent.branch
+    )
+    .map_err(Error::io("writing"))?;
+    if let Some(reference) = archived {
+        writeln!(
+            io.out,
+            "its work is archived as {reference}\nrestore it with: git agent restore {} --archive {}",
+            agent.name,
+            shell_quote(&reference)
+        )
+        .map_err(Error::io("writing"))?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// Delete the agent's directory and git's registration of it. git does
+/// this (gix has no worktree removal); `--force` twice also removes a
+/// locked worktree, and dirty files were archived before we got here.
+fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+    let main = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
+    if agent.path.is_dir() {
+        let path = agent.path.to_string_lossy().into_owned();
+        let out = git::output(&main, &["worktree", "remove", "--force", "--force", &path])?;
+        if out.status.success() {
+            return Ok(());
+        }
+        // Not a registered worktree (a clone, or registration lost): delete it.
+        std::fs::remove_dir_all(&agent.path)
+            .map_err(Error::io(format!("removing {}", agent.path.display())))?;
+    }
+    git::run(&main, &["worktree", "prune"])?;
+    Ok(())
+}
+
+pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
+    let cwd = args.common.absolute_dir()?;
+    let repo = repo::open(&cwd)?;
+    let reference = match args.archive {
+        Some(r) => r,
+        None => match archive::list(&repo, &args.name)?.pop() {
+            Some(r) => r,
+            None => {
+                return Err(Error::usage(
+                    format!("agent '{}' has no archive", args.name),
+                    "archives are written by `git agent rm NAME --force`; list them with `git for-each-ref refs/agent-archive/`",
+                ));
+            }
+        },
+    };
+    let archived = archive::read(&repo, &reference)?;
+    let mut agent = archived.agent.clone();
+    if agent.name != args.name {
+        return Err(Error::usage(
+            format!(
+                "{reference} holds agent '{}', not '{}'",
+                agent.name, args.name
+            ),
+            format!("run git agent restore {} --archive {reference}", agent.name),
+        ));
+    }
+    if let Some(p) = &args.path {
+        agent.path = cwd.join(p);
+    }
+    let registry = repo::registry(&repo);
+    let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
+        writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
+        Ok(Outcome::Refused)
+    };
+    if registry.load()?.contains_key(&agent.name) {
+        return refuse(
+            io,
+            format!(
+                "agent '{}' exists; remove it first or restore under another --path",
+                agent.name
+            ),
+        );
+    }
+    let full_branch = format!("refs/heads/{}", agent.branch);
+    match repo::branch_tip(&repo, &agent.branch)? {
+        Some(t) if t != archived.tip => {
+            return refuse(
+                io,
+                format!(
+                    "branch {} exists and points elsewhere; rename or delete it first",
+                    agent.branch
+                ),
+            );
+        }
+        _ => {}
+    }
+    if agent.path.exists()
+        && std::fs::read_dir(&agent.path)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return refuse(
+            io,
+            format!(
+                "{} already exists; restore elsewhere with --path DIR",
+                agent.path.display()
+            ),
+        );
+    }
+    agent.state = State::Adding;
+    registry.update(|agents| {
+        agents.insert(agent.name.clone(), agent.clone());
+        Ok(())
+    })?;
+    let result = (|| -> Result<()> {
+        if repo::branch_tip(&repo, &agent.branch)?.is_none() {
+            repo.reference(
+                full_branch.as_str(),
+                archived.tip,
+                gix::refs::transaction::PreviousValue::MustNotExist,
+                format!("git-agent: restore {}", agent.name),
+            )
+            .git("recreating the branch")?;
+        }
+        let interrupt = std::sync::atomic::AtomicBool::new(false);
+        let head = gix::worktree::add::Head::Attached(
+            full_branch.as_str().try_into().git("naming the branch")?,
+        );
+        {
+            let _registration = registry.lock_worktree_registration()?;
+            repo.prepare_add_worktree(&agent.path, head, &interrupt)
+        }
+        .and_then(|p| p.checkout(gix::progress::Discard, &interrupt))
+        .git("adding the worktree")?;
+        if let Some(index) = archived.index {
+            reapply_worktree(&agent.path, archived.commit, index)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = registry.update(|agents| {
+            agents.remove(&agent.name);
+            Ok(())
+        });
+        return Err(e);
+    }
+    let path = std::fs::canonicalize(&agent.path).unwrap_or(agent.path.clone());
+    registry.update(|agents| {
+        if let Some(a) = agents.get_mut(&agent.name) {
+            a.state = State::Ready;
+            a.path = path.clone();
+        }
+        Ok(())
+    })?;
+    writeln!(io.err, "restored agent '{}' from {reference}", agent.name)
+        .map_err(Error::io("writing"))?;
+    writeln!(io.out, "{}", path.display()).map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}
+
+/// Put the archived files back in a fresh worktree of the branch tip: the
+/// worktree's files from the archive commit, then the index as it was. git
+/// updates the worktree and index here, as only it can do safely.
+fn reapply_worktree(dir: &Path, worktree_commit: ObjectId, index_commit: ObjectId) -> Result<()> {
+    let w = worktree_commit.to_string();
+    let deleted = git::run(
+        dir,
+        &[
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--diff-filter=D",
+            "HEAD",
+            &w,
+        ],
+    )?;
+    git::run(dir, &["checkout", &w, "--", "."])?;
+    for path in deleted.split('\0').filter(|p| !p.is_empty()) {
+        let _ = std::fs::remove_file(dir.join(path));
+    }
+    git::run(dir, &["read-tree", &format!("{index_commit}^{{tree}}")])?;
+    Ok(())
+}

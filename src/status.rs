@@ -1,0 +1,197 @@
+//! The state of one agent, as `list` shows it and `rm` and `doctor` judge it.
+
+use std::collections::BTreeSet;
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::changes;
+use crate::error::{GitContext, Result};
+use crate::lease::{self, Lease};
+use crate::registry::{Agent, State};
+use crate::repo;
+
+/// Work in an agent's directory that a commit does not hold yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Dirty {
+    /// Paths changed in the index or the working tree, against `HEAD`.
+    pub uncommitted: Vec<String>,
+    /// Files git does not track and does not ignore.
+    pub untracked: Vec<String>,
+}
+
+impl Dirty {
+    pub fn is_clean(&self) -> bool {
+        self.uncommitted.is_empty() && self.untracked.is_empty()
+    }
+}
+
+/// Uncommitted and untracked files of the worktree at `dir`.
+pub fn dirty(dir: &std::path::Path) -> Result<Dirty> {
+    let wt = gix::open(dir).git("opening the agent's worktree")?;
+    let mut uncommitted: BTreeSet<String> =
+        changes::staged(&wt)?.into_iter().map(|c| c.path).collect();
+    let mut untracked = Vec::new();
+    let iter = wt
+        .status(gix::progress::Discard)
+        .git("reading the worktree status")?
+        .untracked_files(gix::status::UntrackedFiles::Files)
+        .index_worktree_rewrites(None)
+        .into_index_worktree_iter(Vec::new())
+        .git("reading the worktree status")?;
+    for item in iter {
+        let item = item.git("reading the worktree status")?;
+        use gix::status::index_worktree::iter::Summary;
+        let path = item.rela_path().to_string();
+        match (item.summary(), &item) {
+            (Some(Summary::Added), gix::status::index_worktree::Item::DirectoryContents { .. }) => {
+                untracked.push(path)
+            }
+            (Some(_), _) => {
+                uncommitted.insert(path);
+            }
+            (None, _) => {}
+        }
+    }
+    untracked.sort();
+    Ok(Dirty {
+        uncommitted: uncommitted.into_iter().collect(),
+        untracked,
+    })
+}
+
+/// Commits reachable from `tip` but not from `hidden`.
+pub fn count_commits(repo: &gix::Repository, tip: ObjectId, hidden: ObjectId) -> Result<usize> {
+    let walk = repo
+        .rev_walk([tip])
+        .with_hidden([hidden])
+        .all()
+        .git("walking commits")?;
+    let mut n = 0;
+    for info in walk {
+        info.git("walking commits")?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentStatus {
+    pub name: String,
+    pub branch: String,
+    pub path: String,
+    pub base: String,
+    pub ahead: Option<usize>,
+    pub behind: Option<usize>,
+    pub uncommitted: Option<usize>,
+    pub untracked: Option<usize>,
+    pub out_of_scope: Option<bool>,
+    pub lease: Option<Lease>,
+    pub scope: Vec<String>,
+    pub task: Option<String>,
+    /// What is wrong with the agent, if anything: its directory or branch is
+    /// gone, its `add` did not finish, its setup failed.
+    pub problems: Vec<String>,
+}
+
+/// Everything `list` shows for `agent`. Problems are reported in the row,
+/// not as errors, so one broken agent does not hide the others.
+pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
+    let mut st = AgentStatus {
+        name: agent.name.clone(),
+        branch: agent.branch.clone(),
+        path: agent.path.display().to_string(),
+        base: agent.base.clone(),
+        ahead: None,
+        behind: None,
+        uncommitted: None,
+        untracked: None,
+        out_of_scope: None,
+        lease: lease::holder(repo.common_dir(), &agent.name).ok().flatten(),
+        scope: agent.scope.clone(),
+        task: agent.task.clone(),
+        problems: Vec::new(),
+    };
+    if agent.state == State::Adding {
+        st.problems
+            .push("add did not finish (run git agent doctor)".into());
+    }
+    if agent.setup_failed {
+        st.problems.push("setup failed".into());
+    }
+    let branch_tip = repo::branch_tip(repo, &agent.branch).ok().flatten();
+    let base_tip = repo::branch_tip(repo, &agent.base).ok().flatten();
+    if branch_tip.is_none() {
+        st.problems
+            .push(format!("branch {} is missing", agent.branch));
+    }
+    if base_tip.is_none() {
+        st.problems.push(format!("base {} is missing", agent.base));
+    }
+    if let (Some(tip), Some(base)) = (branch_tip, base_tip) {
+        st.ahead = count_commits(repo, tip, base).ok();
+        st.behind = count_commits(repo, base, tip).ok();
+    }
+    let subject = crate::scope_cmd::resolve_subject(repo, Some(&agent.name), None);
+    if let Ok(Some(subject)) = &subject {
+        st.scope = subject.patterns.iter().map(|(p, _)| p.clone()).collect();
+    }
+    let scope = subject.ok().flatten().and_then(|s| s.scope(repo).ok());
+    if !agent.path.is_dir() {
+        st.problems
+            .push("directory is missing (run git agent doctor)".into());
+        return st;
+    }
+    match dirty(&agent.path) {
+        Ok(d) => {
+            st.uncommitted = Some(d.uncommitted.len());
+            st.untracked = Some(d.untracked.len());
+        }
+        Err(e) => st.problems.push(e.to_string()),
+    }
+    if let Some(scope) = scope {
+        let mut out = false;
+        if let Ok(wt) = gix::open(&agent.path)
+            && let Ok(staged) = changes::staged(&wt)
+        {
+            out |= staged.iter().any(|c| !scope.decide(&c.path).allowed);
+        }
+        if let (Some(tip), Some(base)) = (branch_tip, base_tip)
+            && let Ok(commits) = changes::range(repo, base, tip)
+        {
+            out |= commits
+                .iter()
+                .flat_map(|c| &c.changes)
+                .any(|c| !scope.decide(&c.path).allowed);
+        }
+        st.out_of_scope = Some(out);
+    }
+    st
+}
+
+/// The status of every agent, computed in parallel, one thread per core.
+pub fn all(repo: &gix::Repository, agents: &[Agent]) -> Vec<AgentStatus> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(agents.len())
+        .max(1);
+    let shared = repo.clone().into_sync();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<AgentStatus>> = vec![None; agents.len()];
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let repo = shared.to_thread_local();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(agent) = agents.get(i) else { break };
+                    let st = agent_status(&repo, agent);
+                    slots.lock().expect("no panics while holding")[i] = Some(st);
+                }
+            });
+        }
+    });
+    results.into_iter().flatten().collect()
+}
