@@ -170,10 +170,13 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         });
     }
     let canonical = std::fs::canonicalize(&path).unwrap_or(path.clone());
+    let main_root = repo::main_workdir(&repo);
+    let setup_failed = prepare_worktree(&manifest, main_root.as_deref(), &canonical, &name, io)?;
     registry.update(|agents| {
         if let Some(a) = agents.get_mut(&name) {
             a.state = State::Ready;
             a.path = canonical.clone();
+            a.setup_failed = setup_failed;
         }
         Ok(())
     })?;
@@ -206,7 +209,124 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         .map_err(Error::io("writing"))?;
     }
     writeln!(io.out, "{}", canonical.display()).map_err(Error::io("writing"))?;
-    Ok(Outcome::Done)
+    Ok(if setup_failed {
+        Outcome::Refused
+    } else {
+        Outcome::Done
+    })
+}
+
+/// Make a new worktree ready to work in: the policy's `copy` files, then
+/// submodules, then its `setup` commands. Returns whether setup failed; the
+/// agent stays created either way, so the user can fix and re-run.
+fn prepare_worktree(
+    manifest: &crate::manifest::Manifest,
+    main_root: Option<&Path>,
+    dir: &Path,
+    name: &str,
+    io: &mut Io,
+) -> Result<bool> {
+    if let Some(root) = main_root {
+        for rel in &manifest.copy {
+            let from = root.join(rel);
+            if !from.exists() {
+                continue;
+            }
+            copy_recursively(&from, &dir.join(rel))?;
+            writeln!(io.err, "copied {rel}").map_err(Error::io("writing"))?;
+        }
+    }
+    if dir.join(".gitmodules").is_file() {
+        // Checking out submodules updates worktrees and indexes: git's job.
+        let out = crate::git::output(dir, &["submodule", "update", "--init", "--recursive"])?;
+        if !out.status.success() {
+            writeln!(
+                io.err,
+                "warning: submodules were not initialized: {}
+         run `git submodule update --init --recursive` in {}",
+                String::from_utf8_lossy(&out.stderr).trim(),
+                dir.display()
+            )
+            .map_err(Error::io("writing"))?;
+        }
+    }
+    for command in &manifest.setup {
+        writeln!(io.err, "setup: {command}").map_err(Error::io("writing"))?;
+        io.err.flush().map_err(Error::io("writing"))?;
+        let status = run_setup(command, dir, name)?;
+        if !status.success() {
+            let how = status.code().map_or_else(
+                || "was killed by a signal".to_owned(),
+                |c| format!("exited with {c}"),
+            );
+            writeln!(
+                io.err,
+                "git-agent: setup command `{command}` {how}.
+                 Agent '{name}' is created but marked setup-failed (see `git agent list`).
+                 Fix the cause, then run it again there: (cd {} && {command})",
+                crate::scope_cmd::shell_quote(&dir.to_string_lossy())
+            )
+            .map_err(Error::io("writing"))?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Run one setup command with the shell, in the new worktree. Its output
+/// goes to our stderr: our stdout carries only the worktree's path, so that
+/// `cd "$(git agent add NAME)"` works.
+fn run_setup(command: &str, dir: &Path, name: &str) -> Result<std::process::ExitStatus> {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env("GIT_AGENT", name);
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+            cmd.stdout(std::process::Stdio::from(fd));
+        }
+    }
+    cmd.status()
+        .map_err(Error::io(format!("running setup command `{command}`")))
+}
+
+/// Copy a file or directory. `std::fs::copy` uses copy_file_range on Linux,
+/// which shares the data (copy-on-write) on filesystems that support it.
+fn copy_recursively(from: &Path, to: &Path) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(Error::io(format!("creating {}", parent.display())))?;
+    }
+    let meta = std::fs::symlink_metadata(from)
+        .map_err(Error::io(format!("reading {}", from.display())))?;
+    if meta.is_dir() {
+        std::fs::create_dir_all(to).map_err(Error::io(format!("creating {}", to.display())))?;
+        for entry in
+            std::fs::read_dir(from).map_err(Error::io(format!("reading {}", from.display())))?
+        {
+            let entry = entry.map_err(Error::io(format!("reading {}", from.display())))?;
+            copy_recursively(&entry.path(), &to.join(entry.file_name()))?;
+        }
+    } else if meta.file_type().is_symlink() {
+        #[cfg(unix)]
+        {
+            let target = std::fs::read_link(from)
+                .map_err(Error::io(format!("reading {}", from.display())))?;
+            let _ = std::fs::remove_file(to);
+            std::os::unix::fs::symlink(target, to)
+                .map_err(Error::io(format!("creating {}", to.display())))?;
+        }
+    } else {
+        std::fs::copy(from, to).map_err(Error::io(format!(
+            "copying {} to {}",
+            from.display(),
+            to.display()
+        )))?;
+    }
+    Ok(())
 }
 
 /// `defaults.worktrees` (or `../{repo}.agents/{name}`), relative to the main

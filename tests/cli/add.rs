@@ -282,3 +282,98 @@ fn a_held_registry_lock_times_out_with_exit_2_and_a_dead_holders_lock_is_taken_o
     env.ok(env.agent("add", &["a", "--scope", "docs/"]));
     assert!(!lock.exists());
 }
+
+#[test]
+fn copy_files_and_setup_commands_prepare_the_worktree() {
+    let env = Env::with_policy(
+        "version: 1\ncopy: [.env, config/local/, missing.txt]\nsetup: [\"echo setting up $GIT_AGENT; touch setup-ran\"]\n",
+    );
+    env.write(".env", "SECRET=1\n");
+    env.write("config/local/a.toml", "a = 1\n");
+    let run = env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let dir = env.agent_dir("a");
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".env")).unwrap(),
+        "SECRET=1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("config/local/a.toml")).unwrap(),
+        "a = 1\n"
+    );
+    assert!(dir.join("setup-ran").is_file());
+    // Setup output is shown, on stderr: stdout is only the path.
+    assert!(run.stderr.contains("setup: echo setting up"), "{run:?}");
+    assert!(run.stderr.contains("setting up a"), "{run:?}");
+    assert_eq!(run.stdout.trim(), dir.display().to_string());
+}
+
+#[test]
+fn a_failing_setup_leaves_the_agent_created_and_marked() {
+    let env = Env::with_policy(
+        "version: 1\nsetup: [\"true\", \"echo broken >&2; exit 3\", \"touch never\"]\n",
+    );
+    let run = env.agent("add", &["a", "--scope", "docs/"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("setup command `echo broken >&2; exit 3` exited with 3"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("marked setup-failed"), "{run:?}");
+    let dir = env.agent_dir("a");
+    assert!(dir.is_dir());
+    assert!(
+        !dir.join("never").exists(),
+        "later setup commands do not run"
+    );
+    let run = env.ok(env.agent("list", &["--json"]));
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        v["agents"][0]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "setup failed"),
+        "{v}"
+    );
+    let run = env.ok(env.agent("list", &[]));
+    assert!(run.stdout.contains("! setup failed"), "{run:?}");
+}
+
+#[test]
+fn submodules_are_initialized() {
+    let env = Env::new();
+    let sub = env.root.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    env.git_in(&sub, &["init", "-q"]);
+    write_in(&sub, "lib.txt", "sub\n");
+    env.git_in(&sub, &["add", "-A"]);
+    env.git_in(&sub, &["commit", "-q", "-m", "sub"]);
+    env.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        "../sub",
+        "vendor/sub",
+    ]);
+    env.git(&["commit", "-q", "-m", "Add submodule"]);
+    let run = env
+        .command(bin("git-agent-add"), &env.repo())
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
+        .env("GIT_CONFIG_VALUE_0", "always")
+        .args(["a", "--scope", "docs/"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.agent_dir("a").join("vendor/sub/lib.txt")).unwrap(),
+        "sub\n"
+    );
+}
