@@ -113,6 +113,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         state: State::Adding,
         created: registry::now_unix(),
         port: None,
+        adding_pid: Some(std::process::id()),
         setup_failed: false,
     };
     let reserved = registry.update(|agents| {
@@ -175,6 +176,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     registry.update(|agents| {
         if let Some(a) = agents.get_mut(&name) {
             a.state = State::Ready;
+            a.adding_pid = None;
             a.path = canonical.clone();
             a.setup_failed = setup_failed;
         }

@@ -287,3 +287,16 @@ pub struct RestoreArgs {
     #[arg(long, value_name = "DIR")]
     pub path: Option<std::path::PathBuf>,
 }
+
+/// Find and repair drift: worktrees moved or deleted by hand, registry
+/// entries without a branch, agent branches without an entry, stale leases,
+/// and an `add` that crashed half-way.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-doctor", bin_name = "git agent doctor", version)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Repair what was found.
+    #[arg(long)]
+    pub fix: bool,
+}

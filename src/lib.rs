@@ -11,6 +11,7 @@ pub mod changes;
 pub mod cli;
 pub mod demo;
 pub mod dispatch;
+pub mod doctor;
 pub mod error;
 pub mod exec;
 pub mod git;

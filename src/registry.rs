@@ -65,6 +65,10 @@ pub struct Agent {
     /// `GIT_AGENT_PORT` for `exec`: fixed at `add`, unique among agents.
     #[serde(default)]
     pub port: Option<u16>,
+    /// The process running `add` while the entry is `adding`: `doctor`
+    /// leaves an add whose process is alive alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adding_pid: Option<u32>,
     /// A `setup` command failed when the agent was added.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub setup_failed: bool,

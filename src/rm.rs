@@ -236,7 +236,7 @@ pub fn remove(
 /// Delete the agent's directory and git's registration of it. git does
 /// this (gix has no worktree removal); `--force` twice also removes a
 /// locked worktree, and dirty files were archived before we got here.
-fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
     let main = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
     if agent.path.is_dir() {
         let path = agent.path.to_string_lossy().into_owned();
@@ -322,6 +322,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         );
     }
     agent.state = State::Adding;
+    agent.adding_pid = Some(std::process::id());
     registry.update(|agents| {
         agents.insert(agent.name.clone(), agent.clone());
         Ok(())
@@ -362,6 +363,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     registry.update(|agents| {
         if let Some(a) = agents.get_mut(&agent.name) {
             a.state = State::Ready;
+            a.adding_pid = None;
             a.path = path.clone();
         }
         Ok(())

@@ -6,6 +6,7 @@ mod support;
 mod add;
 mod differential;
 mod dispatch;
+mod doctor;
 mod gate;
 mod hooks;
 mod lifecycle;
