@@ -109,7 +109,11 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
             .map(|s| s.role)
             .filter(|_| args.role == RoleArg::Writer)
             .unwrap_or(role),
-        mode: Mode::Worktree,
+        mode: if args.clone {
+            Mode::Clone
+        } else {
+            Mode::Worktree
+        },
         state: State::Adding,
         created: registry::now_unix(),
         port: None,
@@ -138,37 +142,21 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         });
     };
 
-    if let Err(e) = repo.reference(
-        full_branch.as_str(),
-        base_tip,
-        gix::refs::transaction::PreviousValue::MustNotExist,
-        format!("git-agent: add {name} from {base}"),
-    ) {
-        unreserve();
-        return Err(Error::Git {
-            context: format!("creating branch {branch}"),
-            message: e.to_string(),
-        });
-    }
-    let interrupt = AtomicBool::new(false);
-    let head = gix::worktree::add::Head::Attached(
-        full_branch.as_str().try_into().git("naming the branch")?,
-    );
-    let added = {
-        let registration = registry.lock_worktree_registration()?;
-        let prepared = repo.prepare_add_worktree(&path, head, &interrupt);
-        drop(registration);
-        prepared.and_then(|p| p.checkout(gix::progress::Discard, &interrupt))
+    let made = if args.clone {
+        make_clone(&repo, &path, &branch, base_tip)
+    } else {
+        make_worktree(
+            &repo,
+            &registry,
+            &path,
+            &full_branch,
+            base_tip,
+            &format!("git-agent: add {name} from {base}"),
+        )
     };
-    if let Err(e) = added {
-        if let Ok(Some(r)) = repo.try_find_reference(full_branch.as_str()) {
-            let _ = r.delete();
-        }
+    if let Err(e) = made {
         unreserve();
-        return Err(Error::Git {
-            context: format!("adding the worktree at {}", path.display()),
-            message: e.to_string(),
-        });
+        return Err(e);
     }
     let canonical = std::fs::canonicalize(&path).unwrap_or(path.clone());
     let main_root = repo::main_workdir(&repo);
@@ -329,6 +317,86 @@ fn copy_recursively(from: &Path, to: &Path) -> Result<()> {
         )))?;
     }
     Ok(())
+}
+
+/// Branch `full_branch` at `base_tip`, checked out in a new worktree at
+/// `path`; on failure, whatever was made is removed again.
+fn make_worktree(
+    repo: &gix::Repository,
+    registry: &registry::Registry,
+    path: &Path,
+    full_branch: &str,
+    base_tip: gix::ObjectId,
+    log_message: &str,
+) -> Result<()> {
+    repo.reference(
+        full_branch,
+        base_tip,
+        gix::refs::transaction::PreviousValue::MustNotExist,
+        log_message,
+    )
+    .git("creating the agent's branch")?;
+    let interrupt = AtomicBool::new(false);
+    let head = gix::worktree::add::Head::Attached(full_branch.try_into().git("naming the branch")?);
+    let added = {
+        let registration = registry.lock_worktree_registration()?;
+        let prepared = repo.prepare_add_worktree(path, head, &interrupt);
+        drop(registration);
+        prepared.and_then(|p| p.checkout(gix::progress::Discard, &interrupt))
+    };
+    if let Err(e) = added {
+        if let Ok(Some(r)) = repo.try_find_reference(full_branch) {
+            let _ = r.delete();
+        }
+        return Err(Error::Git {
+            context: format!("adding the worktree at {}", path.display()),
+            message: e.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// A local clone at `path` on a new branch `branch` at `base_tip`. It is
+/// made with `--shared`, so it reads this repository's objects in place
+/// and copies none; its config names this repository as its home, where
+/// the gate finds the registry and the policy. git makes the clone and its
+/// checkout (gix cannot clone with shared objects), and installs our hook
+/// there, since a clone has hooks of its own.
+fn make_clone(
+    repo: &gix::Repository,
+    path: &Path,
+    branch: &str,
+    base_tip: gix::ObjectId,
+) -> Result<()> {
+    let source = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
+    let home =
+        std::fs::canonicalize(repo.common_dir()).unwrap_or_else(|_| repo.common_dir().to_owned());
+    let result = (|| -> Result<()> {
+        let dest = path.to_string_lossy().into_owned();
+        let src = source.to_string_lossy().into_owned();
+        crate::git::run(
+            &source,
+            &["clone", "--quiet", "--shared", "--no-checkout", &src, &dest],
+        )?;
+        crate::git::run(path, &["config", repo::HOME_KEY, &home.to_string_lossy()])?;
+        crate::git::run(
+            path,
+            &["checkout", "--quiet", "-b", branch, &base_tip.to_string()],
+        )?;
+        let clone = gix::open(path).git("opening the new clone")?;
+        crate::hooks::install(
+            &clone,
+            &mut Io {
+                out: &mut std::io::sink(),
+                err: &mut std::io::sink(),
+            },
+        )?;
+        Ok(())
+    })();
+    if result.is_err() && path.exists() {
+        let _ = std::fs::remove_dir_all(path);
+    }
+    result
 }
 
 /// `defaults.worktrees` (or `../{repo}.agents/{name}`), relative to the main

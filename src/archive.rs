@@ -55,20 +55,34 @@ pub fn write(
     let commit = if worktree_dirty {
         snapshot_worktree(&agent.path, tip, &message)?
     } else {
-        commit_tree(&agent.path, repo, &tree_of(repo, tip)?, &[tip], &message)?
+        commit_tree(
+            &agent.path,
+            repo,
+            &tree_of(&crate::repo::branch_repo(repo, agent)?, tip)?,
+            &[tip],
+            &message,
+        )?
     };
-    let mut stamp = utc_stamp(crate::registry::now_unix());
-    let mut name = format!("{PREFIX}{}/{stamp}", agent.name);
-    // Two removals in one second keep both archives.
-    let mut n = 1;
-    while repo
-        .try_find_reference(name.as_str())
-        .git("looking up archives")?
-        .is_some()
-    {
-        n += 1;
-        stamp = format!("{}-{n}", utc_stamp(crate::registry::now_unix()));
-        name = format!("{PREFIX}{}/{stamp}", agent.name);
+    let name = free_name(repo, &agent.name)?;
+    if agent.mode == crate::registry::Mode::Clone {
+        // The commits live in the clone: fetch them into this repository,
+        // so the archive outlives the clone.
+        let pending = "refs/agent-archive/pending";
+        git::run(&agent.path, &["update-ref", pending, &commit.to_string()])?;
+        let refspec = format!("{pending}:{name}");
+        let clone = agent.path.to_string_lossy().into_owned();
+        git::run(
+            repo.git_dir(),
+            &[
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                &clone,
+                &refspec,
+            ],
+        )?;
+        return Ok(name);
     }
     repo.reference(
         name.as_str(),
@@ -77,6 +91,23 @@ pub fn write(
         format!("git-agent: archive {}", agent.name),
     )
     .git("writing the archive ref")?;
+    Ok(name)
+}
+
+/// `refs/agent-archive/NAME/<UTC timestamp>`, made unique: two removals in
+/// one second keep both archives.
+fn free_name(repo: &gix::Repository, agent: &str) -> Result<String> {
+    let stamp = utc_stamp(crate::registry::now_unix());
+    let mut name = format!("{PREFIX}{agent}/{stamp}");
+    let mut n = 1;
+    while repo
+        .try_find_reference(name.as_str())
+        .git("looking up archives")?
+        .is_some()
+    {
+        n += 1;
+        name = format!("{PREFIX}{agent}/{stamp}-{n}");
+    }
     Ok(name)
 }
 

@@ -65,6 +65,11 @@ pub struct AddArgs {
     /// writer commits its own work; a proposer's work lands only with --accept.
     #[arg(long, value_enum, default_value_t = RoleArg::Writer)]
     pub role: RoleArg,
+    /// Make a local clone that borrows this repository's objects (never
+    /// copies them) instead of a worktree: for tools that cannot handle
+    /// worktrees, and sandboxes that may not write this repository's .git.
+    #[arg(long)]
+    pub clone: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]

@@ -212,6 +212,7 @@ impl Demo {
                     path: None,
                     task: None,
                     role: RoleArg::Writer,
+                    clone: false,
                 },
                 &mut Io {
                     out: &mut out,

@@ -34,6 +34,8 @@ enum Problem {
         agent: String,
         pid: u32,
     },
+    /// An agent's clone is gone, and its branch with it.
+    CloneMissing(Agent),
 }
 
 impl Problem {
@@ -86,6 +88,14 @@ impl Problem {
                 format!(
                     "archive it under refs/agent-archive/{name}/ and delete it (`git agent restore {name}` brings it back)"
                 ),
+            ),
+            Problem::CloneMissing(a) => (
+                format!(
+                    "agent '{}': its clone {} is missing",
+                    a.name,
+                    a.path.display()
+                ),
+                "remove the registry entry (its branch lived in the clone)".into(),
             ),
             Problem::StaleLease { agent, pid } => (
                 format!("agent '{agent}': its lease is held by pid {pid}, which is gone"),
@@ -153,6 +163,20 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
             problems.push(Problem::HalfAdded(agent.clone()));
             continue;
         }
+        if let Some(l) = lease::stale(repo.common_dir(), &agent.name)? {
+            problems.push(Problem::StaleLease {
+                agent: agent.name.clone(),
+                pid: l.pid,
+            });
+        }
+        if agent.mode == Mode::Clone {
+            if !agent.path.is_dir() {
+                problems.push(Problem::CloneMissing(agent.clone()));
+            } else if repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)?.is_none() {
+                problems.push(Problem::BranchMissing(agent.clone()));
+            }
+            continue;
+        }
         let branch_exists = repo::branch_tip(repo, &agent.branch)?.is_some();
         if !agent.path.is_dir() {
             let moved = worktrees.iter().find(|(path, branch)| {
@@ -168,12 +192,6 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
         }
         if !branch_exists {
             problems.push(Problem::BranchMissing(agent.clone()));
-        }
-        if let Some(l) = lease::stale(repo.common_dir(), &agent.name)? {
-            problems.push(Problem::StaleLease {
-                agent: agent.name.clone(),
-                pid: l.pid,
-            });
         }
     }
     let refs = repo.references().git("reading refs")?;
@@ -270,13 +288,14 @@ fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> 
                     ),
                 ));
             };
-            repo.reference(
-                format!("refs/heads/{}", agent.branch).as_str(),
-                at,
-                gix::refs::transaction::PreviousValue::MustNotExist,
-                "git-agent doctor: recreate agent branch",
-            )
-            .git("recreating the branch")?;
+            repo::branch_repo(repo, agent)?
+                .reference(
+                    format!("refs/heads/{}", agent.branch).as_str(),
+                    at,
+                    gix::refs::transaction::PreviousValue::MustNotExist,
+                    "git-agent doctor: recreate agent branch",
+                )
+                .git("recreating the branch")?;
         }
         Problem::Unregistered { name, path } => {
             let base = repo::default_base(repo)?;
@@ -325,6 +344,12 @@ fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> 
                 setup_failed: false,
             };
             delete_branch_keeping_work(repo, &agent, io)?;
+        }
+        Problem::CloneMissing(agent) => {
+            registry.update(|agents| {
+                agents.remove(&agent.name);
+                Ok(())
+            })?;
         }
         Problem::StaleLease { agent, .. } => {
             let path = lease::lease_path(repo.common_dir(), agent);

@@ -8,7 +8,7 @@ use gix::bstr::ByteSlice;
 
 use crate::error::{Error, GitContext, Result};
 use crate::manifest::{MANIFEST_FILE, Manifest};
-use crate::registry::{Agent, Agents, Registry};
+use crate::registry::{Agent, Agents, Mode, Registry};
 
 /// Open the repository containing `dir`, honouring `GIT_DIR`,
 /// `GIT_WORK_TREE` and `GIT_INDEX_FILE` (a pre-commit hook of `git commit -a`
@@ -136,4 +136,32 @@ pub fn current_branch(repo: &gix::Repository) -> Option<String> {
         .ok()?
         .strip_prefix("refs/heads/")
         .map(str::to_owned)
+}
+
+/// In an agent's clone, this config key names the git directory of the
+/// repository it belongs to, which holds the registry and the policy.
+pub const HOME_KEY: &str = "gitagent.home";
+
+/// The repository that holds the registry and the policy: for an agent's
+/// clone, the repository it was cloned from; `None` means `repo` itself.
+pub fn control(repo: &gix::Repository) -> Result<Option<gix::Repository>> {
+    let Some(home) = repo.config_snapshot().trusted_path(HOME_KEY).ok().flatten() else {
+        return Ok(None);
+    };
+    gix::open(&home).map(Some).map_err(|e| {
+        Error::NotARepository(format!(
+            "{} (the repository this clone belongs to): {e}",
+            home.display()
+        ))
+    })
+}
+
+/// The repository holding the agent's branch: its clone, or `control`
+/// itself for a worktree. A clone borrows `control`'s objects (it is made
+/// with `--shared`), so commits of both are readable through it.
+pub fn branch_repo(control: &gix::Repository, agent: &Agent) -> Result<gix::Repository> {
+    match agent.mode {
+        Mode::Worktree => Ok(control.clone()),
+        Mode::Clone => gix::open(&agent.path).git("opening the agent's clone"),
+    }
 }

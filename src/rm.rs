@@ -18,14 +18,18 @@ use crate::{git, lease, repo, status};
 /// landed by squash or rebase has commits the base lacks by id but not by
 /// content: merging it into the base would change nothing, and then nothing
 /// is unlanded.
-pub fn unlanded_commits(repo: &gix::Repository, agent: &Agent) -> Result<Vec<(ObjectId, String)>> {
+pub fn unlanded_commits(
+    control: &gix::Repository,
+    agent: &Agent,
+) -> Result<Vec<(ObjectId, String)>> {
+    let repo = &repo::branch_repo(control, agent)?;
     let Some(tip) = repo::branch_tip(repo, &agent.branch)? else {
         return Ok(Vec::new());
     };
-    let hidden: Vec<ObjectId> = match repo::branch_tip(repo, &agent.base)? {
+    let hidden: Vec<ObjectId> = match repo::branch_tip(control, &agent.base)? {
         Some(base) => vec![base],
         // The base is gone: anything no other branch holds would be lost.
-        None => other_branch_tips(repo, &agent.branch)?,
+        None => other_branch_tips(control, &agent.branch)?,
     };
     let walk = repo
         .rev_walk([tip])
@@ -188,7 +192,7 @@ pub fn remove(
     }
 
     // Archive first: from here on, the work is recoverable whatever happens.
-    let tip = match repo::branch_tip(repo, &agent.branch)? {
+    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
         Some(t) => Some(t),
         None if agent.path.is_dir() => gix::open(&agent.path)
             .ok()
@@ -281,6 +285,9 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     if let Some(p) = &args.path {
         agent.path = cwd.join(p);
     }
+    // The archive holds the branch; it comes back as a worktree, whatever
+    // the agent was before.
+    agent.mode = crate::registry::Mode::Worktree;
     let registry = repo::registry(&repo);
     let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
         writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;

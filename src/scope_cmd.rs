@@ -81,7 +81,10 @@ pub fn resolve_subject(
     named: Option<&str>,
     branch_hint: Option<&str>,
 ) -> Result<Option<Subject>> {
-    let agents = repo::registry(repo).load()?;
+    // In an agent's clone, the registry and policy live in its home repository.
+    let home = repo::control(repo)?;
+    let control = home.as_ref().unwrap_or(repo);
+    let agents = repo::registry(control).load()?;
     let (name, detected) = match named {
         Some(n) => (n.to_owned(), false),
         None => match repo::agent_of_worktree(repo, &agents) {
@@ -96,7 +99,7 @@ pub fn resolve_subject(
         },
     };
     if let Some(agent) = agents.get(&name) {
-        let manifest = repo::load_policy(repo, &agent.base)?;
+        let manifest = repo::load_policy(control, &agent.base)?;
         let mut patterns = Vec::new();
         for area in &agent.areas {
             let Some(list) = manifest.areas.get(area) else {
@@ -117,8 +120,8 @@ pub fn resolve_subject(
             detected,
         }));
     }
-    let base = repo::default_base(repo)?;
-    let manifest = match repo::load_policy(repo, &base) {
+    let base = repo::default_base(control)?;
+    let manifest = match repo::load_policy(control, &base) {
         Ok(m) => m,
         Err(Error::UnknownBase { .. }) => Manifest::default(),
         Err(e) => return Err(e),

@@ -119,7 +119,10 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
     if agent.setup_failed {
         st.problems.push("setup failed".into());
     }
-    let branch_tip = repo::branch_tip(repo, &agent.branch).ok().flatten();
+    let branch_repo = repo::branch_repo(repo, agent).ok();
+    let branch_tip = branch_repo
+        .as_ref()
+        .and_then(|r| repo::branch_tip(r, &agent.branch).ok().flatten());
     let base_tip = repo::branch_tip(repo, &agent.base).ok().flatten();
     if branch_tip.is_none() {
         st.problems
@@ -128,9 +131,9 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
     if base_tip.is_none() {
         st.problems.push(format!("base {} is missing", agent.base));
     }
-    if let (Some(tip), Some(base)) = (branch_tip, base_tip) {
-        st.ahead = count_commits(repo, tip, base).ok();
-        st.behind = count_commits(repo, base, tip).ok();
+    if let (Some(tip), Some(base), Some(br)) = (branch_tip, base_tip, &branch_repo) {
+        st.ahead = count_commits(br, tip, base).ok();
+        st.behind = count_commits(br, base, tip).ok();
     }
     let subject = crate::scope_cmd::resolve_subject(repo, Some(&agent.name), None);
     if let Ok(Some(subject)) = &subject {
@@ -156,8 +159,8 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
         {
             out |= staged.iter().any(|c| !scope.decide(&c.path).allowed);
         }
-        if let (Some(tip), Some(base)) = (branch_tip, base_tip)
-            && let Ok(commits) = changes::range(repo, base, tip)
+        if let (Some(tip), Some(base), Some(br)) = (branch_tip, base_tip, &branch_repo)
+            && let Ok(commits) = changes::range(br, base, tip)
         {
             out |= commits
                 .iter()

@@ -4,6 +4,7 @@
 mod support;
 
 mod add;
+mod clone;
 mod differential;
 mod dispatch;
 mod doctor;

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Benchmark the agent lifecycle against git doing the same job, on the
+# 100,000-file repository from ../shared/bench/make-big-repo:
+#   1. `git agent add` against `git worktree add -b`;
+#   2. `git agent rm --force` of a clean agent against `git worktree remove`;
+#   3. `git agent list` with 10 agents, each with 100 modified files, against
+#      `git status --porcelain` in each of their worktrees one after another.
+# usage: bench/lifecycle.sh [WORKDIR]   (WORKDIR is kept; reruns reuse the repository)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$(mktemp -d /tmp/git-agent-bench.XXXXXX)}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml"
+export PATH="$root/target/release:$PATH"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$work/gitconfig" HOME="$work"
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_AGENT
+printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n' > "$work/gitconfig"
+
+repo="$work/big"
+if [ ! -d "$repo" ]; then
+  python3 "$root/../shared/bench/make-big-repo" "$repo"
+fi
+cd "$repo"
+echo "repository: $(git ls-files | wc -l) files"
+
+cleanup_git='git worktree remove --force '"$work"'/wt-git >/dev/null 2>&1; git branch -D bench-git >/dev/null 2>&1; true'
+cleanup_agent='git-agent-rm bench-add --force >/dev/null 2>&1; true'
+hyperfine --warmup 1 --runs 10 --export-json "$work/add.json" \
+  --prepare "$cleanup_git" -n 'git worktree add -b' "git worktree add -q -b bench-git $work/wt-git main" \
+  --prepare "$cleanup_agent" -n 'git agent add' "git-agent-add bench-add --scope drivers/ --path $work/wt-agent"
+eval "$cleanup_git"; eval "$cleanup_agent"
+
+hyperfine --warmup 1 --runs 10 --export-json "$work/rm.json" \
+  --prepare "$cleanup_git; git worktree add -q -b bench-git $work/wt-git main" \
+  -n 'git worktree remove' "git worktree remove $work/wt-git" \
+  --prepare "$cleanup_agent; git-agent-add bench-add --scope drivers/ --path $work/wt-agent >/dev/null 2>&1" \
+  -n 'git agent rm --force' "git-agent-rm bench-add --force"
+eval "$cleanup_git"; eval "$cleanup_agent"
+
+# Ten agents, each with 100 modified (unstaged) files.
+dirs=()
+for i in $(seq 0 9); do
+  d="$work/big.agents/list$i"
+  if [ ! -d "$d" ]; then
+    git-agent-add "list$i" --scope "drivers/" >/dev/null 2>&1
+    (cd "$d" && git ls-files | awk -v k="$i" 'NR % 1000 == k + 1' | head -100 | while read -r f; do echo "// list $i" >> "$f"; done)
+  fi
+  dirs+=("$d")
+done
+seq_status="for d in ${dirs[*]}; do git -C \$d status --porcelain >/dev/null; done"
+hyperfine --warmup 2 --runs 10 --export-json "$work/list.json" \
+  -n 'git status --porcelain x10, one after another' "$seq_status" \
+  -n 'git agent list' 'git-agent-list'
+
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+for name in ["add", "rm", "list"]:
+    results = json.load(open(f"{work}/{name}.json"))["results"]
+    git, ours = results[0], results[1]
+    print(f"{name}: git median {git['median']*1000:.1f} ms, git-agent median {ours['median']*1000:.1f} ms, ratio {ours['median']/git['median']:.2f}x")
+PY
