@@ -5,10 +5,15 @@
 #   2. `git agent rm --force` of a clean agent against `git worktree remove`;
 #   3. `git agent list` with 10 agents, each with 100 modified files, against
 #      `git status --porcelain` in each of their worktrees one after another.
-# usage: bench/lifecycle.sh [WORKDIR]   (WORKDIR is kept; reruns reuse the repository)
+# usage: bench/lifecycle.sh [WORKDIR [add] [rm] [list]]
+# WORKDIR is kept and reruns reuse its repository; naming parts runs only
+# those (the summary reads every part's JSON found in WORKDIR).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$(mktemp -d /tmp/git-agent-bench.XXXXXX)}
+shift || true
+parts=${*:-add rm list}
+want() { [[ " $parts " == *" $1 "* ]]; }
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
@@ -27,25 +32,32 @@ echo "repository: $(git ls-files | wc -l) files"
 
 cleanup_git='git worktree remove --force '"$work"'/wt-git >/dev/null 2>&1; git branch -D bench-git >/dev/null 2>&1; true'
 cleanup_agent='git-agent-rm bench-add --force >/dev/null 2>&1; true'
-hyperfine --warmup 1 --runs 10 --export-json "$work/add.json" \
+if want add; then
+hyperfine --runs 5 --export-json "$work/add.json" \
   --prepare "$cleanup_git" -n 'git worktree add -b' "git worktree add -q -b bench-git $work/wt-git main" \
   --prepare "$cleanup_agent" -n 'git agent add' "git-agent-add bench-add --scope drivers/ --path $work/wt-agent"
 eval "$cleanup_git"; eval "$cleanup_agent"
+fi
 
-hyperfine --warmup 1 --runs 10 --export-json "$work/rm.json" \
+if want rm; then
+hyperfine --runs 5 --export-json "$work/rm.json" \
   --prepare "$cleanup_git; git worktree add -q -b bench-git $work/wt-git main" \
   -n 'git worktree remove' "git worktree remove $work/wt-git" \
   --prepare "$cleanup_agent; git-agent-add bench-add --scope drivers/ --path $work/wt-agent >/dev/null 2>&1" \
   -n 'git agent rm --force' "git-agent-rm bench-add --force"
 eval "$cleanup_git"; eval "$cleanup_agent"
+fi
 
+if want list; then
 # Ten agents, each with 100 modified (unstaged) files.
 dirs=()
 for i in $(seq 0 9); do
   d="$work/big.agents/list$i"
   if [ ! -d "$d" ]; then
     git-agent-add "list$i" --scope "drivers/" >/dev/null 2>&1
-    (cd "$d" && git ls-files | awk -v k="$i" 'NR % 1000 == k + 1' | head -100 | while read -r f; do echo "// list $i" >> "$f"; done)
+    # awk picks the 100 files itself: cutting git's output short with head
+    # would make git fail on the closed pipe.
+    (cd "$d" && git ls-files | awk -v k="$i" 'NR % 1000 == k + 1 && n < 100 { print; n++ }' | while read -r f; do echo "// list $i" >> "$f"; done)
   fi
   dirs+=("$d")
 done
@@ -53,11 +65,15 @@ seq_status="for d in ${dirs[*]}; do git -C \$d status --porcelain >/dev/null; do
 hyperfine --warmup 2 --runs 10 --export-json "$work/list.json" \
   -n 'git status --porcelain x10, one after another' "$seq_status" \
   -n 'git agent list' 'git-agent-list'
+fi
 
 python3 - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
+import os
 for name in ["add", "rm", "list"]:
+    if not os.path.exists(f"{work}/{name}.json"):
+        continue
     results = json.load(open(f"{work}/{name}.json"))["results"]
     git, ours = results[0], results[1]
     print(f"{name}: git median {git['median']*1000:.1f} ms, git-agent median {ours['median']*1000:.1f} ms, ratio {ours['median']/git['median']:.2f}x")

@@ -342,7 +342,10 @@ fn make_worktree(
         let registration = registry.lock_worktree_registration()?;
         let prepared = repo.prepare_add_worktree(path, head, &interrupt);
         drop(registration);
-        prepared.and_then(|p| p.checkout(gix::progress::Discard, &interrupt))
+        prepared.and_then(|p| {
+            let (_bar, progress) = crate::progress::Bar::checkout("checking out");
+            p.checkout(progress, &interrupt)
+        })
     };
     if let Err(e) = added {
         if let Ok(Some(r)) = repo.try_find_reference(full_branch) {
@@ -371,6 +374,7 @@ fn make_clone(
     let source = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
     let home =
         std::fs::canonicalize(repo.common_dir()).unwrap_or_else(|_| repo.common_dir().to_owned());
+    let _bar = crate::progress::Bar::spinner("cloning");
     let result = (|| -> Result<()> {
         let dest = path.to_string_lossy().into_owned();
         let src = source.to_string_lossy().into_owned();

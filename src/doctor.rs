@@ -256,7 +256,10 @@ fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> 
                 let _registration = registry.lock_worktree_registration()?;
                 repo.prepare_add_worktree(&agent.path, head, &interrupt)
             }
-            .and_then(|p| p.checkout(gix::progress::Discard, &interrupt))
+            .and_then(|p| {
+                let (_bar, progress) = crate::progress::Bar::checkout("checking out");
+                p.checkout(progress, &interrupt)
+            })
             .git("recreating the worktree")?;
         }
         Problem::BranchMissing(agent) => {

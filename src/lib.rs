@@ -21,6 +21,7 @@ pub mod lease;
 pub mod list;
 pub mod manifest;
 pub mod pattern;
+pub mod progress;
 pub mod registry;
 pub mod repo;
 pub mod rm;

@@ -242,6 +242,7 @@ pub fn remove(
 /// locked worktree, and dirty files were archived before we got here.
 pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
     let main = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
+    let _bar = crate::progress::Bar::spinner("removing the worktree");
     if agent.path.is_dir() {
         let path = agent.path.to_string_lossy().into_owned();
         let out = git::output(&main, &["worktree", "remove", "--force", "--force", &path])?;
@@ -352,7 +353,10 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
             let _registration = registry.lock_worktree_registration()?;
             repo.prepare_add_worktree(&agent.path, head, &interrupt)
         }
-        .and_then(|p| p.checkout(gix::progress::Discard, &interrupt))
+        .and_then(|p| {
+            let (_bar, progress) = crate::progress::Bar::checkout("checking out");
+            p.checkout(progress, &interrupt)
+        })
         .git("adding the worktree")?;
         if let Some(index) = archived.index {
             reapply_worktree(&agent.path, archived.commit, index)?;
