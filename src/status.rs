@@ -28,9 +28,14 @@ impl Dirty {
 
 /// Uncommitted and untracked files of the worktree at `dir`.
 pub fn dirty(dir: &std::path::Path) -> Result<Dirty> {
+    Ok(dirty_and_staged(dir)?.0)
+}
+
+/// [`dirty`], and the staged changes on their own (read once for both).
+pub fn dirty_and_staged(dir: &std::path::Path) -> Result<(Dirty, Vec<changes::Change>)> {
     let wt = gix::open(dir).git("opening the agent's worktree")?;
-    let mut uncommitted: BTreeSet<String> =
-        changes::staged(&wt)?.into_iter().map(|c| c.path).collect();
+    let staged = changes::staged(&wt)?;
+    let mut uncommitted: BTreeSet<String> = staged.iter().map(|c| c.path.clone()).collect();
     let mut untracked = Vec::new();
     let iter = wt
         .status(gix::progress::Discard)
@@ -54,10 +59,11 @@ pub fn dirty(dir: &std::path::Path) -> Result<Dirty> {
         }
     }
     untracked.sort();
-    Ok(Dirty {
+    let dirty = Dirty {
         uncommitted: uncommitted.into_iter().collect(),
         untracked,
-    })
+    };
+    Ok((dirty, staged))
 }
 
 /// Commits reachable from `tip` but not from `hidden`.
@@ -145,20 +151,19 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
             .push("directory is missing (run git agent doctor)".into());
         return st;
     }
-    match dirty(&agent.path) {
-        Ok(d) => {
+    let staged = match dirty_and_staged(&agent.path) {
+        Ok((d, staged)) => {
             st.uncommitted = Some(d.uncommitted.len());
             st.untracked = Some(d.untracked.len());
+            staged
         }
-        Err(e) => st.problems.push(e.to_string()),
-    }
+        Err(e) => {
+            st.problems.push(e.to_string());
+            Vec::new()
+        }
+    };
     if let Some(scope) = scope {
-        let mut out = false;
-        if let Ok(wt) = gix::open(&agent.path)
-            && let Ok(staged) = changes::staged(&wt)
-        {
-            out |= staged.iter().any(|c| !scope.decide(&c.path).allowed);
-        }
+        let mut out = staged.iter().any(|c| !scope.decide(&c.path).allowed);
         if let (Some(tip), Some(base), Some(br)) = (branch_tip, base_tip, &branch_repo)
             && let Ok(commits) = changes::range(br, base, tip)
         {
