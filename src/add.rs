@@ -336,27 +336,41 @@ fn make_worktree(
         log_message,
     )
     .git("creating the agent's branch")?;
-    let interrupt = AtomicBool::new(false);
-    let head = gix::worktree::add::Head::Attached(full_branch.try_into().git("naming the branch")?);
-    let added = {
-        let registration = registry.lock_worktree_registration()?;
-        let prepared = repo.prepare_add_worktree(path, head, &interrupt);
-        drop(registration);
-        prepared.and_then(|p| {
-            let (_bar, progress) = crate::progress::Bar::checkout("checking out");
-            p.checkout(progress, &interrupt)
-        })
-    };
+    let added = check_out_worktree(repo, registry, path, full_branch);
     if let Err(e) = added {
         if let Ok(Some(r)) = repo.try_find_reference(full_branch) {
             let _ = r.delete();
         }
-        return Err(Error::Git {
-            context: format!("adding the worktree at {}", path.display()),
-            message: e.to_string(),
-        });
+        return Err(e);
     }
     Ok(())
+}
+
+/// Check the existing branch `full_branch` out in a new linked worktree at
+/// `path`, with gix (on both cores), showing progress on a terminal.
+pub fn check_out_worktree(
+    repo: &gix::Repository,
+    registry: &registry::Registry,
+    path: &Path,
+    full_branch: &str,
+) -> Result<()> {
+    let interrupt = AtomicBool::new(false);
+    let head = gix::worktree::add::Head::Attached(full_branch.try_into().git("naming the branch")?);
+    let prepared = {
+        // gix reads every registration while adding one: serialise that part.
+        let _registration = registry.lock_worktree_registration()?;
+        repo.prepare_add_worktree(path, head, &interrupt)
+    };
+    prepared
+        .and_then(|p| {
+            let (_bar, progress) = crate::progress::Bar::checkout("checking out");
+            p.checkout(progress, &interrupt)
+        })
+        .map(|_| ())
+        .map_err(|e| Error::Git {
+            context: format!("adding the worktree at {}", path.display()),
+            message: e.to_string(),
+        })
 }
 
 /// A local clone at `path` on a new branch `branch` at `base_tip`. It is

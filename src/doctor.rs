@@ -248,19 +248,7 @@ fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> 
                 &["worktree", "prune"],
             )?;
             let full = format!("refs/heads/{}", agent.branch);
-            let head = gix::worktree::add::Head::Attached(
-                full.as_str().try_into().git("naming the branch")?,
-            );
-            let interrupt = std::sync::atomic::AtomicBool::new(false);
-            {
-                let _registration = registry.lock_worktree_registration()?;
-                repo.prepare_add_worktree(&agent.path, head, &interrupt)
-            }
-            .and_then(|p| {
-                let (_bar, progress) = crate::progress::Bar::checkout("checking out");
-                p.checkout(progress, &interrupt)
-            })
-            .git("recreating the worktree")?;
+            crate::add::check_out_worktree(repo, &registry, &agent.path, &full)?;
         }
         Problem::BranchMissing(agent) => {
             if !agent.path.is_dir() {
@@ -305,47 +293,14 @@ fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> 
             let name = name.clone();
             let path = path.clone();
             registry.update(|agents| {
-                let port = registry::free_port(&name, agents);
-                agents.insert(
-                    name.clone(),
-                    Agent {
-                        name: name.clone(),
-                        branch: format!("agent/{name}"),
-                        path,
-                        base,
-                        scope: Vec::new(),
-                        areas: Vec::new(),
-                        task: None,
-                        role: Default::default(),
-                        mode: Mode::Worktree,
-                        state: State::Ready,
-                        created: registry::now_unix(),
-                        port: Some(port),
-                        adding_pid: None,
-                        setup_failed: false,
-                    },
-                );
+                let mut agent = adopted(&name, path, base);
+                agent.port = Some(registry::free_port(&name, agents));
+                agents.insert(name.clone(), agent);
                 Ok(())
             })?;
         }
         Problem::OrphanBranch(name) => {
-            let base = repo::default_base(repo)?;
-            let agent = Agent {
-                name: name.clone(),
-                branch: format!("agent/{name}"),
-                path: PathBuf::new(),
-                base,
-                scope: Vec::new(),
-                areas: Vec::new(),
-                task: None,
-                role: Default::default(),
-                mode: Mode::Worktree,
-                state: State::Ready,
-                created: registry::now_unix(),
-                port: None,
-                adding_pid: None,
-                setup_failed: false,
-            };
+            let agent = adopted(name, PathBuf::new(), repo::default_base(repo)?);
             delete_branch_keeping_work(repo, &agent, io)?;
         }
         Problem::CloneMissing(agent) => {
@@ -390,4 +345,25 @@ fn last_head_from_reflog(wt: &gix::Repository) -> Option<gix::ObjectId> {
     let new = last.split(' ').nth(1)?;
     let id = gix::ObjectId::from_hex(new.as_bytes()).ok()?;
     wt.find_commit(id).ok().map(|c| c.id)
+}
+
+/// A registry entry for an `agent/NAME` branch found without one: an empty
+/// scope until a person widens it.
+fn adopted(name: &str, path: PathBuf, base: String) -> Agent {
+    Agent {
+        name: name.to_owned(),
+        branch: format!("agent/{name}"),
+        path,
+        base,
+        scope: Vec::new(),
+        areas: Vec::new(),
+        task: None,
+        role: Default::default(),
+        mode: Mode::Worktree,
+        state: State::Ready,
+        created: registry::now_unix(),
+        port: None,
+        adding_pid: None,
+        setup_failed: false,
+    }
 }

@@ -345,19 +345,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
             )
             .git("recreating the branch")?;
         }
-        let interrupt = std::sync::atomic::AtomicBool::new(false);
-        let head = gix::worktree::add::Head::Attached(
-            full_branch.as_str().try_into().git("naming the branch")?,
-        );
-        {
-            let _registration = registry.lock_worktree_registration()?;
-            repo.prepare_add_worktree(&agent.path, head, &interrupt)
-        }
-        .and_then(|p| {
-            let (_bar, progress) = crate::progress::Bar::checkout("checking out");
-            p.checkout(progress, &interrupt)
-        })
-        .git("adding the worktree")?;
+        crate::add::check_out_worktree(&repo, &registry, &agent.path, &full_branch)?;
         if let Some(index) = archived.index {
             reapply_worktree(&agent.path, archived.commit, index)?;
         }
