@@ -9,26 +9,11 @@
 # WORKDIR is kept and reruns reuse its repository; naming parts runs only
 # those (the summary reads every part's JSON found in WORKDIR).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=${1:-$(mktemp -d /tmp/git-agent-bench.XXXXXX)}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 shift || true
 parts=${*:-add rm list}
 want() { [[ " $parts " == *" $1 "* ]]; }
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-
-cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml"
-export PATH="$root/target/release:$PATH"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$work/gitconfig" HOME="$work"
-unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_AGENT
-printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n' > "$work/gitconfig"
-
-repo="$work/big"
-if [ ! -d "$repo" ]; then
-  python3 "$root/../shared/bench/make-big-repo" "$repo"
-fi
-cd "$repo"
-echo "repository: $(git ls-files | wc -l) files"
 
 cleanup_git='git worktree remove --force '"$work"'/wt-git >/dev/null 2>&1; git branch -D bench-git >/dev/null 2>&1; true'
 cleanup_agent='git-agent-rm bench-add --force >/dev/null 2>&1; true'

@@ -8,23 +8,9 @@
 # usage: bench/scope-check.sh [WORKDIR]   (WORKDIR is kept; reruns reuse it)
 # Prints hyperfine's tables and the median ratios; the JSON goes to WORKDIR.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=${1:-$(mktemp -d /tmp/git-agent-bench.XXXXXX)}
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 
-cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml"
-export PATH="$root/target/release:$PATH"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$work/gitconfig" HOME="$work"
-unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_AGENT
-printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n' > "$work/gitconfig"
-
-repo="$work/big"
-if [ ! -d "$repo" ]; then
-  python3 "$root/../shared/bench/make-big-repo" "$repo"
-fi
-cd "$repo"
-echo "repository: $(git ls-files | wc -l) files"
 
 # An agent worktree with 1,000 staged files spread over the whole tree (every
 # 100th file), so the staged change touches many directories.

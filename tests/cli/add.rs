@@ -275,9 +275,7 @@ fn a_held_registry_lock_times_out_with_exit_2_and_a_dead_holders_lock_is_taken_o
     assert!(lock.exists(), "someone else's lock is left alone");
 
     // Left by a process that no longer exists.
-    let mut dead = std::process::Command::new("true").spawn().unwrap();
-    let pid = dead.id();
-    dead.wait().unwrap();
+    let pid = dead_pid();
     std::fs::write(&lock, pid.to_string()).unwrap();
     env.ok(env.agent("add", &["a", "--scope", "docs/"]));
     assert!(!lock.exists());

@@ -82,16 +82,8 @@ fn a_missing_branch_an_orphan_branch_and_a_stale_lease_are_repaired() {
     env.git(&["commit", "-q", "-m", "stray work"]);
     env.git(&["switch", "-q", "main"]);
     let stray_tip = env.git(&["rev-parse", "agent/stray"]);
-    let mut dead = std::process::Command::new("true").spawn().unwrap();
-    let pid = dead.id();
-    dead.wait().unwrap();
-    let leases = env.repo().join(".git/git-agent/leases");
-    std::fs::create_dir_all(&leases).unwrap();
-    std::fs::write(
-        leases.join("a.json"),
-        format!("{{\"pid\":{pid},\"command\":\"x\",\"since\":1}}"),
-    )
-    .unwrap();
+    let pid = dead_pid();
+    let lease = env.write_lease("a", pid, "x");
 
     let run = doctor(&env);
     assert_eq!(run.code, 1, "{run:?}");
@@ -134,7 +126,7 @@ fn a_missing_branch_an_orphan_branch_and_a_stale_lease_are_repaired() {
         stray_tip,
         "the stray work is kept"
     );
-    assert!(!leases.join("a.json").exists());
+    assert!(!lease.exists());
     env.ok(doctor(&env));
     env.git(&["fsck"]);
 }

@@ -166,18 +166,9 @@ fn a_second_exec_is_refused_while_the_first_holds_the_lease() {
 fn a_lease_left_by_a_dead_process_is_taken_over() {
     let env = Env::new();
     env.ok(env.agent("add", &["a", "--scope", "docs/"]));
-    let mut dead = std::process::Command::new("true").spawn().unwrap();
-    let pid = dead.id();
-    dead.wait().unwrap();
-    let leases = env.repo().join(".git/git-agent/leases");
-    std::fs::create_dir_all(&leases).unwrap();
-    std::fs::write(
-        leases.join("a.json"),
-        format!("{{\"pid\":{pid},\"command\":\"crashed\",\"since\":1}}"),
-    )
-    .unwrap();
+    let lease = env.write_lease("a", dead_pid(), "crashed");
     env.ok(env.agent("exec", &["a", "--", "true"]));
-    assert!(!leases.join("a.json").exists());
+    assert!(!lease.exists());
 }
 
 #[test]

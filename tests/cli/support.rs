@@ -210,3 +210,26 @@ pub fn assert_bad_input(env: &Env, before: &str, run: &Run, needles: &[&str]) {
     assert!(!run.stderr.contains("panicked"), "{run:?}");
     assert_eq!(before, env.state(), "the repository changed");
 }
+
+/// The pid of a process that has exited.
+pub fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+impl Env {
+    /// A lease for `agent` as a `git agent exec` run by `pid` would leave it.
+    pub fn write_lease(&self, agent: &str, pid: u32, command: &str) -> PathBuf {
+        let leases = self.repo().join(".git/git-agent/leases");
+        std::fs::create_dir_all(&leases).unwrap();
+        let path = leases.join(format!("{agent}.json"));
+        std::fs::write(
+            &path,
+            format!("{{\"pid\":{pid},\"command\":\"{command}\",\"since\":1}}"),
+        )
+        .unwrap();
+        path
+    }
+}

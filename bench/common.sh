@@ -1,0 +1,22 @@
+# Sourced by the bench scripts: sets $root and $work (the first argument, or
+# a new temporary directory), builds the release binaries and puts them
+# first on PATH, scrubs git's environment, and leaves the shell in $repo,
+# the 100,000-file repository from ../shared/bench/make-big-repo.
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$(mktemp -d /tmp/git-agent-bench.XXXXXX)}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+# Build before HOME points into $work: rustup reads its settings from HOME.
+cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml"
+export PATH="$root/target/release:$PATH"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$work/gitconfig" HOME="$work"
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_AGENT
+printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n' > "$work/gitconfig"
+
+repo="$work/big"
+if [ ! -d "$repo" ]; then
+  python3 "$root/../shared/bench/make-big-repo" "$repo"
+fi
+cd "$repo"
+echo "repository: $(git ls-files | wc -l) files"
