@@ -35,7 +35,6 @@ fi
 
 if want list; then
 # Ten agents, each with 100 modified (unstaged) files.
-dirs=()
 for i in $(seq 0 9); do
   d="$work/big.agents/list$i"
   if [ ! -d "$d" ]; then
@@ -44,12 +43,16 @@ for i in $(seq 0 9); do
     # would make git fail on the closed pipe.
     (cd "$d" && git ls-files | awk -v k="$i" 'NR % 1000 == k + 1 && n < 100 { print; n++ }' | while read -r f; do echo "// list $i" >> "$f"; done)
   fi
-  dirs+=("$d")
 done
+# Every registered agent, as list shows them all (the other benchmarks in
+# WORKDIR leave agents of their own).
+mapfile -t dirs < <(git-agent-list --json | python3 -c 'import json,sys; [print(a["path"]) for a in json.load(sys.stdin)["agents"]]')
 seq_status="for d in ${dirs[*]}; do git -C \$d status --porcelain >/dev/null; done"
 hyperfine --warmup 2 --runs 10 --export-json "$work/list.json" \
-  -n 'git status --porcelain x10, one after another' "$seq_status" \
-  -n 'git agent list' 'git-agent-list'
+  --prepare true -n 'git status --porcelain in each worktree, one after another' "$seq_status" \
+  --prepare true -n 'git agent list' 'git-agent-list' \
+  --prepare 'rm -f .git/worktrees/*/git-agent-dircache' \
+  -n 'git agent list, directory cache emptied first' 'git-agent-list'
 fi
 
 python3 - "$work" <<'PY'
@@ -60,6 +63,7 @@ for name in ["add", "rm", "list"]:
     if not os.path.exists(f"{work}/{name}.json"):
         continue
     results = json.load(open(f"{work}/{name}.json"))["results"]
-    git, ours = results[0], results[1]
-    print(f"{name}: git median {git['median']*1000:.1f} ms, git-agent median {ours['median']*1000:.1f} ms, ratio {ours['median']/git['median']:.2f}x")
+    git = results[0]
+    for ours in results[1:]:
+        print(f"{name}: {git['command']}: median {git['median']*1000:.1f} ms; {ours['command']}: median {ours['median']*1000:.1f} ms; ratio {ours['median']/git['median']:.2f}x")
 PY

@@ -25,6 +25,7 @@ pub mod progress;
 pub mod registry;
 pub mod repo;
 pub mod rm;
+pub mod scan;
 pub mod scope;
 pub mod scope_cmd;
 pub mod status;

@@ -28,14 +28,28 @@ impl Dirty {
 
 /// Uncommitted and untracked files of the worktree at `dir`.
 pub fn dirty(dir: &std::path::Path) -> Result<Dirty> {
-    Ok(dirty_and_staged(dir)?.0)
+    Ok(dirty_and_staged(dir, false)?.0)
 }
 
 /// [`dirty`], and the staged changes on their own (read once for both).
-pub fn dirty_and_staged(dir: &std::path::Path) -> Result<(Dirty, Vec<changes::Change>)> {
+/// `cached` allows [`scan`](crate::scan)'s directory cache, which is right as
+/// long as the file system updates a directory's mtime whenever an entry is
+/// added or removed; decisions that could lose work do not rely on it.
+pub fn dirty_and_staged(
+    dir: &std::path::Path,
+    cached: bool,
+) -> Result<(Dirty, Vec<changes::Change>)> {
     let wt = gix::open(dir).git("opening the agent's worktree")?;
     let staged = changes::staged(&wt)?;
     let mut uncommitted: BTreeSet<String> = staged.iter().map(|c| c.path.clone()).collect();
+    if cached && let Some(scan) = crate::scan::worktree(&wt)? {
+        uncommitted.extend(scan.modified);
+        let dirty = Dirty {
+            uncommitted: uncommitted.into_iter().collect(),
+            untracked: scan.untracked,
+        };
+        return Ok((dirty, staged));
+    }
     let mut untracked = Vec::new();
     let iter = wt
         .status(gix::progress::Discard)
@@ -49,8 +63,17 @@ pub fn dirty_and_staged(dir: &std::path::Path) -> Result<(Dirty, Vec<changes::Ch
         use gix::status::index_worktree::iter::Summary;
         let path = item.rela_path().to_string();
         match (item.summary(), &item) {
-            (Some(Summary::Added), gix::status::index_worktree::Item::DirectoryContents { .. }) => {
-                untracked.push(path)
+            (
+                Some(Summary::Added),
+                gix::status::index_worktree::Item::DirectoryContents { entry, .. },
+            ) => {
+                // A nested repository is one untracked entry, shown as git
+                // shows it: `dir/`.
+                let is_dir = matches!(
+                    entry.disk_kind,
+                    Some(gix::dir::entry::Kind::Repository | gix::dir::entry::Kind::Directory)
+                );
+                untracked.push(if is_dir { format!("{path}/") } else { path })
             }
             (Some(_), _) => {
                 uncommitted.insert(path);
@@ -151,7 +174,7 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
             .push("directory is missing (run git agent doctor)".into());
         return st;
     }
-    let staged = match dirty_and_staged(&agent.path) {
+    let staged = match dirty_and_staged(&agent.path, true) {
         Ok((d, staged)) => {
             st.uncommitted = Some(d.uncommitted.len());
             st.untracked = Some(d.untracked.len());

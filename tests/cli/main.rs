@@ -13,4 +13,5 @@ mod hooks;
 mod lifecycle;
 mod manifest;
 mod range;
+mod scan;
 mod scope;

@@ -1,0 +1,531 @@
+//! A fast look at a worktree for `list`: which tracked files changed and which
+//! untracked files exist, like `git status --porcelain -uall`, but cheaper to
+//! repeat.
+//!
+//! Reading every directory is what makes a status of a big worktree slow
+//! (more than half of `git status` on 100,000 files), so the listing of each
+//! directory is cached in the worktree's git directory and reused while the
+//! directory's own stat data (mtime, ctime, inode) is unchanged: creating,
+//! removing or renaming an entry always changes them. Tracked files are still
+//! `lstat`ed one by one, as git does. Whatever the stat data cannot settle
+//! (a racily clean file, a changed mtime with the same size, a submodule) is
+//! handed to gix's status for just those paths, so content comparison and
+//! filters follow git's rules.
+//!
+//! Repositories this does not model (sparse checkouts, unmerged entries, a
+//! split index, case-insensitive file systems) get `None`, and the caller
+//! falls back to a full gix status.
+
+#![allow(
+    clippy::unnecessary_cast,
+    reason = "stat fields have other types on other platforms"
+)]
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::rc::Rc;
+
+use rustix::fs::{AtFlags, OFlags};
+
+use gix::bstr::{BStr, BString, ByteSlice};
+
+use crate::error::{GitContext, Result};
+
+/// What a scan found, as repository-relative paths.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Tracked files that differ from the index (modified, deleted, type or
+    /// mode changed).
+    pub modified: Vec<String>,
+    /// Files neither tracked nor ignored; a nested repository counts once,
+    /// as `dir/`.
+    pub untracked: Vec<String>,
+}
+
+const CACHE_FILE: &str = "git-agent-dircache";
+const CACHE_MAGIC: &[u8] = b"git-agent dircache 1\n";
+/// A directory changed this recently may change again within the same
+/// timestamp tick, so its listing is not cached.
+const RACY_SECONDS: i64 = 2;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    File = 0,
+    Dir = 1,
+    Other = 2,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct DirStat {
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    ino: u64,
+    dev: u64,
+    size: u64,
+}
+
+impl DirStat {
+    fn of(st: &rustix::fs::Stat) -> Self {
+        DirStat {
+            mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
+            ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
+            ino: st.st_ino as u64,
+            dev: st.st_dev as u64,
+            size: st.st_size as u64,
+        }
+    }
+}
+
+struct Listing {
+    stat: DirStat,
+    names: Vec<(Vec<u8>, Kind)>,
+}
+
+/// Scan the worktree of `wt`. `None` means the repository uses something the
+/// fast path does not model; use a full status instead.
+pub fn worktree(wt: &gix::Repository) -> Result<Option<Scan>> {
+    let Some(workdir) = wt.workdir() else {
+        return Ok(None);
+    };
+    let index = wt.index_or_empty().git("reading the agent's index")?;
+    let supported = !index.is_sparse()
+        && index.link().is_none()
+        && !wt
+            .config_snapshot()
+            .boolean("core.ignoreCase")
+            .unwrap_or(false)
+        && index.entries().iter().all(|e| {
+            e.stage_raw() == 0
+                && !e.flags.intersects(
+                    gix::index::entry::Flags::SKIP_WORKTREE
+                        | gix::index::entry::Flags::INTENT_TO_ADD,
+                )
+        });
+    if !supported {
+        return Ok(None);
+    }
+    let stat_options = wt.stat_options().git("reading core.checkStat")?;
+    let fs = wt.filesystem_options().git("reading core.fileMode")?;
+    let mut excludes = wt
+        .excludes(
+            &index,
+            None,
+            gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
+        )
+        .git("reading the ignore rules")?;
+
+    let mut files: FastMap<&BStr, usize> =
+        FastMap::with_capacity_and_hasher(index.entries().len(), Default::default());
+    let mut dirs: FastSet<&BStr> = FastSet::default();
+    for (i, entry) in index.entries().iter().enumerate() {
+        let path = entry.path(&index);
+        files.insert(path, i);
+        let mut end = path.len();
+        while let Some(slash) = path[..end].rfind_byte(b'/') {
+            if !dirs.insert(path[..slash].as_bstr()) {
+                break;
+            }
+            end = slash;
+        }
+    }
+
+    let cache_path = wt.git_dir().join(CACHE_FILE);
+    let mut cache = read_cache(&cache_path, workdir).unwrap_or_default();
+    // Listings of the directories seen this time; the others are dropped.
+    let mut next_cache: FastMap<BString, Listing> =
+        FastMap::with_capacity_and_hasher(cache.len(), Default::default());
+    let mut cache_changed = false;
+    let racy_after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64 - RACY_SECONDS)
+        .unwrap_or(i64::MAX);
+    let timestamp = index.timestamp();
+    let is_racy = |stat: &gix::index::entry::Stat| stat.is_racy(timestamp, stat_options);
+
+    let mut seen = vec![false; index.entries().len()];
+    let mut uncertain: Vec<BString> = Vec::new();
+    let mut scan = Scan::default();
+    let Ok(root) = open_dir(rustix::fs::CWD, workdir) else {
+        return Ok(None);
+    };
+    // Directories are opened relative to their parent and files are stat'ed
+    // relative to their directory: resolving full paths again and again was
+    // a good part of the kernel's time.
+    let mut stack = vec![Pending {
+        dir: BString::default(),
+        parent: Rc::new(root),
+        untracked: false,
+    }];
+    let mut path = BString::default();
+    while let Some(Pending {
+        dir,
+        parent,
+        untracked: untracked_dir,
+    }) = stack.pop()
+    {
+        let fd = if dir.is_empty() {
+            parent
+        } else {
+            let name = dir.rsplit_str("/").next().unwrap_or(&dir);
+            match open_dir(&*parent, fs_path(name)) {
+                Ok(fd) => Rc::new(fd),
+                // Gone, or replaced by something else, since its parent was read.
+                Err(_) => continue,
+            }
+        };
+        let Ok(dir_stat) = rustix::fs::fstat(&*fd) else {
+            continue;
+        };
+        let stat = DirStat::of(&dir_stat);
+        let listing = match cache.remove(&dir) {
+            Some(listing) if listing.stat == stat => listing,
+            _ => {
+                let Ok(names) = read_dir(&fd) else { continue };
+                cache_changed = true;
+                Listing { stat, names }
+            }
+        };
+        let nested_repository = untracked_dir && listing.names.iter().any(|(n, _)| n == b".git");
+        if nested_repository {
+            scan.untracked.push(format!("{}/", dir.to_str_lossy()));
+        }
+        for (name, kind) in listing.names.iter().filter(|_| !nested_repository) {
+            let (name, kind) = (name.as_slice(), *kind);
+            if dir.is_empty() && name == b".git" {
+                continue;
+            }
+            path.clear();
+            path.extend_from_slice(&dir);
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(name);
+            let tracked = if untracked_dir {
+                None
+            } else {
+                files.get(path.as_bstr()).copied()
+            };
+            if let Some(i) = tracked {
+                seen[i] = true;
+                let entry = &index.entries()[i];
+                let stat = rustix::fs::statat(&*fd, fs_path(name), AtFlags::SYMLINK_NOFOLLOW);
+                match certainly_clean(entry, stat.ok(), fs, stat_options, &is_racy) {
+                    Some(true) => {}
+                    Some(false) => scan.modified.push(path.to_string()),
+                    None => uncertain.push(path.clone()),
+                }
+                // A file that became a directory also brings its contents.
+                if kind != Kind::Dir || entry.mode.is_submodule() {
+                    continue;
+                }
+            }
+            let in_tracked_dir = tracked.is_none()
+                && !untracked_dir
+                && kind == Kind::Dir
+                && dirs.contains(path.as_bstr());
+            if in_tracked_dir {
+                stack.push(Pending {
+                    dir: path.clone(),
+                    parent: fd.clone(),
+                    untracked: false,
+                });
+                continue;
+            }
+            let mode = (kind == Kind::Dir).then_some(gix::index::entry::Mode::DIR);
+            let ignored = excludes
+                .at_entry(path.as_bstr(), mode)
+                .git("reading the ignore rules")?
+                .is_excluded();
+            if ignored {
+                continue;
+            }
+            match kind {
+                Kind::Dir => stack.push(Pending {
+                    dir: path.clone(),
+                    parent: fd.clone(),
+                    untracked: true,
+                }),
+                Kind::File => scan.untracked.push(path.to_string()),
+                // git's status shows neither fifos nor sockets.
+                Kind::Other => {}
+            }
+        }
+        if listing.stat.mtime.0 < racy_after {
+            next_cache.insert(dir, listing);
+        } else {
+            cache_changed = true;
+        }
+    }
+    cache_changed |= !cache.is_empty();
+
+    for (entry, seen) in index.entries().iter().zip(&seen) {
+        if !seen {
+            scan.modified.push(entry.path(&index).to_string());
+        }
+    }
+    if !uncertain.is_empty() {
+        scan.modified.extend(settle(wt, uncertain)?);
+    }
+    if cache_changed {
+        // A cache that cannot be written only costs speed next time.
+        let _ = write_cache(&cache_path, workdir, &next_cache);
+    }
+    scan.modified.sort();
+    scan.modified.dedup();
+    scan.untracked.sort();
+    Ok(Some(scan))
+}
+
+/// `Some(true)` when the stat data proves the file unchanged, `Some(false)`
+/// when it proves a change, `None` when only the content can tell. The rules
+/// are git's (and gix's): mode and type first, then the stat data, and an
+/// entry written in the same tick as the index is racy.
+fn certainly_clean(
+    entry: &gix::index::Entry,
+    stat: Option<rustix::fs::Stat>,
+    fs: gix::fs::Capabilities,
+    stat_options: gix::index::entry::stat::Options,
+    is_racy: &impl Fn(&gix::index::entry::Stat) -> bool,
+) -> Option<bool> {
+    if entry.mode.is_submodule() {
+        return None;
+    }
+    let Some(st) = stat else {
+        return Some(false);
+    };
+    let file_type = rustix::fs::FileType::from_raw_mode(st.st_mode);
+    let is_file = file_type == rustix::fs::FileType::RegularFile;
+    if file_type == rustix::fs::FileType::Directory {
+        return Some(false);
+    }
+    let mode_change = entry.mode.change_to_match_fs_with_values(
+        is_file,
+        false,
+        file_type == rustix::fs::FileType::Symlink,
+        is_file && st.st_mode & 0o100 != 0,
+        fs.symlink,
+        fs.executable_bit,
+    );
+    if mode_change.is_some() {
+        return Some(false);
+    }
+    // The same truncations as gix's Stat::from_fs (and git's index).
+    let time = |secs: i64, nsecs: u64| gix::index::entry::stat::Time {
+        secs: secs.max(0) as u32,
+        nsecs: nsecs as u32,
+    };
+    let stat = gix::index::entry::Stat {
+        mtime: time(st.st_mtime as i64, st.st_mtime_nsec as u64),
+        ctime: time(st.st_ctime as i64, st.st_ctime_nsec as u64),
+        dev: st.st_dev as u32,
+        ino: st.st_ino as u32,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        size: st.st_size as u32,
+    };
+    // As git's ce_modified(): a new size settles it, unless the index holds
+    // size 0, which marks an entry found racy before.
+    if stat.size != entry.stat.size && entry.stat.size != 0 {
+        return Some(false);
+    }
+    let empty_blob_with_size = entry.id.is_empty_blob() && entry.stat.size != 0;
+    if stat.matches(&entry.stat, stat_options) && !empty_blob_with_size && !is_racy(&stat) {
+        return Some(true);
+    }
+    None
+}
+
+struct Pending {
+    dir: BString,
+    parent: Rc<OwnedFd>,
+    untracked: bool,
+}
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
+fn open_dir(at: impl AsFd, path: &Path) -> std::io::Result<OwnedFd> {
+    Ok(rustix::fs::openat(
+        at,
+        path,
+        // O_PATH: the descriptor only anchors lookups, which is cheaper to
+        // open; read_dir opens the directory for reading when it must.
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        rustix::fs::Mode::empty(),
+    )?)
+}
+
+/// Ask gix's status which of `paths` changed: it compares content through
+/// the filters, as git does.
+fn settle(wt: &gix::Repository, paths: Vec<BString>) -> Result<Vec<String>> {
+    // Pathspecs are matched against every index entry, one by one, so past a
+    // handful it is cheaper to compare all entries and keep the ones asked.
+    const MAX_PATHSPECS: usize = 16;
+    let wanted: Option<HashSet<BString>> =
+        (paths.len() > MAX_PATHSPECS).then(|| paths.iter().cloned().collect());
+    let patterns: Vec<BString> = if wanted.is_some() {
+        Vec::new()
+    } else {
+        paths
+            .into_iter()
+            .map(|p| {
+                let mut spec = BString::from(":(literal)");
+                spec.extend_from_slice(&p);
+                spec
+            })
+            .collect()
+    };
+    let iter = wt
+        .status(gix::progress::Discard)
+        .git("reading the worktree status")?
+        .untracked_files(gix::status::UntrackedFiles::None)
+        .index_worktree_rewrites(None)
+        .into_index_worktree_iter(patterns)
+        .git("reading the worktree status")?;
+    let mut changed = Vec::new();
+    for item in iter {
+        let item = item.git("reading the worktree status")?;
+        let asked = wanted.as_ref().is_none_or(|w| w.contains(item.rela_path()));
+        if asked && item.summary().is_some() {
+            changed.push(item.rela_path().to_string());
+        }
+    }
+    Ok(changed)
+}
+
+fn fs_path(path: &[u8]) -> &Path {
+    use std::os::unix::ffi::OsStrExt;
+    Path::new(std::ffi::OsStr::from_bytes(path))
+}
+
+fn read_dir(fd: &OwnedFd) -> std::io::Result<Vec<(Vec<u8>, Kind)>> {
+    let mut names = Vec::new();
+    let readable = rustix::fs::openat(
+        fd,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?;
+    for entry in rustix::fs::Dir::new(readable)? {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let mut file_type = entry.file_type();
+        // Only file systems that do not fill in d_type cost an lstat here.
+        if file_type == rustix::fs::FileType::Unknown {
+            file_type = rustix::fs::FileType::from_raw_mode(
+                rustix::fs::statat(fd, fs_path(name), AtFlags::SYMLINK_NOFOLLOW)?.st_mode,
+            );
+        }
+        let kind = match file_type {
+            rustix::fs::FileType::Directory => Kind::Dir,
+            rustix::fs::FileType::RegularFile | rustix::fs::FileType::Symlink => Kind::File,
+            _ => Kind::Other,
+        };
+        names.push((name.to_vec(), kind));
+    }
+    Ok(names)
+}
+
+fn read_cache(path: &Path, workdir: &Path) -> Option<FastMap<BString, Listing>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let mut r = Reader(&bytes);
+    if r.take(CACHE_MAGIC.len())? != CACHE_MAGIC {
+        return None;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let len = r.u64()? as usize;
+    if r.take(len)? != workdir.as_os_str().as_bytes() {
+        return None;
+    }
+    let mut cache = FastMap::default();
+    while !r.0.is_empty() {
+        let len = r.u64()? as usize;
+        let dir = BString::from(r.take(len)?);
+        let stat = DirStat {
+            mtime: (r.u64()? as i64, r.u64()? as i64),
+            ctime: (r.u64()? as i64, r.u64()? as i64),
+            ino: r.u64()?,
+            dev: r.u64()?,
+            size: r.u64()?,
+        };
+        let count = r.u64()? as usize;
+        let mut names = Vec::with_capacity(count.min(1 << 16));
+        for _ in 0..count {
+            let kind = match r.take(1)?[0] {
+                0 => Kind::File,
+                1 => Kind::Dir,
+                _ => Kind::Other,
+            };
+            let len = r.u64()? as usize;
+            names.push((r.take(len)?.to_vec(), kind));
+        }
+        cache.insert(dir, Listing { stat, names });
+    }
+    Some(cache)
+}
+
+fn write_cache(
+    path: &Path,
+    workdir: &Path,
+    cache: &FastMap<BString, Listing>,
+) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = Vec::with_capacity(1 << 20);
+    out.extend_from_slice(CACHE_MAGIC);
+    let put = |out: &mut Vec<u8>, n: u64| out.extend_from_slice(&n.to_le_bytes());
+    let root = workdir.as_os_str().as_bytes();
+    put(&mut out, root.len() as u64);
+    out.extend_from_slice(root);
+    for (dir, listing) in cache {
+        put(&mut out, dir.len() as u64);
+        out.extend_from_slice(dir);
+        let s = &listing.stat;
+        for n in [
+            s.mtime.0 as u64,
+            s.mtime.1 as u64,
+            s.ctime.0 as u64,
+            s.ctime.1 as u64,
+            s.ino,
+            s.dev,
+            s.size,
+        ] {
+            put(&mut out, n);
+        }
+        put(&mut out, listing.names.len() as u64);
+        for (name, kind) in &listing.names {
+            out.push(*kind as u8);
+            put(&mut out, name.len() as u64);
+            out.extend_from_slice(name);
+        }
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(&out)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Some(head)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
