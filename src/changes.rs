@@ -398,6 +398,45 @@ impl IndexWalk<'_> {
     }
 }
 
+/// The staged changes the next commit makes on its own. While a merge is in
+/// progress (`MERGE_HEAD`), a path whose staged version is the one the
+/// merged commit already has is that commit's change, not this one's: the
+/// same rule [`range`] applies to merge commits.
+pub fn staged_own(repo: &gix::Repository) -> Result<Vec<Change>> {
+    let staged = staged(repo)?;
+    let merge_head = repo.git_dir().join("MERGE_HEAD");
+    let Ok(text) = std::fs::read_to_string(&merge_head) else {
+        return Ok(staged);
+    };
+    let index = repo.open_index().git("reading the index")?;
+    let mut others = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let id = ObjectId::from_hex(line.trim().as_bytes()).git("reading MERGE_HEAD")?;
+        let tree = repo
+            .find_commit(id)
+            .git("reading MERGE_HEAD")?
+            .tree()
+            .git("reading MERGE_HEAD's tree")?;
+        others.push(tree);
+    }
+    let mut own = Vec::new();
+    for change in staged {
+        let mine = index
+            .entry_by_path(change.path.as_str().into())
+            .map(|e| (normalize_mode(e.mode.bits()), e.id));
+        let mut taken = false;
+        for other in &others {
+            if entry_at(other, &change.path)? == mine {
+                taken = true;
+            }
+        }
+        if !taken {
+            own.push(change);
+        }
+    }
+    Ok(own)
+}
+
 /// The changes one commit makes, as the gate counts them.
 #[derive(Debug, Clone, Serialize)]
 pub struct CommitChanges {

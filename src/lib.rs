@@ -17,6 +17,7 @@ pub mod exec;
 pub mod git;
 pub mod hooks;
 pub mod init;
+pub mod land;
 pub mod lease;
 pub mod list;
 pub mod manifest;
@@ -29,6 +30,7 @@ pub mod scan;
 pub mod scope;
 pub mod scope_cmd;
 pub mod status;
+pub mod sync;
 
 pub use error::{Error, Outcome, Result};
 

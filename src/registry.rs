@@ -151,6 +151,16 @@ impl Registry {
         LockGuard::acquire(&dir.join("worktrees.lock"))
     }
 
+    /// Hold this while moving `base` at the end of a landing, so landings on
+    /// the same base take turns instead of failing each other's
+    /// compare-and-swap.
+    pub fn lock_landing(&self, base: &str) -> Result<impl Drop> {
+        let dir = self.file.parent().expect("registry file has a parent");
+        std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+        let file = format!("land-{}.lock", base.replace('/', "%2F"));
+        LockGuard::acquire(&dir.join(file))
+    }
+
     /// The agents as last written.
     pub fn load(&self) -> Result<Agents> {
         let text = match std::fs::read_to_string(&self.file) {

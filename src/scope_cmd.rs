@@ -444,7 +444,7 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
                 ));
             }
         }
-        let staged = changes::staged(repo)?;
+        let staged = changes::staged_own(repo)?;
         if let Some(max) = limit
             && staged.len() as u64 > max
         {

@@ -89,6 +89,28 @@ pub fn dirty_and_staged(
     Ok((dirty, staged))
 }
 
+/// Paths with changes a commit does not hold yet: staged, or changed in the
+/// working tree. Untracked files are not looked for, which saves the walk
+/// of every directory.
+pub fn uncommitted(dir: &std::path::Path) -> Result<Vec<String>> {
+    let wt = gix::open(dir).git("opening a worktree")?;
+    let mut paths: BTreeSet<String> = changes::staged(&wt)?.into_iter().map(|c| c.path).collect();
+    let iter = wt
+        .status(gix::progress::Discard)
+        .git("reading the worktree status")?
+        .untracked_files(gix::status::UntrackedFiles::None)
+        .index_worktree_rewrites(None)
+        .into_index_worktree_iter(Vec::new())
+        .git("reading the worktree status")?;
+    for item in iter {
+        let item = item.git("reading the worktree status")?;
+        if item.summary().is_some() {
+            paths.insert(item.rela_path().to_string());
+        }
+    }
+    Ok(paths.into_iter().collect())
+}
+
 /// Commits reachable from `tip` but not from `hidden`.
 pub fn count_commits(repo: &gix::Repository, tip: ObjectId, hidden: ObjectId) -> Result<usize> {
     let walk = repo

@@ -10,6 +10,7 @@ mod dispatch;
 mod doctor;
 mod gate;
 mod hooks;
+mod land;
 mod lifecycle;
 mod manifest;
 mod range;

@@ -1,0 +1,4 @@
+//! `git agent sync`: see `git_agent::sync`.
+fn main() {
+    git_agent::cli::main_with::<git_agent::cli::SyncArgs>(git_agent::sync::run);
+}

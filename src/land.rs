@@ -1,0 +1,899 @@
+//! `git agent land`: integrate an agent's branch into its base, checked and
+//! atomic (SPEC: Landing).
+//!
+//! Everything that can refuse runs before anything visible changes: the
+//! agent's worktree must be clean, every commit must pass the scope, the
+//! merge is computed in memory (a conflict writes nothing), and the checks
+//! run on the merged result in a temporary worktree. Only then does the base
+//! move, by compare-and-swap, under a lock that serialises landings on the
+//! same base: a landing that finds the base moved starts over.
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::bstr::{BString, ByteSlice};
+
+use crate::Io;
+use crate::changes;
+use crate::cli::LandArgs;
+use crate::error::{Error, GitContext, Outcome, Result};
+use crate::manifest::{Role, Strategy};
+use crate::registry::{Agent, Mode};
+use crate::scope_cmd::shell_quote;
+use crate::{git, repo, status};
+
+/// How often a landing that lost the race for the base starts over.
+const ATTEMPTS: usize = 8;
+
+pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
+    let cwd = args.common.absolute_dir()?;
+    let here = repo::open(&cwd)?;
+    if let Some(refusal) = orchestrator_refusal(&here, "land")? {
+        return refuse(io, refusal);
+    }
+    let repo = here;
+    let agents = repo::registry(&repo).load()?;
+    let Some(agent) = agents.get(&args.name).cloned() else {
+        return Err(crate::scope_cmd::unknown_agent(&args.name, &agents, None));
+    };
+    if repo::branch_tip(&repo, &agent.base)?.is_none() {
+        return Err(base_missing(&agent));
+    }
+    let policy = repo::load_policy(&repo, &agent.base)?;
+    let strategy = args
+        .strategy
+        .map(Strategy::from)
+        .unwrap_or(policy.defaults.strategy);
+
+    for _ in 0..ATTEMPTS {
+        match attempt(&repo, &agent, &args, strategy, io)? {
+            Attempt::Finished(outcome) => {
+                if outcome == Outcome::Done && args.remove && !args.dry_run {
+                    return crate::rm::remove(&repo, &agent, false, &cwd, io);
+                }
+                return Ok(outcome);
+            }
+            Attempt::BaseMoved => {
+                writeln!(
+                    io.err,
+                    "git-agent: {} moved while landing '{}'; starting over on its new tip",
+                    agent.base, agent.name
+                )
+                .map_err(Error::io("writing"))?;
+            }
+        }
+    }
+    refuse(
+        io,
+        format!(
+            "gave up landing '{}': {} kept moving ({ATTEMPTS} attempts); run the land again",
+            agent.name, agent.base
+        ),
+    )
+}
+
+/// Landing and syncing are for the person orchestrating the agents: never
+/// from inside an agent's context.
+pub fn orchestrator_refusal(repo: &gix::Repository, what: &str) -> Result<Option<String>> {
+    if let Some(name) = std::env::var_os("GIT_AGENT").filter(|v| !v.is_empty()) {
+        return Ok(Some(format!(
+            "refusing to {what} from inside an agent's context (GIT_AGENT={}); a person lands agents' work, from the main worktree",
+            name.to_string_lossy()
+        )));
+    }
+    if repo::control(repo)?.is_some() {
+        return Ok(Some(format!(
+            "refusing to {what} from inside an agent's clone; run it from the repository the agents belong to"
+        )));
+    }
+    let agents = repo::registry(repo).load()?;
+    if let Some(agent) = repo::agent_of_worktree(repo, &agents) {
+        return Ok(Some(format!(
+            "refusing to {what} from agent '{}''s worktree; run it from the main worktree",
+            agent.name
+        )));
+    }
+    Ok(None)
+}
+
+enum Attempt {
+    Finished(Outcome),
+    BaseMoved,
+}
+
+fn refuse(io: &mut Io, message: String) -> Result<Outcome> {
+    writeln!(io.err, "git-agent: {message}").map_err(Error::io("writing"))?;
+    Ok(Outcome::Refused)
+}
+
+fn attempt(
+    repo: &gix::Repository,
+    agent: &Agent,
+    args: &LandArgs,
+    strategy: Strategy,
+    io: &mut Io,
+) -> Result<Attempt> {
+    let done = |o| Ok(Attempt::Finished(o));
+    let base_tip = repo::branch_tip(repo, &agent.base)?.ok_or_else(|| base_missing(agent))?;
+    let tip = branch_tip(repo, agent)?;
+
+    if agent.path.is_dir() {
+        let uncommitted = status::uncommitted(&agent.path)?;
+        if !uncommitted.is_empty() {
+            return done(refuse(
+                io,
+                format!(
+                    "agent '{}' has uncommitted changes in {}: {}\n  commit or discard them there first",
+                    agent.name,
+                    agent.path.display(),
+                    sample(&uncommitted)
+                ),
+            )?);
+        }
+    }
+
+    let commits = changes::range(repo, base_tip, tip)?;
+    if commits.is_empty() {
+        writeln!(
+            io.err,
+            "agent '{}' has nothing to land: {} already has every commit of {}",
+            agent.name, agent.base, agent.branch
+        )
+        .map_err(Error::io("writing"))?;
+        return done(Outcome::Done);
+    }
+
+    // The gate, again, over every commit: `--no-verify` skips the hook, not this.
+    let subject = crate::scope_cmd::resolve_subject(repo, Some(&agent.name), None)?
+        .ok_or_else(|| crate::scope_cmd::unknown_agent(&agent.name, &Default::default(), None))?;
+    let scope = subject.scope(repo)?;
+    let mut out_of_scope = Vec::new();
+    for commit in &commits {
+        for change in &commit.changes {
+            let verdict = scope.decide(&change.path);
+            if !verdict.allowed {
+                out_of_scope.push(format!(
+                    "  {} {}: {} ({})",
+                    &commit.commit[..12.min(commit.commit.len())],
+                    commit.summary,
+                    change.path,
+                    verdict.reason()
+                ));
+            }
+        }
+    }
+    if !out_of_scope.is_empty() {
+        return done(refuse(
+            io,
+            format!(
+                "refusing to land '{}': commits change files outside its scope:\n{}\n  fix: rewrite {} without those changes (git rebase -i {}), or widen the scope (git agent scope add {} PATTERN)",
+                agent.name,
+                out_of_scope.join("\n"),
+                agent.branch,
+                agent.base,
+                agent.name
+            ),
+        )?);
+    }
+
+    let base_worktree = worktree_with_branch(repo, &agent.base)?;
+    if let Some(dir) = &base_worktree {
+        let uncommitted = status::uncommitted(dir)?;
+        if !uncommitted.is_empty() {
+            return done(refuse(
+                io,
+                format!(
+                    "refusing to land '{}': {} is checked out in {} with uncommitted changes: {}\n  commit or stash them there first; landing updates that worktree",
+                    agent.name,
+                    agent.base,
+                    dir.display(),
+                    sample(&uncommitted)
+                ),
+            )?);
+        }
+    }
+
+    if agent.role == Role::Proposer {
+        let stat = git::run(
+            &git_dir_for_commands(repo),
+            &["diff", "--stat", &format!("{base_tip}...{tip}")],
+        )?;
+        writeln!(
+            io.out,
+            "agent '{}' is a proposer; its changes:\n{stat}",
+            agent.name
+        )
+        .map_err(Error::io("writing"))?;
+        if !args.accept {
+            return done(refuse(
+                io,
+                format!(
+                    "agent '{}' is a proposer: its work lands only when accepted; review the diff above, then: git agent land {} --accept",
+                    agent.name, agent.name
+                ),
+            )?);
+        }
+    }
+
+    let policy = repo::load_policy(repo, &agent.base)?;
+    let policy_id = policy_blob(repo, base_tip)?;
+    let run_checks = !args.no_checks && !policy.checks.is_empty();
+    let receipt = Receipt {
+        agent: agent.name.clone(),
+        policy: policy_id.map_or_else(|| "none".to_owned(), |id| id.to_string()),
+        checks: if policy.checks.is_empty() {
+            vec!["none".to_owned()]
+        } else {
+            policy
+                .checks
+                .iter()
+                .map(|c| format!("{c} ({})", if run_checks { "passed" } else { "skipped" }))
+                .collect()
+        },
+    };
+
+    let mem = repo.clone().with_object_memory();
+    let plan = match plan(&mem, agent, strategy, base_tip, tip, &commits, &receipt)? {
+        Ok(plan) => plan,
+        Err(refusal) => return done(refuse(io, refusal)?),
+    };
+
+    if args.dry_run {
+        writeln!(
+            io.out,
+            "would land agent '{}' on {} ({}, {} commit{}): {} -> {}{}\n{}",
+            agent.name,
+            agent.base,
+            strategy_name(strategy),
+            commits.len(),
+            if commits.len() == 1 { "" } else { "s" },
+            short(base_tip),
+            short(plan.tip),
+            if strategy == Strategy::Ff {
+                ""
+            } else {
+                " (new commit ids will differ)"
+            },
+            if args.no_checks || policy.checks.is_empty() {
+                "no checks would run".to_owned()
+            } else {
+                format!("would run checks: {}", policy.checks.join(", "))
+            }
+        )
+        .map_err(Error::io("writing"))?;
+        return done(Outcome::Done);
+    }
+
+    // The checked tree must exist on disk to be checked out; objects no ref
+    // reaches are invisible, and `git gc` drops them if the land refuses.
+    persist(repo, mem)?;
+    // The receipt already says the checks passed: if they do not, the
+    // commit is never reachable.
+    if run_checks && let Some(failure) = run_checks_on(repo, agent, plan.tip, &policy.checks, io)? {
+        return done(refuse(io, failure)?);
+    }
+
+    let registry = repo::registry(repo);
+    let _lock = registry.lock_landing(&agent.base)?;
+    if repo::branch_tip(repo, &agent.base)? != Some(base_tip) {
+        return Ok(Attempt::BaseMoved);
+    }
+    let message = format!("git-agent land {}: {}", agent.name, strategy_name(strategy));
+    match &base_worktree {
+        Some(dir) => {
+            // The base is checked out: git moves the branch and that
+            // worktree's files and index together, and refuses (changing
+            // nothing) when untracked files are in the way. `--ff-only`
+            // makes it a compare-and-swap: the result has our base as
+            // parent.
+            let uncommitted = status::uncommitted(dir)?;
+            if !uncommitted.is_empty() {
+                return done(refuse(
+                    io,
+                    format!(
+                        "refusing to land '{}': {} gained uncommitted changes while landing: {}",
+                        agent.name,
+                        dir.display(),
+                        sample(&uncommitted)
+                    ),
+                )?);
+            }
+            let out = git::command(dir)?
+                .args(["merge", "--ff-only", "--quiet", "--no-stat"])
+                .arg(plan.tip.to_string())
+                .env("GIT_REFLOG_ACTION", &message)
+                .output()
+                .map_err(Error::io("running git merge --ff-only"))?;
+            if !out.status.success() {
+                if repo::branch_tip(repo, &agent.base)? != Some(base_tip) {
+                    return Ok(Attempt::BaseMoved);
+                }
+                return done(refuse(
+                    io,
+                    format!(
+                        "refusing to land '{}': updating {} in {} failed, and nothing was landed:\n{}",
+                        agent.name,
+                        agent.base,
+                        dir.display(),
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    ),
+                )?);
+            }
+        }
+        None => {
+            if !move_base(repo, &agent.base, base_tip, plan.tip, &message)? {
+                return Ok(Attempt::BaseMoved);
+            }
+        }
+    }
+
+    writeln!(
+        io.out,
+        "landed agent '{}' on {} ({}, {} commit{}): {}..{}",
+        agent.name,
+        agent.base,
+        strategy_name(strategy),
+        commits.len(),
+        if commits.len() == 1 { "" } else { "s" },
+        short(base_tip),
+        short(plan.tip)
+    )
+    .map_err(Error::io("writing"))?;
+    if strategy == Strategy::Ff {
+        writeln!(
+            io.out,
+            "  fast-forward: the agent's commits landed as they are, so they carry no receipt trailers"
+        )
+        .map_err(Error::io("writing"))?;
+    } else {
+        for line in receipt.trailers() {
+            writeln!(io.out, "  {line}").map_err(Error::io("writing"))?;
+        }
+    }
+    if matches!(strategy, Strategy::Squash | Strategy::Rebase) {
+        follow_landed(agent, tip, plan.tip, io)?;
+    }
+    done(Outcome::Done)
+}
+
+pub fn base_missing(agent: &Agent) -> Error {
+    Error::usage(
+        format!(
+            "base '{}' of agent '{}' does not exist any more",
+            agent.base, agent.name
+        ),
+        format!(
+            "recreate it (git branch {} <commit>) to land there; `git agent rm {}` refuses while its work is unlanded",
+            agent.base, agent.name
+        ),
+    )
+}
+
+/// The agent's branch tip; a clone's branch is fetched into this repository
+/// first, so every later step reads it here.
+fn branch_tip(repo: &gix::Repository, agent: &Agent) -> Result<ObjectId> {
+    let missing = || {
+        Error::usage(
+            format!(
+                "branch {} of agent '{}' does not exist",
+                agent.branch, agent.name
+            ),
+            format!(
+                "run `git agent doctor` to see what happened to it; restore an archive with `git agent restore {}`",
+                agent.name
+            ),
+        )
+    };
+    match agent.mode {
+        Mode::Worktree => repo::branch_tip(repo, &agent.branch)?.ok_or_else(missing),
+        Mode::Clone => {
+            let clone = repo::branch_repo(repo, agent)?;
+            let tip = repo::branch_tip(&clone, &agent.branch)?.ok_or_else(missing)?;
+            let from = agent.path.to_string_lossy().into_owned();
+            // Into FETCH_HEAD only: no ref of ours changes.
+            git::run(
+                &git_dir_for_commands(repo),
+                &[
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-write-fetch-head",
+                    &from,
+                    &tip.to_string(),
+                ],
+            )?;
+            Ok(tip)
+        }
+    }
+}
+
+/// Where to run git for this repository: its main worktree, or its git
+/// directory when it is bare.
+fn git_dir_for_commands(repo: &gix::Repository) -> PathBuf {
+    repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned())
+}
+
+struct Receipt {
+    agent: String,
+    policy: String,
+    checks: Vec<String>,
+}
+
+impl Receipt {
+    fn trailers(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!("Agent: {}", self.agent),
+            format!("Agent-Policy: {}", self.policy),
+        ];
+        lines.extend(self.checks.iter().map(|c| format!("Agent-Checks: {c}")));
+        lines
+    }
+
+    /// `message` with the trailers appended, in their own paragraph.
+    fn sign(&self, message: &str) -> String {
+        let mut out = message.trim_end().to_owned();
+        out.push_str("\n\n");
+        for line in self.trailers() {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+struct Plan {
+    /// What the base moves to; the checks run on its tree.
+    tip: ObjectId,
+}
+
+/// The landed commit(s), in `mem`'s object memory. `Err` is a refusal.
+fn plan(
+    mem: &gix::Repository,
+    agent: &Agent,
+    strategy: Strategy,
+    base_tip: ObjectId,
+    tip: ObjectId,
+    commits: &[changes::CommitChanges],
+    receipt: &Receipt,
+) -> Result<std::result::Result<Plan, String>> {
+    let how = gix::merge::tree::TreatAsUnresolved::git();
+    let conflict_refusal = |files: Vec<String>, what: String| {
+        format!(
+            "refusing to land '{}': {what} conflicts with {} in:\n{}\n  fix: git agent sync {} (then resolve, commit, and land again)",
+            agent.name,
+            agent.base,
+            files
+                .iter()
+                .map(|f| format!("  {f}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            agent.name
+        )
+    };
+    let committer = signature(mem)?;
+    match strategy {
+        Strategy::Ff => {
+            let merge_base = mem
+                .merge_base(base_tip, tip)
+                .git("finding the merge base")?
+                .map(|id| id.detach());
+            if merge_base != Some(base_tip) {
+                return Ok(Err(format!(
+                    "refusing to land '{}' by fast-forward: {} has commits {} lacks; run `git agent sync {}` first, or land with --strategy merge",
+                    agent.name, agent.base, agent.branch, agent.name
+                )));
+            }
+            Ok(Ok(Plan { tip }))
+        }
+        Strategy::Merge | Strategy::Squash => {
+            let options = mem.tree_merge_options().git("reading merge options")?;
+            let mut outcome = mem
+                .merge_commits(base_tip, tip, Default::default(), options.into())
+                .git("merging in memory")?;
+            if outcome.tree_merge.has_unresolved_conflicts(how) {
+                let files = conflict_files(&outcome.tree_merge.conflicts, how);
+                return Ok(Err(conflict_refusal(files, agent.branch.clone())));
+            }
+            let tree = outcome
+                .tree_merge
+                .tree
+                .write()
+                .git("writing the merged tree")?
+                .detach();
+            let (subject, parents) = if strategy == Strategy::Merge {
+                (
+                    format!(
+                        "Land agent '{}' ({}) into {}",
+                        agent.name, agent.branch, agent.base
+                    ),
+                    vec![base_tip, tip],
+                )
+            } else {
+                let subject = match (commits, &agent.task) {
+                    ([one], _) => one.summary.clone(),
+                    (_, Some(task)) => task.clone(),
+                    _ => format!("Land agent '{}' ({} commits)", agent.name, commits.len()),
+                };
+                (subject, vec![base_tip])
+            };
+            let mut body = String::new();
+            if commits.len() > 1 || strategy == Strategy::Merge {
+                for c in commits {
+                    body += &format!("* {}\n", c.summary);
+                }
+            }
+            let message = receipt.sign(&format!("{subject}\n\n{body}"));
+            let new = write_commit(mem, tree, parents, committer.clone(), committer, message)?;
+            Ok(Ok(Plan { tip: new }))
+        }
+        Strategy::Rebase => {
+            let mut onto = base_tip;
+            let options = mem.tree_merge_options().git("reading merge options")?;
+            // `range` lists them oldest first, the order to replay them in.
+            for c in commits {
+                let id = ObjectId::from_hex(c.commit.as_bytes()).git("reading a commit id")?;
+                let commit = mem.find_commit(id).git("reading a commit")?;
+                let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
+                let [parent] = parents.as_slice() else {
+                    return Ok(Err(format!(
+                        "refusing to land '{}' by rebase: {} is a merge commit, which a rebase cannot replay; land with --strategy merge or squash",
+                        agent.name,
+                        short(id)
+                    )));
+                };
+                let parent_tree = tree_of(mem, *parent)?;
+                let onto_tree = tree_of(mem, onto)?;
+                let own_tree = commit.tree_id().git("reading a commit's tree")?.detach();
+                let mut outcome = mem
+                    .merge_trees(
+                        parent_tree,
+                        onto_tree,
+                        own_tree,
+                        Default::default(),
+                        options.clone(),
+                    )
+                    .git("replaying a commit in memory")?;
+                if outcome.has_unresolved_conflicts(how) {
+                    let files = conflict_files(&outcome.conflicts, how);
+                    return Ok(Err(conflict_refusal(
+                        files,
+                        format!("commit {} ({})", short(id), c.summary),
+                    )));
+                }
+                let tree = outcome
+                    .tree
+                    .write()
+                    .git("writing a replayed tree")?
+                    .detach();
+                let author = commit
+                    .author()
+                    .git("reading a commit's author")?
+                    .to_owned()
+                    .git("reading a commit's author")?;
+                let message = receipt.sign(&commit.message_raw_sloppy().to_str_lossy());
+                onto = write_commit(mem, tree, vec![onto], author, committer.clone(), message)?;
+            }
+            Ok(Ok(Plan { tip: onto }))
+        }
+    }
+}
+
+fn conflict_files(
+    conflicts: &[gix::merge::tree::Conflict],
+    how: gix::merge::tree::TreatAsUnresolved,
+) -> Vec<String> {
+    let mut files: Vec<String> = conflicts
+        .iter()
+        .filter(|c| c.is_unresolved(how))
+        .flat_map(|c| {
+            let (ours, theirs) = c.changes_in_resolution();
+            [ours.location().to_owned(), theirs.location().to_owned()]
+        })
+        .map(|p| p.to_str_lossy().into_owned())
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
+    Ok(repo
+        .find_commit(commit)
+        .git("reading a commit")?
+        .tree_id()
+        .git("reading a commit's tree")?
+        .detach())
+}
+
+fn signature(repo: &gix::Repository) -> Result<gix::actor::Signature> {
+    let Some(sig) = repo.committer() else {
+        return Err(Error::usage(
+            "no committer identity is configured, and landing writes commits",
+            "set one: git config user.name 'Your Name' && git config user.email you@example.com",
+        ));
+    };
+    sig.git("reading the committer identity")?
+        .to_owned()
+        .git("reading the committer identity")
+}
+
+fn write_commit(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    parents: Vec<ObjectId>,
+    author: gix::actor::Signature,
+    committer: gix::actor::Signature,
+    message: String,
+) -> Result<ObjectId> {
+    let commit = gix::objs::Commit {
+        tree,
+        parents: parents.into_iter().collect(),
+        author,
+        committer,
+        encoding: None,
+        message: BString::from(message),
+        extra_headers: Vec::new(),
+    };
+    Ok(repo
+        .write_object(&commit)
+        .git("writing the landed commit")?
+        .detach())
+}
+
+/// Write what `mem` holds in memory to `repo`'s object database.
+fn persist(repo: &gix::Repository, mut mem: gix::Repository) -> Result<()> {
+    use gix::objs::Write as _;
+    let Some(storage) = mem.objects.take_object_memory() else {
+        return Ok(());
+    };
+    for (id, (kind, data)) in storage.iter() {
+        repo.objects
+            .write_buf_with_known_id(*kind, data, *id)
+            .git("writing the landed objects")?;
+    }
+    Ok(())
+}
+
+/// The blob id of the policy on the base, the receipt's `Agent-Policy`.
+fn policy_blob(repo: &gix::Repository, base_tip: ObjectId) -> Result<Option<ObjectId>> {
+    let tree = repo
+        .find_commit(base_tip)
+        .git("reading the base")?
+        .tree()
+        .git("reading the base tree")?;
+    Ok(tree
+        .find_entry(crate::manifest::MANIFEST_FILE)
+        .map(|e| e.object_id()))
+}
+
+/// The worktree (main or linked) where `branch` is checked out.
+fn worktree_with_branch(repo: &gix::Repository, branch: &str) -> Result<Option<PathBuf>> {
+    let listing = git::run(
+        &git_dir_for_commands(repo),
+        &["worktree", "list", "--porcelain", "-z"],
+    )?;
+    let wanted = format!("branch refs/heads/{branch}");
+    for record in listing.split("\0\0") {
+        let mut path = None;
+        let mut bare = false;
+        let mut here = false;
+        for line in record.split('\0') {
+            if let Some(p) = line.strip_prefix("worktree ") {
+                path = Some(PathBuf::from(p));
+            } else if line == "bare" {
+                bare = true;
+            } else if line == wanted {
+                here = true;
+            }
+        }
+        if here && !bare {
+            return Ok(path);
+        }
+    }
+    Ok(None)
+}
+
+/// Move `branch` from `old` to `new`, failing (false) if it is not at `old`.
+fn move_base(
+    repo: &gix::Repository,
+    branch: &str,
+    old: ObjectId,
+    new: ObjectId,
+    message: &str,
+) -> Result<bool> {
+    use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+    let name: gix::refs::FullName = format!("refs/heads/{branch}").try_into().map_err(|e| {
+        Error::usage(
+            format!("invalid branch name '{branch}': {e}"),
+            "name a valid branch",
+        )
+    })?;
+    let edit = RefEdit {
+        change: Change::Update {
+            log: LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: false,
+                message: message.into(),
+            },
+            expected: PreviousValue::MustExistAndMatch(gix::refs::Target::Object(old)),
+            new: gix::refs::Target::Object(new),
+        },
+        name,
+        deref: false,
+    };
+    match repo.edit_reference(edit) {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.downcast_any_ref::<gix::refs::file::transaction::prepare::ReferenceOutOfDate>(
+            )
+            .is_some() =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(Error::Git {
+            context: format!("moving {branch}"),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Run the policy's checks on `commit`, checked out in a temporary worktree
+/// that is removed afterwards. Their output streams to stderr. `Some` is
+/// the refusal of a failed check.
+fn run_checks_on(
+    repo: &gix::Repository,
+    agent: &Agent,
+    commit: ObjectId,
+    checks: &[String],
+    io: &mut Io,
+) -> Result<Option<String>> {
+    let tmp = tempfile::Builder::new()
+        .prefix("git-agent-land.")
+        .tempdir()
+        .map_err(Error::io("creating a temporary directory for the checks"))?;
+    let dir = tmp.path().join(&agent.name);
+    let dir_text = dir.to_string_lossy().into_owned();
+    let home = git_dir_for_commands(repo);
+    git::run(
+        &home,
+        &[
+            "worktree",
+            "add",
+            "--detach",
+            "--quiet",
+            &dir_text,
+            &commit.to_string(),
+        ],
+    )?;
+    let result = (|| {
+        for check in checks {
+            writeln!(io.err, "check: {check}").map_err(Error::io("writing"))?;
+            io.err.flush().map_err(Error::io("writing"))?;
+            let status = run_shell(check, &dir, &agent.name)?;
+            if status.code() == Some(127) {
+                return Err(Error::usage(
+                    format!("check `{check}` could not run: command not found"),
+                    format!(
+                        "fix the `checks:` entry in .git-agent.yaml on {}, or land with --no-checks",
+                        agent.base
+                    ),
+                ));
+            }
+            if !status.success() {
+                let how = status.code().map_or_else(
+                    || "was killed by a signal".to_owned(),
+                    |c| format!("exited with {c}"),
+                );
+                return Ok(Some(format!(
+                    "refusing to land '{}': check `{check}` {how} on the merged result; nothing was landed\n  reproduce it: git worktree add --detach /tmp/check {} && cd /tmp/check && {check}",
+                    agent.name,
+                    short(commit)
+                )));
+            }
+        }
+        Ok(None)
+    })();
+    // Remove the checkout whatever happened; a failure here is not the
+    // landing's, so it only warns.
+    if let Err(e) = git::run(&home, &["worktree", "remove", "--force", &dir_text]) {
+        writeln!(
+            io.err,
+            "warning: could not remove the checks' worktree {}: {e}",
+            shell_quote(&dir_text)
+        )
+        .map_err(Error::io("writing"))?;
+    }
+    result
+}
+
+fn run_shell(command: &str, dir: &Path, name: &str) -> Result<std::process::ExitStatus> {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env_remove("GIT_AGENT")
+        .env("GIT_AGENT_LANDING", name);
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        // Our stdout carries the receipt; the checks' output goes beside
+        // their names on stderr.
+        if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+            cmd.stdout(std::process::Stdio::from(fd));
+        }
+    }
+    cmd.status()
+        .map_err(Error::io(format!("running check `{command}`")))
+}
+
+/// After a squash or rebase the agent's old commits are not in the base by
+/// id; move its branch to the landed commit so it goes on from there and
+/// never lands the same work twice. Only when its worktree is clean and its
+/// branch is still where the landing read it: a commit made meanwhile stays.
+fn follow_landed(
+    agent: &Agent,
+    landed_from: ObjectId,
+    landed: ObjectId,
+    io: &mut Io,
+) -> Result<()> {
+    let skip = |io: &mut Io, why: &str| -> Result<()> {
+        writeln!(
+            io.err,
+            "note: {} was not moved to the landed commit ({why}); `git agent sync {}` brings it up to date",
+            agent.branch, agent.name
+        )
+        .map_err(Error::io("writing"))
+    };
+    if !agent.path.is_dir() {
+        return skip(io, "its directory is missing");
+    }
+    let dir = &agent.path;
+    if !status::uncommitted(dir)?.is_empty() {
+        return skip(io, "its worktree has uncommitted changes");
+    }
+    let wt = gix::open(dir).git("opening the agent's worktree")?;
+    if repo::current_branch(&wt).as_deref() != Some(agent.branch.as_str()) {
+        return skip(io, "its worktree is not on it");
+    }
+    let (from, to) = (landed_from.to_string(), landed.to_string());
+    // Compare-and-swap: a commit the agent made meanwhile wins.
+    let moved = git::output(
+        dir,
+        &[
+            "update-ref",
+            "-m",
+            &format!("git-agent land {}: follow the landed commit", agent.name),
+            &format!("refs/heads/{}", agent.branch),
+            &to,
+            &from,
+        ],
+    )?;
+    if !moved.status.success() {
+        return skip(io, "it gained commits while landing");
+    }
+    // The index and files still hold the old tip; bring them along.
+    git::run(dir, &["read-tree", "-m", "-u", &from, &to])?;
+    Ok(())
+}
+
+fn strategy_name(s: Strategy) -> &'static str {
+    match s {
+        Strategy::Merge => "merge",
+        Strategy::Squash => "squash",
+        Strategy::Rebase => "rebase",
+        Strategy::Ff => "fast-forward",
+    }
+}
+
+fn short(id: ObjectId) -> String {
+    id.to_hex_with_len(12).to_string()
+}
+
+/// A few paths, for a message.
+fn sample(paths: &[String]) -> String {
+    let mut s = paths.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if paths.len() > 5 {
+        s += &format!(" and {} more", paths.len() - 5);
+    }
+    s
+}

@@ -1,0 +1,559 @@
+//! land and sync.
+
+use crate::support::*;
+
+const POLICY: &str = "version: 1\nareas:\n  billing: [src/billing/]\n  docs: [docs/]\nchecks: [\"test -f README.md\"]\n";
+
+/// An environment with the policy, and agent `billing` with one commit.
+fn with_billing_commit() -> Env {
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/invoice.rs", "fn total() -> u32 { 1 }\n");
+    env.git_in(&dir, &["commit", "-q", "-am", "Invoices total one"]);
+    env
+}
+
+fn rev(env: &Env, what: &str) -> String {
+    env.git(&["rev-parse", what]).trim().to_owned()
+}
+
+fn message(env: &Env, what: &str) -> String {
+    env.git(&["log", "-1", "--format=%B", what])
+}
+
+fn worktree_count(env: &Env) -> usize {
+    env.git(&["worktree", "list", "--porcelain"])
+        .lines()
+        .filter(|l| l.starts_with("worktree "))
+        .count()
+}
+
+#[test]
+fn land_merges_with_receipts_and_updates_the_checked_out_base() {
+    let env = with_billing_commit();
+    let policy_blob = rev(&env, "main:.git-agent.yaml");
+    let base_before = rev(&env, "main");
+    let branch = rev(&env, "agent/billing");
+    let run = env.ok(env.agent("land", &["billing"]));
+    assert!(
+        run.stdout
+            .contains("landed agent 'billing' on main (merge, 1 commit)"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("check: test -f README.md"), "{run:?}");
+
+    let parents = env.git(&["log", "-1", "--format=%P", "main"]);
+    assert_eq!(parents.trim(), format!("{base_before} {branch}"));
+    let msg = message(&env, "main");
+    assert!(
+        msg.starts_with("Land agent 'billing' (agent/billing) into main"),
+        "{msg}"
+    );
+    assert!(msg.contains("\nAgent: billing\n"), "{msg}");
+    assert!(
+        msg.contains(&format!("\nAgent-Policy: {policy_blob}\n")),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("\nAgent-Checks: test -f README.md (passed)\n"),
+        "{msg}"
+    );
+    // The main worktree, where main is checked out, moved with it.
+    assert_eq!(
+        std::fs::read_to_string(env.repo().join("src/billing/invoice.rs")).unwrap(),
+        "fn total() -> u32 { 1 }\n"
+    );
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+    // The checks' temporary worktree is gone.
+    assert_eq!(worktree_count(&env), 2);
+    let reflog = env.git(&["reflog", "-1", "--format=%gs", "main"]);
+    assert!(reflog.contains("git-agent land billing"), "{reflog}");
+    // Landed: rm needs no --force now.
+    env.ok(env.agent("rm", &["billing"]));
+}
+
+#[test]
+fn squash_lands_one_commit_and_moves_the_agent_on() {
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Tax"]);
+    env.write("docs/guide.md", "# Guide, moved on\n");
+    env.git(&["commit", "-q", "-am", "Base moves"]);
+    let base_before = rev(&env, "main");
+
+    let run = env.ok(env.agent("land", &["billing", "--strategy", "squash", "--no-checks"]));
+    assert!(run.stdout.contains("(squash, 2 commits)"), "{run:?}");
+    assert_eq!(rev(&env, "main^"), base_before);
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%P", "main"]).trim(),
+        base_before
+    );
+    let msg = message(&env, "main");
+    assert!(msg.contains("* Invoices total one\n* Tax\n"), "{msg}");
+    assert!(
+        msg.contains("Agent-Checks: test -f README.md (skipped)"),
+        "{msg}"
+    );
+    // The agent's branch and worktree follow the landed commit.
+    assert_eq!(rev(&env, "agent/billing"), rev(&env, "main"));
+    assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("docs/guide.md")).unwrap(),
+        "# Guide, moved on\n"
+    );
+    // Landing again finds nothing to land.
+    let again = env.ok(env.agent("land", &["billing"]));
+    assert!(again.stderr.contains("nothing to land"), "{again:?}");
+}
+
+#[test]
+fn rebase_replays_each_commit_with_receipts() {
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Tax"]);
+    env.write("docs/guide.md", "# Guide, moved on\n");
+    env.git(&["commit", "-q", "-am", "Base moves"]);
+    let base_before = rev(&env, "main");
+
+    env.ok(env.agent("land", &["billing", "--strategy", "rebase"]));
+    assert_eq!(rev(&env, "main~2"), base_before);
+    let subjects = env.git(&["log", "--format=%s", "-2", "main"]);
+    assert_eq!(subjects, "Tax\nInvoices total one\n");
+    for what in ["main", "main~1"] {
+        let msg = message(&env, what);
+        assert!(msg.contains("\nAgent: billing\n"), "{what}: {msg}");
+        assert!(
+            msg.contains("Agent-Checks: test -f README.md (passed)"),
+            "{what}: {msg}"
+        );
+        assert_eq!(
+            env.git(&["log", "-1", "--format=%P", what])
+                .split(' ')
+                .count(),
+            1
+        );
+    }
+    assert_eq!(rev(&env, "agent/billing"), rev(&env, "main"));
+}
+
+#[test]
+fn ff_lands_only_when_possible() {
+    let env = with_billing_commit();
+    let branch = rev(&env, "agent/billing");
+    env.ok(env.agent("land", &["billing", "--strategy", "ff"]));
+    assert_eq!(rev(&env, "main"), branch);
+
+    let env = with_billing_commit();
+    env.write("docs/guide.md", "moved\n");
+    env.git(&["commit", "-q", "-am", "Base moves"]);
+    let before = env.state();
+    let run = env.agent("land", &["billing", "--strategy", "ff"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("git agent sync billing"), "{run:?}");
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let env = with_billing_commit();
+    let before = env.state();
+    let run = env.ok(env.agent("land", &["billing", "--dry-run"]));
+    assert!(
+        run.stdout
+            .contains("would land agent 'billing' on main (merge, 1 commit)"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("would run checks: test -f README.md"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn land_refuses_and_changes_nothing() {
+    // Uncommitted changes in the agent's worktree.
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/invoice.rs", "dirty\n");
+    let before = env.state();
+    let run = env.agent("land", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("uncommitted changes"), "{run:?}");
+    assert!(run.stderr.contains("src/billing/invoice.rs"), "{run:?}");
+    assert_eq!(before, env.state());
+
+    // A commit made with --no-verify outside the scope.
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/api/routes.rs", "sneaky\n");
+    env.git_in(
+        &dir,
+        &["commit", "-q", "--no-verify", "-am", "Sneak into api"],
+    );
+    let before = env.state();
+    let run = env.agent("land", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("Sneak into api: src/api/routes.rs"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+
+    // A conflict with the base: the files are named, nothing is written.
+    let env = with_billing_commit();
+    env.write("src/billing/invoice.rs", "fn total() -> u32 { 2 }\n");
+    env.git(&["commit", "-q", "-am", "Base changes the same line"]);
+    let objects_before = env.git(&["count-objects"]);
+    let before = env.state();
+    let run = env.agent("land", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("conflicts with main in:\n  src/billing/invoice.rs"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+    assert_eq!(
+        objects_before,
+        env.git(&["count-objects"]),
+        "a refused merge wrote objects"
+    );
+
+    // A failing check.
+    let env = Env::with_policy(
+        "version: 1\nareas:\n  billing: [src/billing/]\nchecks: [\"echo checking; exit 3\"]\n",
+    );
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    write_in(&env.agent_dir("billing"), "src/billing/x.rs", "x\n");
+    env.git_in(&env.agent_dir("billing"), &["add", "."]);
+    env.git_in(&env.agent_dir("billing"), &["commit", "-q", "-m", "x"]);
+    let before = env.state();
+    let run = env.agent("land", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("checking"),
+        "the check's output is streamed: {run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("check `echo checking; exit 3` exited with 3"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+    assert_eq!(worktree_count(&env), 2);
+}
+
+#[test]
+fn humans_orchestrate() {
+    let env = with_billing_commit();
+    let before = env.state();
+    let run = Run::from_output(
+        env.command(bin("git-agent-land"), &env.repo())
+            .arg("billing")
+            .env("GIT_AGENT", "billing")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("GIT_AGENT=billing"), "{run:?}");
+    let run = env.agent_in(&env.agent_dir("billing"), "land", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("from agent 'billing''s worktree"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn a_proposer_lands_only_when_accepted() {
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["idea", "--area", "docs", "--role", "proposer"]));
+    let dir = env.agent_dir("idea");
+    write_in(&dir, "docs/guide.md", "# A better guide\n");
+    env.git_in(&dir, &["commit", "-q", "-am", "Propose a guide"]);
+    let before = env.state();
+    let run = env.agent("land", &["idea"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("docs/guide.md | 2 +-"),
+        "the diff stat is shown: {run:?}"
+    );
+    assert!(
+        run.stderr.contains("git agent land idea --accept"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+    let run = env.ok(env.agent("land", &["idea", "--accept"]));
+    assert!(run.stdout.contains("docs/guide.md | 2 +-"), "{run:?}");
+    assert!(run.stdout.contains("landed agent 'idea'"), "{run:?}");
+}
+
+#[test]
+fn land_remove_removes_the_agent_after_landing() {
+    let env = with_billing_commit();
+    env.ok(env.agent("land", &["billing", "--remove"]));
+    assert!(!env.agent_dir("billing").exists());
+    assert_eq!(env.git(&["branch", "--list", "agent/billing"]), "");
+    assert!(
+        env.git(&["log", "--format=%s", "main"])
+            .contains("Invoices total one"),
+        "the work is in main"
+    );
+}
+
+#[test]
+fn clone_agents_land_too() {
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["billing", "--area", "billing", "--clone"]));
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/invoice.rs", "cloned work\n");
+    env.git_in(&dir, &["commit", "-q", "-am", "Work in a clone"]);
+    env.ok(env.agent("land", &["billing", "--strategy", "squash"]));
+    assert_eq!(
+        message(&env, "main").lines().next(),
+        Some("Work in a clone")
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.repo().join("src/billing/invoice.rs")).unwrap(),
+        "cloned work\n"
+    );
+    // The clone's branch follows the landed commit.
+    assert_eq!(
+        env.git_in(&dir, &["rev-parse", "agent/billing"]).trim(),
+        rev(&env, "main")
+    );
+}
+
+#[test]
+fn land_bad_input() {
+    let env = with_billing_commit();
+    let before = env.state();
+    let run = env.agent("land", &["biling"]);
+    assert_bad_input(&env, &before, &run, &["unknown agent 'biling'", "billing"]);
+
+    // The agent's branch deleted by hand.
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["docs", "--area", "docs"]));
+    env.git(&[
+        "worktree",
+        "remove",
+        "--force",
+        &env.agent_dir("docs").to_string_lossy(),
+    ]);
+    env.git(&["branch", "-D", "agent/docs"]);
+    let before = env.state();
+    let run = env.agent("land", &["docs"]);
+    assert_bad_input(
+        &env,
+        &before,
+        &run,
+        &[
+            "branch agent/docs of agent 'docs' does not exist",
+            "git agent doctor",
+        ],
+    );
+
+    // The base deleted since add.
+    let env = Env::with_policy(POLICY);
+    env.git(&["switch", "-q", "-c", "trunk"]);
+    env.ok(env.agent("add", &["docs", "--area", "docs", "--base", "main"]));
+    env.git(&["branch", "-D", "main"]);
+    let before = env.state();
+    let run = env.agent("land", &["docs"]);
+    assert_bad_input(
+        &env,
+        &before,
+        &run,
+        &["base 'main' of agent 'docs' does not exist"],
+    );
+
+    // A check command that does not exist.
+    let env = Env::with_policy(
+        "version: 1\nareas:\n  docs: [docs/]\nchecks: [\"no-such-check-tool --all\"]\n",
+    );
+    env.ok(env.agent("add", &["docs", "--area", "docs"]));
+    write_in(&env.agent_dir("docs"), "docs/guide.md", "x\n");
+    env.git_in(&env.agent_dir("docs"), &["commit", "-q", "-am", "x"]);
+    let before = env.state();
+    let run = env.agent("land", &["docs"]);
+    assert_bad_input(
+        &env,
+        &before,
+        &run,
+        &[
+            "check `no-such-check-tool --all` could not run: command not found",
+            "--no-checks",
+        ],
+    );
+
+    // The base checked out in a dirty worktree.
+    let env = with_billing_commit();
+    env.write("README.md", "uncommitted in main\n");
+    let before = env.state();
+    let run = env.agent("land", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("main is checked out in"), "{run:?}");
+    assert!(
+        run.stderr.contains("with uncommitted changes: README.md"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn concurrent_landings_lose_nothing() {
+    let env = Env::with_policy("version: 1\nchecks: [\"sleep 0.2\"]\n");
+    let names = ["a1", "a2", "a3", "a4"];
+    for name in names {
+        env.ok(env.agent("add", &[name, "--scope", &format!("{name}/")]));
+        let dir = env.agent_dir(name);
+        write_in(&dir, &format!("{name}/work.txt"), name);
+        env.git_in(&dir, &["add", "."]);
+        env.git_in(&dir, &["commit", "-q", "-m", &format!("{name} work")]);
+    }
+    let children: Vec<_> = names
+        .iter()
+        .map(|name| {
+            env.command(bin("git-agent-land"), &env.repo())
+                .args([
+                    *name,
+                    "--strategy",
+                    if *name == "a4" { "squash" } else { "merge" },
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Meanwhile a1 goes on committing: that commit is not part of its land.
+    let dir = env.agent_dir("a1");
+    write_in(&dir, "a1/more.txt", "more");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "a1 more work"]);
+    for (name, child) in names.iter().zip(children) {
+        let run = Run::from_output(child.wait_with_output().unwrap());
+        // a1's land may catch it half-way through its commit, and then
+        // refuses cleanly; the others must land.
+        let refused_cleanly = *name == "a1"
+            && run.code == 1
+            && run.stderr.contains("agent 'a1' has uncommitted changes");
+        assert!(run.code == 0 || refused_cleanly, "{name}: {run:?}");
+    }
+    env.ok(env.agent("land", &["a1"]));
+    let log = env.git(&["log", "--format=%s", "main"]);
+    for name in names {
+        assert!(log.contains(&format!("{name} work")), "{name} lost: {log}");
+    }
+    for name in names {
+        assert!(
+            env.repo().join(name).join("work.txt").is_file(),
+            "{name} not in the worktree"
+        );
+    }
+    // a1's later commit landed with its second land, or its first.
+    assert!(log.contains("a1 more work"), "{log}");
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn sync_brings_the_base_in_by_rebase_or_merge() {
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    env.write("docs/guide.md", "# Guide, moved on\n");
+    env.git(&["commit", "-q", "-am", "Base moves"]);
+
+    let run = env.ok(env.agent("sync", &["billing"]));
+    assert!(
+        run.stdout
+            .contains("synced agent 'billing' with main (rebase"),
+        "{run:?}"
+    );
+    assert_eq!(rev(&env, "agent/billing~1"), rev(&env, "main"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("docs/guide.md")).unwrap(),
+        "# Guide, moved on\n"
+    );
+    let run = env.ok(env.agent("sync", &["billing"]));
+    assert!(run.stdout.contains("up to date"), "{run:?}");
+
+    env.write("README.md", "# Shop, again\n");
+    env.git(&["commit", "-q", "-am", "Base moves again"]);
+    env.ok(env.agent("sync", &["billing", "--merge"]));
+    let parents = env.git(&["log", "-1", "--format=%P", "agent/billing"]);
+    assert_eq!(parents.split(' ').count(), 2, "{parents}");
+
+    // Uncommitted changes: refused, nothing changes.
+    write_in(&dir, "src/billing/invoice.rs", "dirty\n");
+    env.write("docs/guide.md", "third\n");
+    env.git(&["commit", "-q", "-am", "Base moves a third time"]);
+    let before = env.state();
+    let run = env.agent("sync", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("uncommitted changes (src/billing/invoice.rs)"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn sync_stops_cleanly_on_a_conflict() {
+    for how in ["--rebase", "--merge"] {
+        let env = with_billing_commit();
+        let dir = env.agent_dir("billing");
+        env.write("src/billing/invoice.rs", "fn total() -> u32 { 2 }\n");
+        env.write("docs/guide.md", "# Base's guide\n");
+        env.git(&["commit", "-q", "-am", "Base changes the same line"]);
+        let run = env.agent("sync", &["billing", how]);
+        assert_eq!(run.code, 1, "{how}: {run:?}");
+        assert!(
+            run.stderr
+                .contains("stopped on a conflict with main in:\n  src/billing/invoice.rs"),
+            "{how}: {run:?}"
+        );
+        let state = if how == "--merge" {
+            "MERGE_HEAD"
+        } else {
+            "rebase-merge"
+        };
+        let marker = env.git_in(&dir, &["rev-parse", "--git-path", state]);
+        assert!(
+            dir.join(marker.trim()).exists(),
+            "{how}: git's own state is left"
+        );
+
+        // The agent resolves and goes on; the gate lets the merge through,
+        // since the base's own changes are not the agent's.
+        write_in(&dir, "src/billing/invoice.rs", "fn total() -> u32 { 3 }\n");
+        env.git_in(&dir, &["add", "src/billing/invoice.rs"]);
+        if how == "--merge" {
+            env.git_in(&dir, &["commit", "-q", "--no-edit"]);
+        } else {
+            let run = env
+                .command("git", &dir)
+                .args(["rebase", "--continue"])
+                .env("GIT_EDITOR", "true")
+                .output()
+                .unwrap();
+            assert!(
+                run.status.success(),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+        }
+        env.ok(env.agent("land", &["billing"]));
+        assert_eq!(
+            std::fs::read_to_string(env.repo().join("src/billing/invoice.rs")).unwrap(),
+            "fn total() -> u32 { 3 }\n"
+        );
+    }
+}
