@@ -177,20 +177,14 @@ fn attempt(
     }
 
     let base_worktree = worktree_with_branch(repo, &agent.base)?;
-    if let Some(dir) = &base_worktree {
-        let uncommitted = status::uncommitted(dir)?;
-        if !uncommitted.is_empty() {
-            return done(refuse(
-                io,
-                format!(
-                    "refusing to land '{}': {} is checked out in {} with uncommitted changes: {}\n  commit or stash them there first; landing updates that worktree",
-                    agent.name,
-                    agent.base,
-                    dir.display(),
-                    sample(&uncommitted)
-                ),
-            )?);
-        }
+    let policy = repo::load_policy(repo, &agent.base)?;
+    let run_checks = !args.no_checks && !policy.checks.is_empty();
+    // Checked again just before the base moves; this early look only saves
+    // running the checks for nothing.
+    if let Some(dir) = base_worktree.as_ref().filter(|_| run_checks)
+        && let Some(refusal) = dirty_base_refusal(agent, dir)?
+    {
+        return done(refuse(io, refusal)?);
     }
 
     if agent.role == Role::Proposer {
@@ -215,9 +209,7 @@ fn attempt(
         }
     }
 
-    let policy = repo::load_policy(repo, &agent.base)?;
     let policy_id = policy_blob(repo, base_tip)?;
-    let run_checks = !args.no_checks && !policy.checks.is_empty();
     let receipt = Receipt {
         agent: agent.name.clone(),
         policy: policy_id.map_or_else(|| "none".to_owned(), |id| id.to_string()),
@@ -286,17 +278,8 @@ fn attempt(
             // nothing) when untracked files are in the way. `--ff-only`
             // makes it a compare-and-swap: the result has our base as
             // parent.
-            let uncommitted = status::uncommitted(dir)?;
-            if !uncommitted.is_empty() {
-                return done(refuse(
-                    io,
-                    format!(
-                        "refusing to land '{}': {} gained uncommitted changes while landing: {}",
-                        agent.name,
-                        dir.display(),
-                        sample(&uncommitted)
-                    ),
-                )?);
+            if let Some(refusal) = dirty_base_refusal(agent, dir)? {
+                return done(refuse(io, refusal)?);
             }
             let out = git::command(dir)?
                 .args(["merge", "--ff-only", "--quiet", "--no-stat"])
@@ -354,6 +337,21 @@ fn attempt(
         follow_landed(agent, tip, plan.tip, io)?;
     }
     done(Outcome::Done)
+}
+
+/// The refusal when the worktree where the base is checked out has
+/// uncommitted changes: landing would have to update it.
+fn dirty_base_refusal(agent: &Agent, dir: &Path) -> Result<Option<String>> {
+    let uncommitted = status::uncommitted(dir)?;
+    Ok((!uncommitted.is_empty()).then(|| {
+        format!(
+            "refusing to land '{}': {} is checked out in {} with uncommitted changes: {}\n  commit or stash them there first; landing updates that worktree",
+            agent.name,
+            agent.base,
+            dir.display(),
+            sample(&uncommitted)
+        )
+    }))
 }
 
 pub fn base_missing(agent: &Agent) -> Error {

@@ -90,20 +90,7 @@ pub fn worktree(wt: &gix::Repository) -> Result<Option<Scan>> {
         return Ok(None);
     };
     let index = wt.index_or_empty().git("reading the agent's index")?;
-    let supported = !index.is_sparse()
-        && index.link().is_none()
-        && !wt
-            .config_snapshot()
-            .boolean("core.ignoreCase")
-            .unwrap_or(false)
-        && index.entries().iter().all(|e| {
-            e.stage_raw() == 0
-                && !e.flags.intersects(
-                    gix::index::entry::Flags::SKIP_WORKTREE
-                        | gix::index::entry::Flags::INTENT_TO_ADD,
-                )
-        });
-    if !supported {
+    if !supported(wt, &index) {
         return Ok(None);
     }
     let stat_options = wt.stat_options().git("reading core.checkStat")?;
@@ -278,6 +265,137 @@ pub fn worktree(wt: &gix::Repository) -> Result<Option<Scan>> {
     Ok(Some(scan))
 }
 
+fn supported(wt: &gix::Repository, index: &gix::index::File) -> bool {
+    !index.is_sparse()
+        && index.link().is_none()
+        && !wt
+            .config_snapshot()
+            .boolean("core.ignoreCase")
+            .unwrap_or(false)
+        && index.entries().iter().all(|e| {
+            e.stage_raw() == 0
+                && !e.flags.intersects(
+                    gix::index::entry::Flags::SKIP_WORKTREE
+                        | gix::index::entry::Flags::INTENT_TO_ADD,
+                )
+        })
+}
+
+/// Tracked files of `wt`'s worktree that differ from its index (modified,
+/// deleted, type or mode changed), without looking for untracked files:
+/// no directory is read, and the `lstat`s are spread over the cores.
+/// `None`: not a repository the fast path models; use a full status.
+pub fn tracked_changes(wt: &gix::Repository) -> Result<Option<Vec<String>>> {
+    let Some(workdir) = wt.workdir() else {
+        return Ok(None);
+    };
+    let index = wt.index_or_empty().git("reading the index")?;
+    if !supported(wt, &index) {
+        return Ok(None);
+    }
+    let stat_options = wt.stat_options().git("reading core.checkStat")?;
+    let fs = wt.filesystem_options().git("reading core.fileMode")?;
+    let timestamp = index.timestamp();
+    let is_racy = |stat: &gix::index::entry::Stat| stat.is_racy(timestamp, stat_options);
+    let Ok(root) = open_dir(rustix::fs::CWD, workdir) else {
+        return Ok(None);
+    };
+    let entries = index.entries();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let chunk = entries.len().div_ceil(threads).max(1);
+    let results: Vec<(Vec<String>, Vec<BString>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .map(|part| {
+                let (root, index, is_racy) = (&root, &index, &is_racy);
+                s.spawn(move || {
+                    let mut changed = Vec::new();
+                    let mut uncertain = Vec::new();
+                    // The open directories along the current entry's path;
+                    // sorted entries visit each directory once.
+                    let mut open: Vec<(BString, Option<OwnedFd>)> = Vec::new();
+                    for entry in part {
+                        let path = entry.path(index);
+                        let (dir, name) = match path.rfind_byte(b'/') {
+                            Some(slash) => (&path[..slash], &path[slash + 1..]),
+                            None => (&path[..0], path),
+                        };
+                        let fd = dir_fd(root, &mut open, dir);
+                        let stat = fd.and_then(|fd| {
+                            rustix::fs::statat(fd, fs_path(name), AtFlags::SYMLINK_NOFOLLOW).ok()
+                        });
+                        match certainly_clean(entry, stat, fs, stat_options, is_racy) {
+                            Some(true) => {}
+                            Some(false) => changed.push(path.to_string()),
+                            None => uncertain.push(path.to_owned()),
+                        }
+                    }
+                    (changed, uncertain)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scan threads do not panic"))
+            .collect()
+    });
+    let mut changed = Vec::new();
+    let mut uncertain = Vec::new();
+    for (c, u) in results {
+        changed.extend(c);
+        uncertain.extend(u);
+    }
+    if !uncertain.is_empty() {
+        changed.extend(settle(wt, uncertain)?);
+    }
+    changed.sort();
+    changed.dedup();
+    Ok(Some(changed))
+}
+
+/// The descriptor of directory `dir` (relative to `root`), opening what is
+/// missing along `open`, one component at a time and never through a
+/// symlink: a tracked directory replaced by a symlink has lost its files.
+fn dir_fd<'a>(
+    root: &'a OwnedFd,
+    open: &'a mut Vec<(BString, Option<OwnedFd>)>,
+    dir: &[u8],
+) -> Option<&'a OwnedFd> {
+    if dir.is_empty() {
+        return Some(root);
+    }
+    // Keep the open directories that are prefixes of `dir`.
+    while let Some((path, _)) = open.last() {
+        let is_prefix =
+            dir.starts_with(path) && (dir.len() == path.len() || dir[path.len()] == b'/');
+        if is_prefix {
+            break;
+        }
+        open.pop();
+    }
+    loop {
+        let current_len = open.last().map_or(0, |(p, _)| p.len());
+        if current_len == dir.len() {
+            break;
+        }
+        let start = if current_len == 0 { 0 } else { current_len + 1 };
+        let end = dir[start..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(dir.len(), |i| start + i);
+        let fd = match open.last() {
+            Some((_, None)) => None,
+            Some((_, Some(parent))) => open_dir(parent, fs_path(&dir[start..end])).ok(),
+            None => open_dir(root, fs_path(&dir[start..end])).ok(),
+        };
+        open.push((BString::from(&dir[..end]), fd));
+    }
+    open.last().and_then(|(_, fd)| fd.as_ref())
+}
+
 /// `Some(true)` when the stat data proves the file unchanged, `Some(false)`
 /// when it proves a change, `None` when only the content can tell. The rules
 /// are git's (and gix's): mode and type first, then the stat data, and an
@@ -360,6 +478,10 @@ fn open_dir(at: impl AsFd, path: &Path) -> std::io::Result<OwnedFd> {
 /// Ask gix's status which of `paths` changed: it compares content through
 /// the filters, as git does.
 fn settle(wt: &gix::Repository, paths: Vec<BString>) -> Result<Vec<String>> {
+    let paths = drop_unchanged_content(wt, paths)?;
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
     // Pathspecs are matched against every index entry, one by one, so past a
     // handful it is cheaper to compare all entries and keep the ones asked.
     const MAX_PATHSPECS: usize = 16;
@@ -393,6 +515,59 @@ fn settle(wt: &gix::Repository, paths: Vec<BString>) -> Result<Vec<String>> {
         }
     }
     Ok(changed)
+}
+
+/// Most files the stat data cannot settle are racily clean: written in the
+/// same tick as the index, typically by a checkout. Where nothing converts
+/// content on its way into git (no attributes, no autocrlf), a file whose
+/// bytes hash to its index entry's blob is unchanged, which is much cheaper
+/// to find out than gix's full comparison. The rest go on to gix.
+fn drop_unchanged_content(wt: &gix::Repository, paths: Vec<BString>) -> Result<Vec<BString>> {
+    let index = wt.index_or_empty().git("reading the index")?;
+    let (Some(workdir), false) = (wt.workdir(), has_conversions(wt, &index)) else {
+        return Ok(paths);
+    };
+    let mut rest = Vec::new();
+    for path in paths {
+        let unchanged = index
+            .entry_by_path(path.as_bstr())
+            .filter(|e| {
+                matches!(
+                    e.mode,
+                    gix::index::entry::Mode::FILE | gix::index::entry::Mode::FILE_EXECUTABLE
+                )
+            })
+            .is_some_and(|entry| {
+                std::fs::read(workdir.join(fs_path(&path))).is_ok_and(|data| {
+                    gix::objs::compute_hash(wt.object_hash(), gix::objs::Kind::Blob, &data)
+                        .is_ok_and(|id| id == entry.id)
+                })
+            });
+        if !unchanged {
+            rest.push(path);
+        }
+    }
+    Ok(rest)
+}
+
+/// Whether anything could convert a file's content on its way into git.
+fn has_conversions(wt: &gix::Repository, index: &gix::index::File) -> bool {
+    let config = wt.config_snapshot();
+    let autocrlf = config
+        .string("core.autocrlf")
+        .is_some_and(|v| !v.eq_ignore_ascii_case(b"false"));
+    let global_attributes = std::env::var_os("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))
+        .is_some_and(|dir| dir.join("git/attributes").exists());
+    autocrlf
+        || global_attributes
+        || config.string("core.attributesFile").is_some()
+        || wt.common_dir().join("info/attributes").exists()
+        || index
+            .entries()
+            .iter()
+            .any(|e| e.path(index).ends_with(b".gitattributes"))
 }
 
 fn fs_path(path: &[u8]) -> &Path {

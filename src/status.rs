@@ -95,6 +95,10 @@ pub fn dirty_and_staged(
 pub fn uncommitted(dir: &std::path::Path) -> Result<Vec<String>> {
     let wt = gix::open(dir).git("opening a worktree")?;
     let mut paths: BTreeSet<String> = changes::staged(&wt)?.into_iter().map(|c| c.path).collect();
+    if let Some(changed) = crate::scan::tracked_changes(&wt)? {
+        paths.extend(changed);
+        return Ok(paths.into_iter().collect());
+    }
     let iter = wt
         .status(gix::progress::Discard)
         .git("reading the worktree status")?

@@ -397,14 +397,16 @@ fn land_bad_input() {
     let env = with_billing_commit();
     env.write("README.md", "uncommitted in main\n");
     let before = env.state();
-    let run = env.agent("land", &["billing"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("main is checked out in"), "{run:?}");
-    assert!(
-        run.stderr.contains("with uncommitted changes: README.md"),
-        "{run:?}"
-    );
-    assert_eq!(before, env.state());
+    for args in [&["billing"][..], &["billing", "--no-checks"]] {
+        let run = env.agent("land", args);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains("main is checked out in"), "{run:?}");
+        assert!(
+            run.stderr.contains("with uncommitted changes: README.md"),
+            "{run:?}"
+        );
+        assert_eq!(before, env.state());
+    }
 }
 
 #[test]
