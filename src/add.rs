@@ -190,6 +190,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         Ok(())
     })();
     res.map_err(Error::io("writing"))?;
+    warn_overlapping_scopes(&repo, &name, io)?;
     crate::init::uncommitted_policy_note(&repo, &base, io)?;
     if !crate::hooks::is_installed(&repo)? {
         writeln!(
@@ -204,6 +205,28 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     } else {
         Outcome::Done
     })
+}
+
+/// Warn when the new agent's scope allows files another live agent's scope
+/// allows too: they may end up editing the same files.
+fn warn_overlapping_scopes(repo: &gix::Repository, name: &str, io: &mut Io) -> Result<()> {
+    let agents: Vec<_> = repo::registry(repo).load()?.into_values().collect();
+    for overlap in crate::conflicts::scope_overlaps(repo, &agents, Some(name))? {
+        let other = if overlap.left == name {
+            &overlap.right
+        } else {
+            &overlap.left
+        };
+        writeln!(
+            io.err,
+            "warning: the scope of '{name}' overlaps agent '{other}''s on {} file{}, e.g. {}; they may change the same files (see `git agent conflicts`)",
+            overlap.files,
+            if overlap.files == 1 { "" } else { "s" },
+            overlap.examples.join(", ")
+        )
+        .map_err(Error::io("writing"))?;
+    }
+    Ok(())
 }
 
 /// Make a new worktree ready to work in: the policy's `copy` files, then

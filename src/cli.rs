@@ -344,6 +344,23 @@ pub struct SyncArgs {
     pub merge: bool,
 }
 
+/// Forecast conflicts: every agent merged in memory with its base and with
+/// every other agent; files several agents change; overlapping scopes; a
+/// landing order. Exits 1 when any conflict is predicted.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-agent-conflicts",
+    bin_name = "git agent conflicts",
+    version
+)]
+pub struct ConflictsArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Print {"version": 1, "pairs": [...], ...} (see README).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Bring back an agent removed with `rm --force`, from its archive.
 #[derive(Debug, Parser)]
 #[command(name = "git-agent-restore", bin_name = "git agent restore", version)]

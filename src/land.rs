@@ -369,7 +369,7 @@ pub fn base_missing(agent: &Agent) -> Error {
 
 /// The agent's branch tip; a clone's branch is fetched into this repository
 /// first, so every later step reads it here.
-fn branch_tip(repo: &gix::Repository, agent: &Agent) -> Result<ObjectId> {
+pub(crate) fn branch_tip(repo: &gix::Repository, agent: &Agent) -> Result<ObjectId> {
     let missing = || {
         Error::usage(
             format!(
@@ -576,7 +576,7 @@ fn plan(
     }
 }
 
-fn conflict_files(
+pub(crate) fn conflict_files(
     conflicts: &[gix::merge::tree::Conflict],
     how: gix::merge::tree::TreatAsUnresolved,
 ) -> Vec<String> {

@@ -9,6 +9,7 @@ pub mod add;
 pub mod archive;
 pub mod changes;
 pub mod cli;
+pub mod conflicts;
 pub mod demo;
 pub mod dispatch;
 pub mod doctor;

@@ -18,7 +18,15 @@ pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
     let agents: Vec<_> = repo::registry(&repo).load()?.into_values().collect();
-    let rows = status::all(&repo, &agents);
+    let mut rows = status::all(&repo, &agents);
+    // Conflicts are a column, not a reason to fail the list.
+    if let Ok(forecast) = crate::conflicts::forecast(&repo, &agents) {
+        for row in &mut rows {
+            if forecast.agents.contains(&row.name) {
+                row.conflicts = Some(forecast.count(&row.name));
+            }
+        }
+    }
     if args.json {
         let text = serde_json::to_string_pretty(&Json {
             version: 1,
@@ -48,6 +56,7 @@ pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
             "UNCOMMITTED",
             "UNTRACKED",
             "SCOPE",
+            "CONFLICTS",
             "LEASE",
         ]
         .iter()
@@ -69,6 +78,7 @@ pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
                 Some(false) => "ok".into(),
                 None => "?".into(),
             },
+            num(r.conflicts),
             r.lease
                 .as_ref()
                 .map_or("-".to_owned(), |l| format!("pid {} {}", l.pid, l.command)),

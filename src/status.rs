@@ -141,6 +141,9 @@ pub struct AgentStatus {
     pub uncommitted: Option<usize>,
     pub untracked: Option<usize>,
     pub out_of_scope: Option<bool>,
+    /// How many other branches (its base, other agents) it would conflict
+    /// with if merged; filled in by `list`.
+    pub conflicts: Option<usize>,
     pub lease: Option<Lease>,
     pub scope: Vec<String>,
     pub task: Option<String>,
@@ -162,6 +165,7 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
         uncommitted: None,
         untracked: None,
         out_of_scope: None,
+        conflicts: None,
         lease: lease::holder(repo.common_dir(), &agent.name).ok().flatten(),
         scope: agent.scope.clone(),
         task: agent.task.clone(),

@@ -5,6 +5,7 @@ mod support;
 
 mod add;
 mod clone;
+mod conflicts;
 mod differential;
 mod dispatch;
 mod doctor;

@@ -1,0 +1,163 @@
+//! conflicts: the pairwise forecast, overlaps, landing order, list's column.
+
+use crate::support::*;
+
+fn commit_in(env: &Env, agent: &str, files: &[(&str, &str)], message: &str) {
+    let dir = env.agent_dir(agent);
+    for (path, text) in files {
+        write_in(&dir, path, text);
+    }
+    env.git_in(&dir, &["add", "-A"]);
+    env.git_in(&dir, &["commit", "-q", "--no-verify", "-m", message]);
+}
+
+/// a and b change the same line; c conflicts with the base; d with no one.
+fn four_agents() -> (Env, Run) {
+    let env = Env::with_policy("version: 1\nhot: [Cargo.lock]\n");
+    env.ok(env.agent(
+        "add",
+        &["a", "--scope", "src/billing/", "--scope", "Cargo.lock"],
+    ));
+    let b = env.ok(env.agent("add", &["b", "--scope", "src/", "--scope", "Cargo.lock"]));
+    env.ok(env.agent("add", &["c", "--scope", "docs/"]));
+    env.ok(env.agent("add", &["d", "--scope", "README.md"]));
+    commit_in(
+        &env,
+        "a",
+        &[
+            ("src/billing/invoice.rs", "fn total() { a }\n"),
+            ("Cargo.lock", "# lock\nserde 1\n"),
+        ],
+        "a's work",
+    );
+    commit_in(
+        &env,
+        "b",
+        &[
+            ("src/billing/invoice.rs", "fn total() { b }\n"),
+            ("Cargo.lock", "# lock\nserde 1\n"),
+        ],
+        "b's work",
+    );
+    commit_in(&env, "c", &[("docs/guide.md", "# c's guide\n")], "c's work");
+    commit_in(&env, "d", &[("README.md", "# d's shop\n")], "d's work");
+    env.write("docs/guide.md", "# the base's guide\n");
+    env.git(&["commit", "-q", "-am", "Base edits the guide"]);
+    (env, b)
+}
+
+#[test]
+fn add_warns_when_scopes_overlap() {
+    let (_env, b) = four_agents();
+    assert!(
+        b.stderr
+            .contains("the scope of 'b' overlaps agent 'a''s on 3 files, e.g."),
+        "{b:?}"
+    );
+}
+
+#[test]
+fn conflicts_forecasts_every_pair_and_writes_nothing() {
+    let (env, _) = four_agents();
+    let objects = env.git(&["count-objects"]);
+    let before = env.state();
+    let run = env.agent("conflicts", &["--json"]);
+    assert_eq!(run.code, 1, "a conflict is predicted: {run:?}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(
+        v["pairs"],
+        serde_json::json!([
+            {"left": "base", "right": "c", "files": ["docs/guide.md"]},
+            {"left": "a", "right": "b", "files": ["src/billing/invoice.rs"]},
+        ])
+    );
+    assert_eq!(v["order"], serde_json::json!(["d", "a", "b", "c"]));
+    assert_eq!(
+        v["shared_files"],
+        serde_json::json!([
+            {"path": "Cargo.lock", "agents": ["a", "b"], "hot": true, "protected": false},
+            {"path": "src/billing/invoice.rs", "agents": ["a", "b"], "hot": false, "protected": false},
+        ])
+    );
+    let overlaps = v["scope_overlaps"].as_array().unwrap();
+    assert_eq!(overlaps.len(), 1, "{overlaps:?}");
+    assert_eq!(
+        (
+            &overlaps[0]["left"],
+            &overlaps[0]["right"],
+            &overlaps[0]["files"]
+        ),
+        (&"a".into(), &"b".into(), &3.into())
+    );
+    assert_eq!(before, env.state());
+
+    let run = env.agent("conflicts", &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    for needle in [
+        "b × a: src/billing/invoice.rs",
+        "c × its base: docs/guide.md",
+        "Cargo.lock: a, b  [hot]",
+        "a and b: 3 files",
+        "landing order: d, a, b, c",
+        "a before b: land a, then `git agent sync b` once and resolve src/billing/invoice.rs",
+    ] {
+        assert!(run.stdout.contains(needle), "lacks {needle:?}: {run:?}");
+    }
+    let matrix: Vec<&str> = run.stdout.lines().take(6).collect();
+    assert_eq!(
+        matrix[1].split_whitespace().collect::<Vec<_>>(),
+        ["base", "a", "b", "c", "d"]
+    );
+    assert_eq!(
+        matrix[2].split_whitespace().collect::<Vec<_>>(),
+        ["a", "·", "-", "1", "·", "·"]
+    );
+    assert_eq!(
+        matrix[4].split_whitespace().collect::<Vec<_>>(),
+        ["c", "1", "·", "·", "-", "·"]
+    );
+    // Only the cache of merge results is new; no object was written.
+    assert_eq!(objects, env.git(&["count-objects"]));
+    assert!(
+        env.repo()
+            .join(".git/git-agent/conflicts-cache.json")
+            .is_file()
+    );
+}
+
+#[test]
+fn list_counts_conflicts_and_a_clean_set_exits_0() {
+    let (env, _) = four_agents();
+    let run = env.ok(env.agent("list", &["--json"]));
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let counts: Vec<(String, u64)> = v["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["conflicts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("a".into(), 1),
+            ("b".into(), 1),
+            ("c".into(), 1),
+            ("d".into(), 0)
+        ]
+    );
+    // A second list reads the cache; the counts stay.
+    let again = env.ok(env.agent("list", &["--json"]));
+    assert_eq!(run.stdout, again.stdout);
+
+    let env = Env::with_policy("version: 1\n");
+    env.ok(env.agent("add", &["d", "--scope", "README.md"]));
+    commit_in(&env, "d", &[("README.md", "# d\n")], "d");
+    let run = env.ok(env.agent("conflicts", &[]));
+    assert!(run.stdout.contains("landing order: d"), "{run:?}");
+}
