@@ -186,7 +186,7 @@ pub fn diff_trees(
                 with_slash(path).as_bstr(),
                 out,
             )?,
-            (Some(x), Some(_)) if x.mode & 0o170000 != 0 => {
+            (Some(x), Some(y)) if x.mode != y.mode => {
                 push(out, path.as_bstr(), ChangeKind::TypeChanged)
             }
             (Some(_), Some(_)) => push(out, path.as_bstr(), ChangeKind::Modified),

@@ -7,15 +7,17 @@
 //! commit ids merged, in `<common dir>/git-agent/conflicts-cache.json`, so
 //! `list` can show the count cheaply again and again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::Io;
-use crate::changes;
+use crate::changes::{self, ChangeKind};
 use crate::cli::ConflictsArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::pattern::Pattern;
@@ -56,31 +58,60 @@ struct Side<'a> {
     base_tip: ObjectId,
 }
 
-/// Merge every agent with its base and every pair of agents, in memory.
-pub fn forecast(repo: &gix::Repository, agents: &[Agent]) -> Result<Forecast> {
-    let mut forecast = Forecast::default();
-    let mut sides = Vec::new();
+/// Each agent's branch tip and its base's tip, read once (a clone's branch
+/// is fetched once), and the agents left out for lack of either.
+pub struct Tips<'a> {
+    sides: Vec<Side<'a>>,
+    problems: Vec<String>,
+}
+
+pub fn tips<'a>(repo: &gix::Repository, agents: &'a [Agent]) -> Result<Tips<'a>> {
+    let mut tips = Tips {
+        sides: Vec::new(),
+        problems: Vec::new(),
+    };
     for agent in agents {
         let base_tip = repo::branch_tip(repo, &agent.base)?;
         let tip = crate::land::branch_tip(repo, agent).ok();
         match (tip, base_tip) {
-            (Some(tip), Some(base_tip)) => {
-                forecast.agents.push(agent.name.clone());
-                sides.push(Side {
-                    agent,
-                    tip,
-                    base_tip,
-                });
-            }
-            (None, _) => forecast.problems.push(format!(
+            (Some(tip), Some(base_tip)) => tips.sides.push(Side {
+                agent,
+                tip,
+                base_tip,
+            }),
+            (None, _) => tips.problems.push(format!(
                 "{}: branch {} is missing",
                 agent.name, agent.branch
             )),
-            (_, None) => forecast
+            (_, None) => tips
                 .problems
                 .push(format!("{}: base {} is missing", agent.name, agent.base)),
         }
     }
+    Ok(tips)
+}
+
+/// Merge every agent with its base and every pair of agents, in memory,
+/// reusing the merges cached from earlier runs.
+pub fn forecast(repo: &gix::Repository, agents: &[Agent]) -> Result<Forecast> {
+    let mut cache = Cache::load(repo);
+    let forecast = forecast_tips(repo, &tips(repo, agents)?, &Diffs::default(), &mut cache)?;
+    cache.save_if_changed(repo);
+    Ok(forecast)
+}
+
+fn forecast_tips(
+    repo: &gix::Repository,
+    tips: &Tips<'_>,
+    diffs: &Diffs,
+    cache: &mut Cache,
+) -> Result<Forecast> {
+    let sides = &tips.sides;
+    let mut forecast = Forecast {
+        agents: sides.iter().map(|s| s.agent.name.clone()).collect(),
+        pairs: Vec::new(),
+        problems: tips.problems.clone(),
+    };
     // (left side index or None for the base, right side index)
     let mut jobs: Vec<(Option<usize>, usize)> = Vec::new();
     for right in 0..sides.len() {
@@ -96,25 +127,23 @@ pub fn forecast(repo: &gix::Repository, agents: &[Agent]) -> Result<Forecast> {
         let ours = left.map_or(sides[right].base_tip, |l| sides[l].tip);
         (ours, theirs)
     };
-    let cache_path = cache_file(repo);
-    let cache = read_cache(&cache_path);
     let mut results: Vec<Option<Vec<String>>> = jobs
         .iter()
-        .map(|job| cache.get(&key(ids(job))).cloned())
+        .map(|job| cache.merges.get(&key(ids(job))).cloned())
         .collect();
     let todo: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
     if !todo.is_empty() {
-        let computed = merge_all(repo, todo.iter().map(|&i| ids(&jobs[i])).collect())?;
+        let computed = merge_all(repo, diffs, todo.iter().map(|&i| ids(&jobs[i])).collect())?;
         for (i, files) in todo.into_iter().zip(computed) {
             results[i] = Some(files);
         }
-        let fresh: BTreeMap<String, Vec<String>> = jobs
+        // Keep only the merges of the current tips.
+        cache.merges = jobs
             .iter()
             .zip(&results)
             .map(|(job, files)| (key(ids(job)), files.clone().unwrap_or_default()))
             .collect();
-        // Only speed depends on the cache, so a failed write is ignored.
-        let _ = write_cache(&cache_path, &fresh);
+        cache.changed = true;
     }
     for (job, files) in jobs.iter().zip(results) {
         let files = files.unwrap_or_default();
@@ -141,11 +170,10 @@ fn key((ours, theirs): (ObjectId, ObjectId)) -> String {
     format!("{a}:{b}")
 }
 
-/// The conflicting files of each merge, computed on every core. One side
-/// already containing the other cannot conflict, so such pairs cost only a
-/// merge-base walk.
+/// The conflicting files of each merge, computed on every core.
 fn merge_all(
     repo: &gix::Repository,
+    diffs: &Diffs,
     merges: Vec<(ObjectId, ObjectId)>,
 ) -> Result<Vec<Vec<String>>> {
     let threads = std::thread::available_parallelism()
@@ -154,9 +182,9 @@ fn merge_all(
         .min(merges.len())
         .max(1);
     let shared = repo.clone().into_sync();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<Result<Vec<String>>>>> =
-        std::sync::Mutex::new((0..merges.len()).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Vec<String>>>>> =
+        Mutex::new((0..merges.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
@@ -164,11 +192,11 @@ fn merge_all(
                 // Trees are read again and again across the pairs.
                 mem.object_cache_size_if_unset(64 << 20);
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(ours, theirs)) = merges.get(i) else {
                         break;
                     };
-                    let result = conflicting_files(&mem, ours, theirs);
+                    let result = conflicting_files(&mem, diffs, ours, theirs);
                     mem.objects.reset_object_memory();
                     results.lock().expect("no panics while holding")[i] = Some(result);
                 }
@@ -183,20 +211,100 @@ fn merge_all(
         .collect()
 }
 
+/// The files a branch changed since a merge base, and whether it only
+/// added and modified files (no deletions, which could be renames, and no
+/// type changes).
+struct Changed {
+    paths: Vec<String>,
+    simple: bool,
+}
+
+/// Diffs shared across the pairs (and the report of files several agents
+/// change) that have the same merge base and tip.
+#[derive(Default)]
+pub struct Diffs(Mutex<HashMap<(ObjectId, ObjectId), Arc<Changed>>>);
+
+impl Diffs {
+    fn get(&self, repo: &gix::Repository, base: ObjectId, tip: ObjectId) -> Result<Arc<Changed>> {
+        if let Some(known) = self
+            .0
+            .lock()
+            .expect("no panics while holding")
+            .get(&(base, tip))
+        {
+            return Ok(known.clone());
+        }
+        let mut changes = Vec::new();
+        changes::diff_trees(
+            repo,
+            Some(tree_of(repo, base)?),
+            Some(tree_of(repo, tip)?),
+            "".into(),
+            &mut changes,
+        )?;
+        let changed = Arc::new(Changed {
+            simple: changes
+                .iter()
+                .all(|c| matches!(c.kind, ChangeKind::Added | ChangeKind::Modified)),
+            paths: changes.into_iter().map(|c| c.path).collect(),
+        });
+        self.0
+            .lock()
+            .expect("no panics while holding")
+            .insert((base, tip), changed.clone());
+        Ok(changed)
+    }
+}
+
+/// Whether two sides that only add and modify files, each since the same
+/// merge base, merge cleanly without looking at any content: no path is
+/// changed by both, and no path of one is a directory of the other's (a
+/// file/directory conflict). Without deletions there are no renames, so
+/// nothing else can conflict.
+fn independent(ours: &[String], theirs: &[String]) -> bool {
+    let ours_set: HashSet<&str> = ours.iter().map(String::as_str).collect();
+    let theirs_set: HashSet<&str> = theirs.iter().map(String::as_str).collect();
+    let clashes = |paths: &[String], other: &HashSet<&str>| {
+        paths.iter().any(|p| {
+            other.contains(p.as_str()) || p.match_indices('/').any(|(i, _)| other.contains(&p[..i]))
+        })
+    };
+    !clashes(ours, &theirs_set) && !clashes(theirs, &ours_set)
+}
+
+fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
+    Ok(repo
+        .find_commit(commit)
+        .git("reading a commit")?
+        .tree_id()
+        .git("reading a tree")?
+        .detach())
+}
+
 fn conflicting_files(
     mem: &gix::Repository,
+    diffs: &Diffs,
     ours: ObjectId,
     theirs: ObjectId,
 ) -> Result<Vec<String>> {
     if ours == theirs {
         return Ok(Vec::new());
     }
-    let merge_base = mem
-        .merge_base(ours, theirs)
-        .git("finding a merge base")?
-        .map(|id| id.detach());
-    if merge_base == Some(ours) || merge_base == Some(theirs) {
-        return Ok(Vec::new());
+    let bases = mem
+        .merge_bases_many(ours, &[theirs])
+        .git("finding a merge base")?;
+    if let [base] = bases.as_slice() {
+        let base = base.detach();
+        // One side contains the other: a fast-forward, nothing to merge.
+        if base == ours || base == theirs {
+            return Ok(Vec::new());
+        }
+        // Most pairs of agents touch different files; prove those clean
+        // from the two diffs and save the merge for the pairs that might not be.
+        let (a, b) = (diffs.get(mem, base, ours)?, diffs.get(mem, base, theirs)?);
+        if a.simple && b.simple && independent(&a.paths, &b.paths) {
+            return Ok(Vec::new());
+        }
     }
     let options: gix::merge::commit::Options = mem
         .tree_merge_options()
@@ -220,39 +328,64 @@ fn conflicting_files(
     ))
 }
 
-fn cache_file(repo: &gix::Repository) -> PathBuf {
-    repo.common_dir()
-        .join("git-agent")
-        .join("conflicts-cache.json")
-}
-
-#[derive(Serialize, Deserialize)]
-struct CacheFile {
+/// Results of earlier runs, keyed by what they were computed from, in
+/// `<common dir>/git-agent/conflicts-cache.json`. Only speed depends on
+/// it: a missing or unreadable cache is recomputed, a failed write ignored.
+#[derive(Default, Serialize, Deserialize)]
+struct Cache {
     version: u32,
+    /// "<commit>:<commit>" → the files their merge leaves conflicted.
+    #[serde(default)]
     merges: BTreeMap<String, Vec<String>>,
+    /// "<base tip>:<agent tip>" → the files the agent changed since it left the base.
+    #[serde(default)]
+    changes: BTreeMap<String, Vec<String>>,
+    /// A digest of the bases' trees and the scopes → their overlaps.
+    #[serde(default)]
+    overlaps: BTreeMap<String, Vec<ScopeOverlap>>,
+    #[serde(skip)]
+    changed: bool,
 }
 
-fn read_cache(path: &Path) -> HashMap<String, Vec<String>> {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_json::from_str::<CacheFile>(&text).ok())
-        .filter(|c| c.version == 1)
-        .map(|c| c.merges.into_iter().collect())
-        .unwrap_or_default()
-}
+impl Cache {
+    const VERSION: u32 = 2;
 
-fn write_cache(path: &Path, merges: &BTreeMap<String, Vec<String>>) -> std::io::Result<()> {
-    let dir = path.parent().expect("cache file has a parent");
-    std::fs::create_dir_all(dir)?;
-    let body = serde_json::to_string(&CacheFile {
-        version: 1,
-        merges: merges.clone(),
-    })
-    .expect("serialises");
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(body.as_bytes())?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    fn path(repo: &gix::Repository) -> PathBuf {
+        repo.common_dir()
+            .join("git-agent")
+            .join("conflicts-cache.json")
+    }
+
+    fn load(repo: &gix::Repository) -> Cache {
+        std::fs::read_to_string(Self::path(repo))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Cache>(&text).ok())
+            .filter(|c| c.version == Self::VERSION)
+            .unwrap_or_default()
+    }
+
+    fn save_if_changed(&self, repo: &gix::Repository) {
+        if self.changed {
+            let _ = self.save(&Self::path(repo));
+        }
+    }
+
+    fn save(&self, path: &Path) -> std::io::Result<()> {
+        let dir = path.parent().expect("cache file has a parent");
+        std::fs::create_dir_all(dir)?;
+        let body = serde_json::to_string(&Cache {
+            version: Self::VERSION,
+            merges: self.merges.clone(),
+            changes: self.changes.clone(),
+            overlaps: self.overlaps.clone(),
+            changed: false,
+        })
+        .expect("serialises");
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(body.as_bytes())?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 /// Files changed by more than one agent, each with the agents and whether
@@ -266,7 +399,7 @@ pub struct Shared {
 }
 
 /// Two agents whose scopes allow some of the same files of the base.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScopeOverlap {
     pub left: String,
     pub right: String,
@@ -274,50 +407,43 @@ pub struct ScopeOverlap {
     pub examples: Vec<String>,
 }
 
-/// Files each agent's branch changes since it left its base.
-fn changed_files(repo: &gix::Repository, tip: ObjectId, base_tip: ObjectId) -> Result<Vec<String>> {
-    let Some(fork) = repo
-        .merge_base(base_tip, tip)
-        .git("finding a merge base")?
-        .map(|id| id.detach())
-    else {
-        return Ok(Vec::new());
-    };
-    let tree = |id: ObjectId| -> Result<ObjectId> {
-        Ok(repo
-            .find_commit(id)
-            .git("reading a commit")?
-            .tree_id()
-            .git("reading a tree")?
-            .detach())
-    };
-    let mut changes = Vec::new();
-    changes::diff_trees(
-        repo,
-        Some(tree(fork)?),
-        Some(tree(tip)?),
-        "".into(),
-        &mut changes,
-    )?;
-    Ok(changes.into_iter().map(|c| c.path).collect())
-}
-
-/// Files changed by more than one agent.
-pub fn shared_changes(repo: &gix::Repository, agents: &[Agent]) -> Result<Vec<Shared>> {
+/// Files changed by more than one agent since each left its base.
+fn shared_changes(
+    repo: &gix::Repository,
+    tips: &Tips<'_>,
+    diffs: &Diffs,
+    cache: &mut Cache,
+) -> Result<Vec<Shared>> {
     let mut by_path: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut policy_base = None;
-    for agent in agents {
-        let (Some(base_tip), Ok(tip)) = (
-            repo::branch_tip(repo, &agent.base)?,
-            crate::land::branch_tip(repo, agent),
-        ) else {
-            continue;
+    let mut known = BTreeMap::new();
+    for side in &tips.sides {
+        let key = format!("{}:{}", side.base_tip, side.tip);
+        let paths = match cache.changes.remove(&key) {
+            Some(paths) => paths,
+            None => {
+                let Some(fork) = repo
+                    .merge_base(side.base_tip, side.tip)
+                    .git("finding a merge base")?
+                    .map(|id| id.detach())
+                else {
+                    continue;
+                };
+                cache.changed = true;
+                diffs.get(repo, fork, side.tip)?.paths.clone()
+            }
         };
-        policy_base.get_or_insert_with(|| agent.base.clone());
-        for path in changed_files(repo, tip, base_tip)? {
-            by_path.entry(path).or_default().push(agent.name.clone());
+        for path in &paths {
+            by_path
+                .entry(path.clone())
+                .or_default()
+                .push(side.agent.name.clone());
         }
+        known.insert(key, paths);
     }
+    // Keep only the current tips' changes.
+    cache.changed |= !cache.changes.is_empty();
+    cache.changes = known;
+    let policy_base = tips.sides.first().map(|s| s.agent.base.clone());
     let policy = match &policy_base {
         Some(base) => repo::load_policy(repo, base)?,
         None => Default::default(),
@@ -353,18 +479,16 @@ pub fn shared_changes(repo: &gix::Repository, agents: &[Agent]) -> Result<Vec<Sh
         .collect())
 }
 
-/// Pairs of agents whose scopes share files of their base's tree. `only`
-/// limits it to pairs involving that agent (for `add`'s warning).
-pub fn scope_overlaps(
-    repo: &gix::Repository,
-    agents: &[Agent],
-    only: Option<&str>,
-) -> Result<Vec<ScopeOverlap>> {
+/// Agents grouped by base: the base's tip, and each agent's scope
+/// subject (its patterns and the policy's protected ones).
+type ScopeGroups = Vec<(ObjectId, Vec<crate::scope_cmd::Subject>)>;
+
+fn scope_groups(repo: &gix::Repository, agents: &[Agent]) -> Result<ScopeGroups> {
     let mut by_base: BTreeMap<&str, Vec<&Agent>> = BTreeMap::new();
     for agent in agents {
         by_base.entry(agent.base.as_str()).or_default().push(agent);
     }
-    let mut overlaps = Vec::new();
+    let mut groups = Vec::new();
     for (base, group) in by_base {
         if group.len() < 2 {
             continue;
@@ -372,67 +496,176 @@ pub fn scope_overlaps(
         let Some(base_tip) = repo::branch_tip(repo, base)? else {
             continue;
         };
-        let mut scopes = Vec::new();
-        for agent in &group {
-            let subject = crate::scope_cmd::resolve_subject(repo, Some(&agent.name), None)?;
-            if let Some(subject) = subject {
-                scopes.push((agent.name.as_str(), subject.scope(repo)?));
-            }
+        let mut subjects = Vec::new();
+        for agent in group {
+            subjects.extend(crate::scope_cmd::resolve_subject(
+                repo,
+                Some(&agent.name),
+                None,
+            )?);
         }
-        let files = tree_files(repo, base_tip)?;
-        let mut shared: BTreeMap<(usize, usize), (usize, Vec<String>)> = BTreeMap::new();
-        let mut allowed = Vec::with_capacity(scopes.len());
-        for path in &files {
-            allowed.clear();
-            allowed.extend(
-                scopes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (_, scope))| scope.decide(path).allowed)
-                    .map(|(i, _)| i),
-            );
-            for (x, &a) in allowed.iter().enumerate() {
-                for &b in &allowed[x + 1..] {
-                    if only.is_some_and(|o| scopes[a].0 != o && scopes[b].0 != o) {
-                        continue;
-                    }
-                    let entry = shared.entry((a, b)).or_default();
-                    entry.0 += 1;
-                    if entry.1.len() < 3 {
-                        entry.1.push(path.clone());
-                    }
+        groups.push((base_tip, subjects));
+    }
+    Ok(groups)
+}
+
+/// Pairs of agents whose scopes share files of their base's tree. `only`
+/// limits it to pairs involving that agent (for `add`'s warning).
+pub fn scope_overlaps(
+    repo: &gix::Repository,
+    agents: &[Agent],
+    only: Option<&str>,
+) -> Result<Vec<ScopeOverlap>> {
+    overlaps_of(repo, &scope_groups(repo, agents)?, only)
+}
+
+/// [`scope_overlaps`] of every pair, reused while the bases' trees and the
+/// scopes stay the same.
+fn scope_overlaps_cached(
+    repo: &gix::Repository,
+    agents: &[Agent],
+    cache: &mut Cache,
+) -> Result<Vec<ScopeOverlap>> {
+    use std::hash::{Hash, Hasher};
+    let groups = scope_groups(repo, agents)?;
+    let mut hasher = std::hash::DefaultHasher::new();
+    repo::ignore_case(repo).hash(&mut hasher);
+    for (base_tip, subjects) in &groups {
+        tree_of(repo, *base_tip)?.hash(&mut hasher);
+        for subject in subjects {
+            subject.name.hash(&mut hasher);
+            for (pattern, _) in &subject.patterns {
+                pattern.hash(&mut hasher);
+            }
+            subject.manifest.protected.hash(&mut hasher);
+        }
+    }
+    let digest = format!("{:016x}", hasher.finish());
+    if let Some(known) = cache.overlaps.get(&digest) {
+        return Ok(known.clone());
+    }
+    let overlaps = overlaps_of(repo, &groups, None)?;
+    cache.overlaps = BTreeMap::from([(digest, overlaps.clone())]);
+    cache.changed = true;
+    Ok(overlaps)
+}
+
+fn overlaps_of(
+    repo: &gix::Repository,
+    groups: &ScopeGroups,
+    only: Option<&str>,
+) -> Result<Vec<ScopeOverlap>> {
+    let mut overlaps = Vec::new();
+    for (base_tip, subjects) in groups {
+        let mut scopes = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            scopes.push((subject.name.as_str(), subject.scope(repo)?));
+        }
+        let mut files = Vec::new();
+        tree_files(repo, tree_of(repo, *base_tip)?, &mut String::new(), &mut files)?;
+        files.sort_unstable();
+        // Each scope is decided only on the files under its patterns'
+        // literal prefixes (a scope of `/src/api/` never looks at `docs/`),
+        // and each directory once.
+        let allowed: Vec<Vec<usize>> = scopes
+            .iter()
+            .map(|(_, scope)| {
+                scope.allowed_among(&files, candidates(&files, scope.allowed_prefixes()))
+            })
+            .collect();
+        for a in 0..scopes.len() {
+            for b in a + 1..scopes.len() {
+                if only.is_some_and(|o| scopes[a].0 != o && scopes[b].0 != o) {
+                    continue;
+                }
+                let both = intersect(&allowed[a], &allowed[b]);
+                if !both.is_empty() {
+                    overlaps.push(ScopeOverlap {
+                        left: scopes[a].0.to_owned(),
+                        right: scopes[b].0.to_owned(),
+                        files: both.len(),
+                        examples: both.iter().take(3).map(|&i| files[i].clone()).collect(),
+                    });
                 }
             }
-        }
-        for ((a, b), (count, examples)) in shared {
-            overlaps.push(ScopeOverlap {
-                left: scopes[a].0.to_owned(),
-                right: scopes[b].0.to_owned(),
-                files: count,
-                examples,
-            });
         }
     }
     Ok(overlaps)
 }
 
-/// Every file path in the tree of `commit`.
-fn tree_files(repo: &gix::Repository, commit: ObjectId) -> Result<Vec<String>> {
-    let tree = repo
-        .find_commit(commit)
-        .git("reading a commit")?
-        .tree()
-        .git("reading a tree")?;
-    let mut recorder = gix::traverse::tree::Recorder::default();
-    tree.traverse()
-        .breadthfirst(&mut recorder)
-        .git("listing the base's files")?;
-    Ok(recorder
-        .records
-        .into_iter()
-        .filter(|e| !e.mode.is_tree())
-        .map(|e| e.filepath.to_string())
-        .collect())
+/// Indices into the sorted `files` of those starting with one of
+/// `prefixes` (all of them when `None`), in order.
+fn candidates<'a>(
+    files: &'a [String],
+    prefixes: Option<Vec<&str>>,
+) -> impl Iterator<Item = usize> + 'a {
+    let mut ranges: Vec<std::ops::Range<usize>> = match prefixes {
+        None => vec![0..files.len()],
+        Some(prefixes) => prefixes
+            .into_iter()
+            .map(|p| {
+                let start = files.partition_point(|f| f.as_str() < p);
+                let len = files[start..].partition_point(|f| f.starts_with(p));
+                start..start + len
+            })
+            .collect(),
+    };
+    ranges.sort_by_key(|r| r.start);
+    // Overlapping ranges (`src/`, `src/api/`) yield each index once.
+    let mut next = 0;
+    ranges.into_iter().flat_map(move |r| {
+        let from = r.start.max(next);
+        next = next.max(r.end);
+        from..r.end.max(from)
+    })
+}
+
+/// The common elements of two sorted index lists.
+fn intersect(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Every file path in `tree`, below `prefix` (empty, or ending in `/`).
+fn tree_files(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    prefix: &mut String,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    use gix::prelude::FindExt;
+    let mut buf = Vec::new();
+    let entries: Vec<(String, bool, ObjectId)> = repo
+        .objects
+        .find_tree(&tree, &mut buf)
+        .git("reading the base's tree")?
+        .entries
+        .iter()
+        .map(|e| (e.filename.to_string(), e.mode.is_tree(), e.oid.to_owned()))
+        .collect();
+    for (name, is_tree, id) in entries {
+        if is_tree {
+            let len = prefix.len();
+            prefix.push_str(&name);
+            prefix.push('/');
+            tree_files(repo, id, prefix, out)?;
+            prefix.truncate(len);
+        } else {
+            out.push(format!("{prefix}{name}"));
+        }
+    }
+    Ok(())
 }
 
 /// A landing order that puts the agents with the fewest conflicts first.
@@ -465,10 +698,14 @@ pub fn run(args: ConflictsArgs, io: &mut Io) -> Result<Outcome> {
     let here = repo::open(&cwd)?;
     let repo = repo::control(&here)?.unwrap_or(here);
     let agents: Vec<Agent> = repo::registry(&repo).load()?.into_values().collect();
-    let forecast = forecast(&repo, &agents)?;
+    let mut cache = Cache::load(&repo);
+    let tips = tips(&repo, &agents)?;
+    let diffs = Diffs::default();
+    let forecast = forecast_tips(&repo, &tips, &diffs, &mut cache)?;
     let order = landing_order(&forecast);
-    let shared = shared_changes(&repo, &agents)?;
-    let overlaps = scope_overlaps(&repo, &agents, None)?;
+    let shared = shared_changes(&repo, &tips, &diffs, &mut cache)?;
+    let overlaps = scope_overlaps_cached(&repo, &agents, &mut cache)?;
+    cache.save_if_changed(&repo);
     let outcome = if forecast.pairs.is_empty() {
         Outcome::Done
     } else {

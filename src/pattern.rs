@@ -22,6 +22,9 @@ pub struct Pattern {
     /// No slash but a trailing one: matched against the last path component
     /// at any depth. Otherwise matched against the whole path from the root.
     basename_only: bool,
+    /// The literal text every matching path starts with, when the pattern
+    /// is anchored and case-sensitive: lets callers skip whole subtrees.
+    anchored_prefix: Option<String>,
     glob: GlobMatcher,
 }
 
@@ -52,6 +55,10 @@ impl Pattern {
         if body.is_empty() {
             return Err("'/' alone names no path".into());
         }
+        let anchored_prefix = (!basename_only && !ignore_case).then(|| {
+            let end = body.find(['*', '?', '[', '\\']).unwrap_or(body.len());
+            body[..end].to_owned()
+        });
         let glob_text = translate(body)?;
         let glob = GlobBuilder::new(&glob_text)
             .literal_separator(true)
@@ -66,8 +73,15 @@ impl Pattern {
             negated,
             dir_only,
             basename_only,
+            anchored_prefix,
             glob,
         })
+    }
+
+    /// Text that every path this pattern matches starts with; `None` when
+    /// it can match anywhere (`*.md`, `Cargo.lock`, or ignoring case).
+    pub fn anchored_prefix(&self) -> Option<&str> {
+        self.anchored_prefix.as_deref()
     }
 
     /// Whether this pattern, alone, matches `path` (a file) or one of the
@@ -91,8 +105,24 @@ impl Pattern {
         }
     }
 
+    /// Whether the pattern matches the directory `dir` itself.
+    pub fn matches_dir(&self, dir: &str) -> bool {
+        self.matches_one(dir, true)
+    }
+
+    /// Whether the pattern matches the file `path` itself, leaving aside
+    /// the directories that contain it.
+    pub fn matches_file(&self, path: &str) -> bool {
+        self.matches_one(path, false)
+    }
+
     fn matches_one(&self, candidate: &str, is_dir: bool) -> bool {
         if self.dir_only && !is_dir {
+            return false;
+        }
+        if let Some(prefix) = &self.anchored_prefix
+            && !candidate.starts_with(prefix.as_str())
+        {
             return false;
         }
         if self.basename_only {
@@ -365,5 +395,40 @@ mod tests {
         assert!(m("[[:digit:]]x", "1x"));
         assert!(m("f[]]", "f]"));
         assert!(m("f[!]]", "fa"));
+    }
+
+    #[test]
+    fn anchored_prefix_starts_every_match() {
+        let paths = [
+            "src/a.rs",
+            "src/api/x.rs",
+            "src2/a.rs",
+            "x/src/a.rs",
+            "docs/a.md",
+            "ab",
+            "a/b",
+            "x/ab",
+            "x/a/y/b",
+            "srcx",
+        ];
+        let cases = [
+            ("src/", None),
+            ("/src", Some("src")),
+            ("src/api/**/*.rs", Some("src/api/")),
+            ("src*/a.rs", Some("src")),
+            ("x/a**/b", Some("x/a")),
+            ("/*.rs", Some("")),
+            ("*.md", None),
+            ("Cargo.lock", None),
+            ("!/src/", Some("src")),
+        ];
+        for (text, prefix) in cases {
+            let pattern = Pattern::new(text, false).unwrap();
+            assert_eq!(pattern.anchored_prefix(), prefix, "{text}");
+            for path in paths.iter().filter(|p| pattern.matches(p)) {
+                assert!(path.starts_with(prefix.unwrap_or("")), "{text} {path}");
+            }
+        }
+        assert_eq!(Pattern::new("src/", true).unwrap().anchored_prefix(), None);
     }
 }

@@ -69,6 +69,11 @@ impl Verdict {
     }
 }
 
+/// Which patterns of a scope match a directory or one it is in; such a
+/// pattern matches every path below. See [`Scope::enter`].
+#[derive(Debug, Clone)]
+pub struct DirMatches(Vec<bool>);
+
 /// A compiled scope, ready to decide paths.
 #[derive(Debug, Clone)]
 pub struct Scope {
@@ -135,6 +140,96 @@ impl Scope {
         }
     }
 
+    /// Nothing matched yet: the state of the repository's root directory,
+    /// for deciding a whole tree with [`Scope::enter`] and [`Scope::allows_below`].
+    pub fn root(&self) -> DirMatches {
+        DirMatches(vec![false; self.protected.len() + self.rules.len()])
+    }
+
+    /// The state of directory `dir` (a path from the root), inside the
+    /// directory whose state is `parent`.
+    pub fn enter(&self, parent: &DirMatches, dir: &str) -> DirMatches {
+        DirMatches(
+            self.protected
+                .iter()
+                .chain(&self.rules)
+                .zip(&parent.0)
+                .map(|(rule, &matched)| matched || rule.pattern.matches_dir(dir))
+                .collect(),
+        )
+    }
+
+    /// [`Scope::decide`]'s answer for `path`, a file in the directory whose
+    /// state is `dir`: each pattern that matched no directory above is
+    /// tried on the file alone, which saves matching every directory
+    /// again for each file.
+    pub fn allows_below(&self, dir: &DirMatches, path: &str) -> bool {
+        let hit = |i: usize, rule: &Rule| dir.0[i] || rule.pattern.matches_file(path);
+        let fixed = self.protected.len();
+        if hit(0, &self.protected[0]) {
+            return false;
+        }
+        if let Some(i) = (1..fixed).rev().find(|&i| hit(i, &self.protected[i]))
+            && !self.protected[i].pattern.negated
+        {
+            return false;
+        }
+        (0..self.rules.len())
+            .rev()
+            .find(|&i| hit(fixed + i, &self.rules[i]))
+            .is_some_and(|i| !self.rules[i].pattern.negated)
+    }
+
+    /// Which of `indices` into `files` (paths sorted, so that each
+    /// directory's paths sit together) the scope allows, deciding each
+    /// directory once rather than once per file.
+    pub fn allowed_among(
+        &self,
+        files: &[String],
+        indices: impl Iterator<Item = usize>,
+    ) -> Vec<usize> {
+        // The directories the previous path was in, outermost first, each
+        // with its path and state; the root is "".
+        let mut stack: Vec<(String, DirMatches)> = vec![(String::new(), self.root())];
+        let mut allowed = Vec::new();
+        for i in indices {
+            let path = files[i].as_str();
+            while stack.len() > 1 {
+                let dir = stack[stack.len() - 1].0.as_str();
+                if path.len() > dir.len()
+                    && path.as_bytes()[dir.len()] == b'/'
+                    && path.starts_with(dir)
+                {
+                    break;
+                }
+                stack.pop();
+            }
+            let from = match stack.len() {
+                1 => 0,
+                _ => stack[stack.len() - 1].0.len() + 1,
+            };
+            for (slash, _) in path[from..].match_indices('/') {
+                let dir = &path[..from + slash];
+                let state = self.enter(&stack[stack.len() - 1].1, dir);
+                stack.push((dir.to_owned(), state));
+            }
+            if self.allows_below(&stack[stack.len() - 1].1, path) {
+                allowed.push(i);
+            }
+        }
+        allowed
+    }
+
+    /// Literal prefixes that every path this scope allows starts with, or
+    /// `None` when one of its patterns can match anywhere.
+    pub fn allowed_prefixes(&self) -> Option<Vec<&str>> {
+        self.rules
+            .iter()
+            .filter(|r| !r.pattern.negated)
+            .map(|r| r.pattern.anchored_prefix())
+            .collect()
+    }
+
     fn verdict(&self, allowed: bool, rule: &Rule) -> Verdict {
         Verdict {
             allowed,
@@ -184,5 +279,46 @@ mod tests {
         assert!(s.decide("src/lib.rs").allowed);
         let v = s.decide("Cargo.lock");
         assert_eq!(v.reason(), "protected by 'Cargo.lock' in .git-agent.yaml");
+    }
+
+    #[test]
+    fn deciding_by_directory_agrees_with_deciding_each_path() {
+        let mut files: Vec<String> = [
+            ".git-agent.yaml",
+            "Cargo.lock",
+            "README.md",
+            "a.md",
+            "crates/x/Cargo.lock",
+            "docs/a.md",
+            "docs/gen/b.md",
+            "src/a.rs",
+            "src/api/x.rs",
+            "src/api/gen/y.rs",
+            "src/gen/x.rs",
+            "src.rs",
+            "src2/a.rs",
+            "x/src/a.rs",
+            "x/src/gen/deep/z.rs",
+        ]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+        files.sort();
+        let scopes = [
+            scope(&["src/", "!src/gen/"], &[]),
+            scope(&["!src/gen/", "src/"], &["Cargo.lock"]),
+            scope(&["/src/api/**/*.rs", "*.md"], &["docs/gen/"]),
+            scope(&["**", "!gen/"], &[".git-agent.yaml", "!crates/"]),
+            scope(&["/src", "Cargo.lock"], &[]),
+        ];
+        for s in &scopes {
+            let expected: Vec<usize> = (0..files.len())
+                .filter(|&i| s.decide(&files[i]).allowed)
+                .collect();
+            assert_eq!(s.allowed_among(&files, 0..files.len()), expected, "{s:?}");
+            let odd: Vec<usize> = expected.iter().copied().filter(|i| i % 2 == 1).collect();
+            let odd_allowed = s.allowed_among(&files, (0..files.len()).filter(|i| i % 2 == 1));
+            assert_eq!(odd_allowed, odd, "{s:?}");
+        }
     }
 }

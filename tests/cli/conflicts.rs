@@ -161,3 +161,98 @@ fn list_counts_conflicts_and_a_clean_set_exits_0() {
     let run = env.ok(env.agent("conflicts", &[]));
     assert!(run.stdout.contains("landing order: d"), "{run:?}");
 }
+
+fn commit_changes(env: &Env, agent: &str, write: &[(&str, &str)], delete: &[&str]) {
+    let dir = env.agent_dir(agent);
+    for (path, text) in write {
+        write_in(&dir, path, text);
+    }
+    for path in delete {
+        env.git_in(&dir, &["rm", "-q", "-r", path]);
+    }
+    env.git_in(&dir, &["add", "-A"]);
+    env.git_in(&dir, &["commit", "-q", "--no-verify", "-m", agent]);
+}
+
+/// Every pair's forecast agrees with `git merge-tree`, across the ways two
+/// branches can collide without touching the same file (a file where the
+/// other adds a directory, a rename against an edit) and the ways they can
+/// touch the same file without colliding (different hunks, equal edits).
+#[test]
+fn forecast_agrees_with_git_merge_tree() {
+    let env = Env::with_policy("version: 1\n");
+    env.write(
+        "src/long.rs",
+        "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n",
+    );
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "A longer file"]);
+    let names = [
+        "top", "bottom", "same", "file", "dir", "mover", "editor", "dropper",
+    ];
+    for name in names {
+        env.ok(env.agent("add", &[name, "--scope", "/*"]));
+    }
+    let long =
+        |first: &str, last: &str| format!("{first}\ntwo\nthree\nfour\nfive\nsix\nseven\n{last}\n");
+    commit_changes(&env, "top", &[("src/long.rs", &long("ONE", "eight"))], &[]);
+    commit_changes(
+        &env,
+        "bottom",
+        &[("src/long.rs", &long("one", "EIGHT"))],
+        &[],
+    );
+    commit_changes(&env, "same", &[("src/long.rs", &long("ONE", "eight"))], &[]);
+    commit_changes(&env, "file", &[("notes", "a file\n")], &[]);
+    commit_changes(&env, "dir", &[("notes/today.md", "a directory\n")], &[]);
+    env.git_in(
+        &env.agent_dir("mover"),
+        &["mv", "docs/guide.md", "docs/manual.md"],
+    );
+    commit_changes(&env, "mover", &[], &[]);
+    commit_changes(&env, "editor", &[("docs/guide.md", "# Guide\nmore\n")], &[]);
+    commit_changes(&env, "dropper", &[], &["docs/guide.md"]);
+
+    let run = env.agent("conflicts", &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let sorted =
+        |a: &str, b: &str| -> (String, String) { (a.min(b).to_owned(), a.max(b).to_owned()) };
+    let mut predicted: Vec<(String, String)> = v["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| sorted(p["left"].as_str().unwrap(), p["right"].as_str().unwrap()))
+        .collect();
+    predicted.sort();
+    let mut expected = Vec::new();
+    for (i, left) in names.iter().enumerate() {
+        for right in &names[i + 1..] {
+            let merge = env.git_run(
+                &env.repo(),
+                &[
+                    "merge-tree",
+                    "--write-tree",
+                    &format!("agent/{left}"),
+                    &format!("agent/{right}"),
+                ],
+            );
+            assert!(merge.code <= 1, "{merge:?}");
+            if merge.code == 1 {
+                expected.push(sorted(left, right));
+            }
+        }
+    }
+    expected.sort();
+    assert_eq!(predicted, expected);
+    // The cases above include both kinds, so the comparison means something.
+    for pair in [("file", "dir"), ("mover", "dropper"), ("editor", "dropper")] {
+        assert!(
+            expected.contains(&sorted(pair.0, pair.1)),
+            "{pair:?} conflicts in git: {expected:?}"
+        );
+    }
+    for pair in [("top", "bottom"), ("top", "same"), ("mover", "editor")] {
+        assert!(!expected.contains(&sorted(pair.0, pair.1)), "{pair:?}");
+    }
+    assert_eq!(run.code, 1);
+}
