@@ -562,7 +562,12 @@ fn overlaps_of(
             scopes.push((subject.name.as_str(), subject.scope(repo)?));
         }
         let mut files = Vec::new();
-        tree_files(repo, tree_of(repo, *base_tip)?, &mut String::new(), &mut files)?;
+        tree_files(
+            repo,
+            tree_of(repo, *base_tip)?,
+            &mut String::new(),
+            &mut files,
+        )?;
         files.sort_unstable();
         // Each scope is decided only on the files under its patterns'
         // literal prefixes (a scope of `/src/api/` never looks at `docs/`),
@@ -600,7 +605,7 @@ fn candidates<'a>(
     prefixes: Option<Vec<&str>>,
 ) -> impl Iterator<Item = usize> + 'a {
     let mut ranges: Vec<std::ops::Range<usize>> = match prefixes {
-        None => vec![0..files.len()],
+        None => std::iter::once(0..files.len()).collect(),
         Some(prefixes) => prefixes
             .into_iter()
             .map(|p| {
