@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The value name of every argument that names a live agent: completions
+/// offer the registered agents' names there.
+pub const AGENT: &str = "AGENT";
+
 /// Options every command takes.
 #[derive(Debug, Clone, Args, Default)]
 pub struct Common {
@@ -92,6 +96,7 @@ pub struct ScopeArgs {
     #[command(subcommand)]
     pub command: Option<ScopeCommand>,
     /// The agent whose scope to show [default: the agent of the current worktree].
+    #[arg(value_name = AGENT)]
     pub name: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -113,6 +118,7 @@ pub enum ScopeCommand {
 #[derive(Debug, Args)]
 pub struct ScopeEdit {
     /// The agent.
+    #[arg(value_name = AGENT)]
     pub name: String,
     /// Patterns in .gitignore syntax.
     #[arg(required = true, value_name = "PAT")]
@@ -133,7 +139,7 @@ pub struct CheckArgs {
     pub paths: Vec<String>,
     /// The agent, registered or standing in the committed manifest
     /// [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = AGENT)]
     pub agent: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -242,6 +248,7 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub common: Common,
     /// The agent.
+    #[arg(value_name = AGENT)]
     pub name: String,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -258,8 +265,12 @@ pub struct ListArgs {
     #[arg(short = 'l', long = "long")]
     pub long: bool,
     /// Print JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "names")]
     pub json: bool,
+    /// Print only the agents' names, one per line, without computing any
+    /// status (for scripts and shell completion).
+    #[arg(long)]
+    pub names: bool,
 }
 
 /// Remove an agent: its worktree, branch and registry entry. Refuses when
@@ -270,6 +281,7 @@ pub struct RmArgs {
     #[command(flatten)]
     pub common: Common,
     /// The agent.
+    #[arg(value_name = AGENT)]
     pub name: String,
     /// Remove even with unlanded commits or uncommitted or untracked files,
     /// after archiving them under refs/agent-archive/NAME/.
@@ -310,6 +322,7 @@ pub struct LandArgs {
     #[command(flatten)]
     pub common: Common,
     /// The agent.
+    #[arg(value_name = AGENT)]
     pub name: String,
     /// How to integrate [default: the policy's defaults.strategy, else merge].
     #[arg(long, value_enum, value_name = "HOW")]
@@ -335,6 +348,7 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub common: Common,
     /// The agent.
+    #[arg(value_name = AGENT)]
     pub name: String,
     /// Rebase the agent's commits onto the base (the default).
     #[arg(long, conflicts_with = "merge")]
@@ -368,6 +382,7 @@ pub struct RestoreArgs {
     #[command(flatten)]
     pub common: Common,
     /// The agent.
+    #[arg(value_name = AGENT)]
     pub name: String,
     /// The archive to restore [default: the newest refs/agent-archive/NAME/*].
     #[arg(long, value_name = "REF")]
@@ -388,4 +403,72 @@ pub struct DoctorArgs {
     /// Repair what was found.
     #[arg(long)]
     pub fix: bool,
+}
+
+/// Install man pages and shell completions where man and the shells look.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-agent-install-extras",
+    bin_name = "git agent install-extras",
+    version
+)]
+pub struct InstallExtrasArgs {
+    /// Install under DIR: DIR/share/man/man1, DIR/share/bash-completion/completions,
+    /// DIR/share/zsh/site-functions and DIR/share/fish/vendor_completions.d
+    /// [default: the directory above the one holding git-agent, e.g. ~/.cargo].
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Write the project's committed man/ and completions/ under DIR instead
+    /// (the generator behind the drift test).
+    #[arg(long, value_name = "DIR", hide = true, conflicts_with = "prefix")]
+    pub project_files: Option<PathBuf>,
+}
+
+/// Every built-in command's clap definition, by its name after `git agent`,
+/// in the order `git agent` lists them.
+pub fn builtins() -> Vec<(&'static str, clap::Command)> {
+    use clap::CommandFactory;
+    vec![
+        ("init", InitArgs::command()),
+        ("add", AddArgs::command()),
+        ("list", ListArgs::command()),
+        ("scope", ScopeArgs::command()),
+        ("exec", ExecArgs::command()),
+        ("conflicts", ConflictsArgs::command()),
+        ("land", LandArgs::command()),
+        ("sync", SyncArgs::command()),
+        ("rm", RmArgs::command()),
+        ("restore", RestoreArgs::command()),
+        ("doctor", DoctorArgs::command()),
+        ("hooks", HooksArgs::command()),
+        ("demo", DemoArgs::command()),
+        ("install-extras", InstallExtrasArgs::command()),
+    ]
+}
+
+/// Short names for built-in commands.
+pub const ALIASES: &[(&str, &str)] = &[("ls", "list")];
+
+/// `git agent` as one clap command with every built-in as a subcommand:
+/// the source of `git-agent(1)` and of the completions.
+pub fn git_agent() -> clap::Command {
+    let mut top = clap::Command::new("git-agent")
+        .bin_name("git agent")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Parallel AI coding agents on one repository: each in its own worktree, each held to its scope")
+        .long_about(
+            "Parallel AI coding agents on one repository: each in its own worktree, each held to its scope.\n\n\
+             `git agent <command>` runs `git-agent-<command>`, found next to git-agent first and then on PATH, \
+             so other programs can add commands.",
+        )
+        .subcommand_required(true)
+        .disable_help_subcommand(true);
+    for (name, command) in builtins() {
+        let mut sub = command.name(name).bin_name(format!("git agent {name}"));
+        if let Some((alias, _)) = ALIASES.iter().find(|(_, c)| *c == name) {
+            sub = sub.visible_alias(*alias);
+        }
+        top = top.subcommand(sub);
+    }
+    top
 }

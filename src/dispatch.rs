@@ -10,28 +10,23 @@ use crate::Io;
 use crate::error::{Error, Result};
 use crate::manifest::nearest;
 
-/// The built-in commands and what they do.
-pub const BUILTINS: &[(&str, &str)] = &[
-    (
-        "init",
-        "write a commented starter .git-agent.yaml and install the gate",
-    ),
-    ("add", "create an agent: its branch, worktree and scope"),
-    (
-        "scope",
-        "show or edit an agent's scope; `scope check` is the gate",
-    ),
-    ("hooks", "install, remove or inspect the pre-commit gate"),
-    (
-        "demo",
-        "build a sandbox repository and walk through the flow",
-    ),
-];
+/// The built-in commands and the first line of what each does.
+pub fn builtins() -> Vec<(&'static str, String)> {
+    crate::cli::builtins()
+        .into_iter()
+        .map(|(name, command)| {
+            let about = command
+                .get_about()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            (name, about)
+        })
+        .collect()
+}
 
 const PREFIX: &str = "git-agent-";
 
-/// Short names for built-in commands.
-const ALIASES: &[(&str, &str)] = &[("ls", "list")];
+use crate::cli::ALIASES;
 
 /// Where to run `command` from: next to `own_dir` first, then PATH.
 pub fn find_command(command: &str, own_dir: Option<&Path>) -> Option<PathBuf> {
@@ -48,8 +43,8 @@ pub fn find_command(command: &str, own_dir: Option<&Path>) -> Option<PathBuf> {
 /// Every `git-agent-*` command available: the built-ins and those found
 /// next to us or on PATH, with where each lives.
 pub fn available_commands(own_dir: Option<&Path>) -> BTreeMap<String, Option<PathBuf>> {
-    let mut found: BTreeMap<String, Option<PathBuf>> = BUILTINS
-        .iter()
+    let mut found: BTreeMap<String, Option<PathBuf>> = builtins()
+        .into_iter()
         .map(|(n, _)| (n.to_string(), None))
         .collect();
     let mut dirs: Vec<PathBuf> = own_dir.map(Path::to_owned).into_iter().collect();
@@ -102,20 +97,21 @@ pub fn usage(own_dir: Option<&Path>) -> String {
     let mut text = String::from(
         "usage: git agent <command> [<args>]\n\nParallel AI coding agents on one repository: each in its own worktree, each held to its scope.\n\nCommands:\n",
     );
-    for (name, about) in BUILTINS {
-        text.push_str(&format!("  {name:<10} {about}\n"));
+    let builtins = builtins();
+    for (name, about) in &builtins {
+        text.push_str(&format!("  {name:<15} {about}\n"));
     }
     let others: Vec<(String, PathBuf)> = available_commands(own_dir)
         .into_iter()
         .filter_map(|(n, p)| {
-            p.filter(|_| !BUILTINS.iter().any(|(b, _)| *b == n))
+            p.filter(|_| !builtins.iter().any(|(b, _)| *b == n))
                 .map(|p| (n, p))
         })
         .collect();
     if !others.is_empty() {
         text.push_str("\nOther git-agent commands found:\n");
         for (name, path) in others {
-            text.push_str(&format!("  {name:<10} {}\n", path.display()));
+            text.push_str(&format!("  {name:<15} {}\n", path.display()));
         }
     }
     text.push_str("\n`git agent <command> --help` explains a command.\n");

@@ -15,6 +15,7 @@ pub mod dispatch;
 pub mod doctor;
 pub mod error;
 pub mod exec;
+pub mod extras;
 pub mod git;
 pub mod hooks;
 pub mod init;

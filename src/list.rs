@@ -18,6 +18,12 @@ pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
     let agents: Vec<_> = repo::registry(&repo).load()?.into_values().collect();
+    if args.names {
+        for agent in &agents {
+            writeln!(io.out, "{}", agent.name).map_err(Error::io("writing"))?;
+        }
+        return Ok(Outcome::Done);
+    }
     let mut rows = status::all(&repo, &agents);
     // Conflicts are a column, not a reason to fail the list.
     if let Ok(forecast) = crate::conflicts::forecast(&repo, &agents) {

@@ -9,6 +9,7 @@ mod conflicts;
 mod differential;
 mod dispatch;
 mod doctor;
+mod extras;
 mod gate;
 mod hooks;
 mod land;

@@ -1,0 +1,201 @@
+# bash completion for git-agent. Generated from git-agent's clap definitions
+# (`git agent install-extras` installs it); do not edit.
+#
+# `git agent <TAB>` goes through git's own completion, which calls
+# _git_agent (bash-completion loads this file as `git-agent` on demand);
+# `git-agent <TAB>` is completed by the same function.
+
+# The subcommands of a command path ("" is git agent itself).
+__git_agent_subcommands ()
+{
+	case "$1" in
+	"") echo "init add list ls scope exec conflicts land sync rm restore doctor hooks demo install-extras" ;;
+	"scope") echo "set add rm check" ;;
+	"hooks") echo "install uninstall status" ;;
+	esac
+}
+
+# The options of a command path.
+__git_agent_options ()
+{
+	case "$1" in
+	"") echo "--help -h --version -V" ;;
+	"init") echo "-C --base --force --help -h --version -V" ;;
+	"add") echo "-C --scope --area --base --path --task --role --clone --help -h --version -V" ;;
+	"list") echo "-C --long -l --json --names --help -h --version -V" ;;
+	"scope") echo "-C --json --help -h --version -V" ;;
+	"scope set") echo "-C --help -h" ;;
+	"scope add") echo "-C --help -h" ;;
+	"scope rm") echo "-C --help -h" ;;
+	"scope check") echo "--staged --range --paths --agent --json -C --help -h" ;;
+	"exec") echo "-C --help -h --version -V" ;;
+	"conflicts") echo "-C --json --help -h --version -V" ;;
+	"land") echo "-C --strategy --no-checks --dry-run -n --accept --remove --help -h --version -V" ;;
+	"sync") echo "-C --rebase --merge --help -h --version -V" ;;
+	"rm") echo "-C --force --help -h --version -V" ;;
+	"restore") echo "-C --archive --path --help -h --version -V" ;;
+	"doctor") echo "-C --fix --help -h --version -V" ;;
+	"hooks") echo "-C --help -h --version -V" ;;
+	"hooks install") echo "-C --help -h" ;;
+	"hooks uninstall") echo "-C --help -h" ;;
+	"hooks status") echo "-C --help -h" ;;
+	"demo") echo "--keep --help -h --version -V" ;;
+	"install-extras") echo "--prefix --help -h --version -V" ;;
+	esac
+}
+
+# What the value of option $2 of command path $1 completes to; nothing
+# when the option takes no value.
+__git_agent_value_kind ()
+{
+	case "$1|$2" in
+	"init|-C") echo "dir" ;;
+	"init|--base") echo "branch" ;;
+	"add|-C") echo "dir" ;;
+	"add|--scope") echo "any" ;;
+	"add|--area") echo "any" ;;
+	"add|--base") echo "branch" ;;
+	"add|--path") echo "dir" ;;
+	"add|--task") echo "any" ;;
+	"add|--role") echo "values:writer proposer" ;;
+	"list|-C") echo "dir" ;;
+	"scope|-C") echo "dir" ;;
+	"scope set|-C") echo "dir" ;;
+	"scope add|-C") echo "dir" ;;
+	"scope rm|-C") echo "dir" ;;
+	"scope check|--range") echo "any" ;;
+	"scope check|--paths") echo "any" ;;
+	"scope check|--agent") echo "agent" ;;
+	"scope check|-C") echo "dir" ;;
+	"exec|-C") echo "dir" ;;
+	"conflicts|-C") echo "dir" ;;
+	"land|-C") echo "dir" ;;
+	"land|--strategy") echo "values:merge squash rebase ff" ;;
+	"sync|-C") echo "dir" ;;
+	"rm|-C") echo "dir" ;;
+	"restore|-C") echo "dir" ;;
+	"restore|--archive") echo "branch" ;;
+	"restore|--path") echo "dir" ;;
+	"doctor|-C") echo "dir" ;;
+	"hooks|-C") echo "dir" ;;
+	"hooks install|-C") echo "dir" ;;
+	"hooks uninstall|-C") echo "dir" ;;
+	"hooks status|-C") echo "dir" ;;
+	"demo|--keep") echo "dir" ;;
+	"install-extras|--prefix") echo "dir" ;;
+	esac
+}
+
+# What positional argument $2 (from 0) of command path $1 completes to.
+__git_agent_positional_kind ()
+{
+	case "$1|$2" in
+	"scope|0") echo "agent" ;;
+	"scope set|0") echo "agent" ;;
+	"scope add|0") echo "agent" ;;
+	"scope rm|0") echo "agent" ;;
+	"exec|0") echo "agent" ;;
+	"land|0") echo "agent" ;;
+	"sync|0") echo "agent" ;;
+	"rm|0") echo "agent" ;;
+	"restore|0") echo "agent" ;;
+	esac
+}
+
+__git_agent_names ()
+{
+	if declare -F __git >/dev/null; then
+		__git agent list --names 2>/dev/null
+	else
+		git agent list --names 2>/dev/null
+	fi
+}
+
+__git_agent_reply ()
+{
+	local IFS=$' \t\n'
+	COMPREPLY=($(compgen -W "$1" -- "$cur"))
+}
+
+__git_agent_complete_kind ()
+{
+	case "$1" in
+	agent) __git_agent_reply "$(__git_agent_names)" ;;
+	branch) declare -F __git_heads >/dev/null && __git_agent_reply "$(__git_heads)" ;;
+	values:*) __git_agent_reply "${1#values:}" ;;
+	file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
+	dir) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
+	*) COMPREPLY=() ;;
+	esac
+}
+
+# Uses git's completion variables: words, cword, cur, and __git_cmd_idx,
+# the index of "agent" in words.
+_git_agent ()
+{
+	local i=$(( ${__git_cmd_idx:-1} + 1 )) path="" npos=0 word kind
+	while [ $i -lt $cword ]; do
+		word="${words[i]}"
+		case "$word" in
+		--)
+			# Everything after `--` belongs to another program.
+			COMPREPLY=()
+			return
+			;;
+		--*=*) ;;
+		-*)
+			kind=$(__git_agent_value_kind "$path" "$word")
+			if [ -n "$kind" ]; then
+				i=$((i + 1))
+				if [ $i -eq $cword ]; then
+					__git_agent_complete_kind "$kind"
+					return
+				fi
+			fi
+			;;
+		*)
+			case "$word" in
+	ls) word=list ;;
+			esac
+			if [ $npos -eq 0 ] && [[ " $(__git_agent_subcommands "$path") " == *" $word "* ]]; then
+				path="${path:+$path }$word"
+			else
+				npos=$((npos + 1))
+			fi
+			;;
+		esac
+		i=$((i + 1))
+	done
+	case "$cur" in
+	--*=*)
+		local option="${cur%%=*}"
+		kind=$(__git_agent_value_kind "$path" "$option")
+		cur="${cur#*=}"
+		__git_agent_complete_kind "$kind"
+		return
+		;;
+	-*)
+		__git_agent_reply "$(__git_agent_options "$path")"
+		return
+		;;
+	esac
+	local subcommands
+	subcommands=$(__git_agent_subcommands "$path")
+	kind=$(__git_agent_positional_kind "$path" $npos)
+	if [ -n "$subcommands" ] && [ $npos -eq 0 ]; then
+		local names=""
+		[ "$kind" = agent ] && names=$(__git_agent_names)
+		__git_agent_reply "$subcommands $names"
+		return
+	fi
+	__git_agent_complete_kind "$kind"
+}
+
+# `git-agent ...` typed directly.
+__git_agent_direct ()
+{
+	local cur="${COMP_WORDS[COMP_CWORD]}" cword=$COMP_CWORD __git_cmd_idx=0
+	local -a words=("${COMP_WORDS[@]}")
+	_git_agent
+}
+complete -F __git_agent_direct git-agent

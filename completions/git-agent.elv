@@ -1,0 +1,228 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[git-agent] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'git-agent'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'git-agent'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Write a commented starter .git-agent.yaml and install the pre-commit gate'
+            cand add 'Create an agent: branch agent/NAME from the base, its own worktree, and its scope'
+            cand list 'List the agents: branch, path, ahead/behind, uncommitted work, scope, lease'
+            cand ls 'List the agents: branch, path, ahead/behind, uncommitted work, scope, lease'
+            cand scope 'Show or edit an agent''s scope, or check changes against it (the gate)'
+            cand exec 'Run a command in an agent''s directory, holding its single-writer lease'
+            cand conflicts 'Forecast conflicts: every agent merged in memory with its base and with every other agent; files several agents change; overlapping scopes; a landing order. Exits 1 when any conflict is predicted'
+            cand land 'Integrate an agent''s branch into its base: every commit re-checked against the scope, the merge forecast in memory, the policy''s checks run on the merged result, then the base moved atomically'
+            cand sync 'Bring the base''s new commits into an agent''s branch, in its worktree'
+            cand rm 'Remove an agent: its worktree, branch and registry entry. Refuses when work would be lost; --force archives that work first'
+            cand restore 'Bring back an agent removed with `rm --force`, from its archive'
+            cand doctor 'Find and repair drift: worktrees moved or deleted by hand, registry entries without a branch, agent branches without an entry, stale leases, and an `add` that crashed half-way'
+            cand hooks 'Install, remove or inspect the pre-commit gate'
+            cand demo 'Build a sandbox repository and walk through the flow, narrating each step'
+            cand install-extras 'Install man pages and shell completions where man and the shells look'
+        }
+        &'git-agent;init'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --base 'The branch agents start from and land into [default: the current branch]'
+            cand --force 'Overwrite an existing .git-agent.yaml in the working tree'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;add'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --scope 'A path pattern (.gitignore syntax) the agent may change; repeatable'
+            cand --area 'A named scope from the policy''s `areas`; repeatable'
+            cand --base 'The branch to start from and land into [default: the policy''s defaults.base]'
+            cand --path 'Where to put the worktree [default: the policy''s defaults.worktrees, or ../<repo>.agents/NAME]'
+            cand --task 'What the agent is asked to do, shown by `git agent list -l`'
+            cand --role 'writer commits its own work; a proposer''s work lands only with --accept'
+            cand --clone 'Make a local clone that borrows this repository''s objects (never copies them) instead of a worktree: for tools that cannot handle worktrees, and sandboxes that may not write this repository''s .git'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;list'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -l 'Also show each agent''s scope and task'
+            cand --long 'Also show each agent''s scope and task'
+            cand --json 'Print JSON instead of a table'
+            cand --names 'Print only the agents'' names, one per line, without computing any status (for scripts and shell completion)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;ls'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -l 'Also show each agent''s scope and task'
+            cand --long 'Also show each agent''s scope and task'
+            cand --json 'Print JSON instead of a table'
+            cand --names 'Print only the agents'' names, one per line, without computing any status (for scripts and shell completion)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;scope'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --json 'Print JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Replace the agent''s own patterns'
+            cand add 'Add patterns to the agent''s scope'
+            cand rm 'Remove patterns from the agent''s scope'
+            cand check 'The gate: exit 1 and name every changed path outside the scope'
+        }
+        &'git-agent;scope;set'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-agent;scope;add'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-agent;scope;rm'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-agent;scope;check'= {
+            cand --range 'Check every commit in A..B, each against its first parent'
+            cand --paths 'Check the given paths'
+            cand --agent 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME]'
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --staged 'Check the staged changes (index against HEAD). The default'
+            cand --json 'Print JSON instead of text'
+            cand --hook 'Run as the pre-commit hook: allow everything outside agent worktrees'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-agent;exec'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;conflicts'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --json 'Print {"version": 1, "pairs": [...], ...} (see README)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;land'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --strategy 'How to integrate [default: the policy''s defaults.strategy, else merge]'
+            cand --no-checks 'Do not run the policy''s checks; the receipt says they were skipped'
+            cand -n 'Report what would happen, and change nothing'
+            cand --dry-run 'Report what would happen, and change nothing'
+            cand --accept 'Land a proposer agent''s work, after its diff stat is shown'
+            cand --remove 'Remove the agent after landing, as `git agent rm` would'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;sync'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --rebase 'Rebase the agent''s commits onto the base (the default)'
+            cand --merge 'Merge the base into the agent''s branch instead of rebasing'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;rm'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --force 'Remove even with unlanded commits or uncommitted or untracked files, after archiving them under refs/agent-archive/NAME/'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;restore'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --archive 'The archive to restore [default: the newest refs/agent-archive/NAME/*]'
+            cand --path 'Where to put the worktree [default: where it was]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;doctor'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --fix 'Repair what was found'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;hooks'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand install 'Install the pre-commit gate where git looks for hooks (core.hooksPath honoured)'
+            cand uninstall 'Remove git-agent''s block from the pre-commit hook, leaving the rest'
+            cand status 'Say whether the gate is installed, and where'
+        }
+        &'git-agent;hooks;install'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-agent;hooks;uninstall'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-agent;hooks;status'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-agent;demo'= {
+            cand --keep 'Build the sandbox in DIR (which must not exist or be empty) and keep it'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-agent;install-extras'= {
+            cand --prefix 'Install under DIR: DIR/share/man/man1, DIR/share/bash-completion/completions, DIR/share/zsh/site-functions and DIR/share/fish/vendor_completions.d [default: the directory above the one holding git-agent, e.g. ~/.cargo]'
+            cand --project-files 'Write the project''s committed man/ and completions/ under DIR instead (the generator behind the drift test)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}
