@@ -118,7 +118,52 @@ fn is_shell_script(text: &str) -> bool {
         })
 }
 
+/// The line a hook manager's own pre-commit hook should run.
+pub const GATE_LINE: &str = "git-agent-scope check --staged --hook";
+
+/// When husky owns `core.hooksPath` (`.husky/_` since husky 9, `.husky`
+/// before), the pre-commit file the team edits and commits.
+fn husky_pre_commit(repo: &gix::Repository) -> Option<PathBuf> {
+    let configured = repo
+        .config_snapshot()
+        .trusted_path("core.hooksPath")
+        .ok()
+        .flatten()?;
+    let parts: Vec<String> = configured
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let husky = match parts.as_slice() {
+        [.., h, last] if h == ".husky" && last == "_" => hooks_dir(repo).parent()?.to_owned(),
+        [.., h] if h == ".husky" => hooks_dir(repo),
+        _ => return None,
+    };
+    Some(husky.join("pre-commit"))
+}
+
 pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
+    if let Some(husky) = husky_pre_commit(repo) {
+        if read(&husky)?.is_some_and(|text| text.contains(GATE_LINE)) {
+            writeln!(
+                io.out,
+                "the pre-commit gate is already in {}",
+                husky.display()
+            )
+            .map_err(Error::io("writing"))?;
+            return Ok(Outcome::Done);
+        }
+        // husky regenerates its hooks directory; the team's hooks live in
+        // .husky/ and are committed, so the line belongs there, by hand.
+        writeln!(
+            io.err,
+            "git-agent: husky manages this repository's hooks (core.hooksPath = {}), so nothing was written.\n\
+             Add this line to {} (and commit it):\n\n    {GATE_LINE}",
+            hooks_dir(repo).display(),
+            husky.display()
+        )
+        .map_err(Error::io("writing"))?;
+        return Ok(Outcome::Refused);
+    }
     let path = pre_commit_path(repo);
     let ours = block();
     let w = |io: &mut Io, msg: String| writeln!(io.out, "{msg}").map_err(Error::io("writing"));
@@ -204,8 +249,12 @@ pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Whether our block is in the pre-commit hook git will run.
+/// Whether our block is in the pre-commit hook git will run (or, under
+/// husky, the gate's line in husky's pre-commit file).
 pub fn is_installed(repo: &gix::Repository) -> Result<bool> {
+    if let Some(husky) = husky_pre_commit(repo) {
+        return Ok(read(&husky)?.is_some_and(|text| text.contains(GATE_LINE)));
+    }
     Ok(read(&pre_commit_path(repo))?
         .as_deref()
         .and_then(find_block)
@@ -213,7 +262,7 @@ pub fn is_installed(repo: &gix::Repository) -> Result<bool> {
 }
 
 pub fn status(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
-    let path = pre_commit_path(repo);
+    let path = husky_pre_commit(repo).unwrap_or_else(|| pre_commit_path(repo));
     let installed = is_installed(repo)?;
     if installed {
         writeln!(io.out, "installed: {}", path.display())
