@@ -20,6 +20,7 @@ use crate::Io;
 use crate::changes::{self, ChangeKind};
 use crate::cli::ConflictsArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
+use crate::land::tree_of;
 use crate::pattern::Pattern;
 use crate::registry::Agent;
 use crate::repo;
@@ -270,15 +271,6 @@ fn independent(ours: &[String], theirs: &[String]) -> bool {
         })
     };
     !clashes(ours, &theirs_set) && !clashes(theirs, &ours_set)
-}
-
-fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
-    Ok(repo
-        .find_commit(commit)
-        .git("reading a commit")?
-        .tree_id()
-        .git("reading a tree")?
-        .detach())
 }
 
 fn conflicting_files(

@@ -594,7 +594,7 @@ pub(crate) fn conflict_files(
     files
 }
 
-fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
+pub(crate) fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
     Ok(repo
         .find_commit(commit)
         .git("reading a commit")?

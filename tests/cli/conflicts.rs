@@ -163,15 +163,10 @@ fn list_counts_conflicts_and_a_clean_set_exits_0() {
 }
 
 fn commit_changes(env: &Env, agent: &str, write: &[(&str, &str)], delete: &[&str]) {
-    let dir = env.agent_dir(agent);
-    for (path, text) in write {
-        write_in(&dir, path, text);
-    }
     for path in delete {
-        env.git_in(&dir, &["rm", "-q", "-r", path]);
+        env.git_in(&env.agent_dir(agent), &["rm", "-q", "-r", path]);
     }
-    env.git_in(&dir, &["add", "-A"]);
-    env.git_in(&dir, &["commit", "-q", "--no-verify", "-m", agent]);
+    commit_in(env, agent, write, agent);
 }
 
 /// Every pair's forecast agrees with `git merge-tree`, across the ways two
