@@ -35,7 +35,7 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand restore 'Bring back an agent removed with `rm --force`, from its archive'
             cand doctor 'Find and repair drift: worktrees moved or deleted by hand, registry entries without a branch, agent branches without an entry, stale leases, and an `add` that crashed half-way'
             cand hooks 'Install, remove or inspect the pre-commit gate'
-            cand demo 'Build a sandbox repository and walk through the flow, narrating each step'
+            cand demo 'Build a sandbox repository with three agents and walk through the whole flow, narrating each step: the gate, landing, conflicts, safe removal'
             cand install-extras 'Install man pages and shell completions where man and the shells look'
         }
         &'git-agent;init'= {

@@ -39,7 +39,7 @@ complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "rm" -d 'Remove 
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "restore" -d 'Bring back an agent removed with `rm --force`, from its archive'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "doctor" -d 'Find and repair drift: worktrees moved or deleted by hand, registry entries without a branch, agent branches without an entry, stale leases, and an `add` that crashed half-way'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "hooks" -d 'Install, remove or inspect the pre-commit gate'
-complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "demo" -d 'Build a sandbox repository and walk through the flow, narrating each step'
+complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "demo" -d 'Build a sandbox repository with three agents and walk through the whole flow, narrating each step: the gate, landing, conflicts, safe removal'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "install-extras" -d 'Install man pages and shell completions where man and the shells look'
 complete -c git-agent -n "__fish_git_agent_using_subcommand init" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand init" -l base -d 'The branch agents start from and land into [default: the current branch]' -r

@@ -169,7 +169,8 @@ pub enum HooksCommand {
     Status,
 }
 
-/// Build a sandbox repository and walk through the flow, narrating each step.
+/// Build a sandbox repository with three agents and walk through the whole
+/// flow, narrating each step: the gate, landing, conflicts, safe removal.
 #[derive(Debug, Parser)]
 #[command(name = "git-agent-demo", bin_name = "git agent demo", version)]
 pub struct DemoArgs {

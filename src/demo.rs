@@ -1,11 +1,16 @@
-//! `git agent demo`: a sandbox repository, two agents, one commit let
-//! through and one refused, each step narrated. It runs the real commands
+//! `git agent demo`: a sandbox repository and three agents, walked through
+//! the whole flow with every step narrated: a commit the gate lets through,
+//! one it refuses, one slipped past it with `--no-verify` and caught at
+//! landing, a conflict forecast before anyone lands, a landing with its
+//! receipts, and removals that never lose work. It runs the real binaries
 //! and the real hook, so what it shows is what a user gets.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use crate::Io;
-use crate::cli::{AddArgs, Common, DemoArgs, InitArgs, RoleArg};
+use crate::cli::DemoArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::git;
 
@@ -39,14 +44,20 @@ pub fn run(args: DemoArgs, io: &mut Io) -> Result<Outcome> {
         }
     };
     let demo = Demo {
-        root: root.clone(),
+        bin_dir: own_dir()?,
         path_env: path_with_own_dir(),
+        repo: root.join("shop"),
+        root: root.clone(),
     };
     demo.tour(io)?;
     if args.keep.is_some() {
         say(
             io,
-            &format!("\nThe sandbox stays in {} to explore.", root.display()),
+            &format!(
+                "\nThe sandbox stays in {} to explore: cd {} && git agent list",
+                root.display(),
+                demo.repo.display()
+            ),
         )?;
     } else {
         say(
@@ -57,36 +68,67 @@ pub fn run(args: DemoArgs, io: &mut Io) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
+/// `arg` as a POSIX shell would need it typed.
+fn shell_quoted(arg: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
 fn say(io: &mut Io, text: &str) -> Result<()> {
     writeln!(io.out, "{text}").map_err(Error::io("writing"))
 }
 
+/// The directory holding this program, where its sibling commands are.
+fn own_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe().map_err(Error::io("finding this program"))?;
+    exe.parent().map(Path::to_owned).ok_or_else(|| {
+        Error::usage(
+            "cannot tell which directory git-agent-demo is in",
+            "run it by its full path",
+        )
+    })
+}
+
 /// PATH with this program's own directory first, so the hook the demo
 /// installs finds the git-agent-scope that belongs to this demo.
-fn path_with_own_dir() -> std::ffi::OsString {
-    let mut dirs: Vec<PathBuf> = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_owned))
-        .into_iter()
-        .collect();
+fn path_with_own_dir() -> OsString {
+    let mut dirs: Vec<PathBuf> = own_dir().into_iter().collect();
     if let Some(p) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&p));
     }
     std::env::join_paths(dirs).unwrap_or_default()
 }
 
+const POLICY: &str = r#"# The demo's policy: two areas, a protected lock file, one check.
+version: 1
+defaults:
+  base: main
+  worktrees: ../{repo}.agents/{name}
+  strategy: merge
+protected: [Cargo.lock]
+areas:
+  billing: [src/billing/, tests/billing/]
+  api: [src/api/]
+checks: ["test -s src/billing/invoice.rs"]
+"#;
+
 struct Demo {
     root: PathBuf,
-    path_env: std::ffi::OsString,
+    repo: PathBuf,
+    bin_dir: PathBuf,
+    path_env: OsString,
 }
 
 impl Demo {
-    /// Run git in `dir` with a fixed identity and no user or system config,
-    /// so the demo behaves the same on every machine.
-    fn git(&self, dir: &Path, args: &[&str]) -> Result<std::process::Output> {
-        let mut cmd = git::command(dir)?;
-        cmd.args(args)
-            .env("PATH", &self.path_env)
+    /// Environment for everything the demo runs: a fixed identity, no user
+    /// or system config and this build's commands first on PATH, so the demo
+    /// behaves the same on every machine whatever the user's git setup.
+    fn hermetic(&self, cmd: &mut Command) {
+        cmd.env("PATH", &self.path_env)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", self.root.join(".gitconfig"))
             .env("GIT_AUTHOR_NAME", "Demo")
@@ -95,12 +137,19 @@ impl Demo {
             .env("GIT_COMMITTER_EMAIL", "demo@example.com")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE");
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_COMMON_DIR");
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> Result<Output> {
+        let mut cmd = git::command(dir)?;
+        cmd.args(args);
+        self.hermetic(&mut cmd);
         cmd.output()
             .map_err(Error::io(format!("running git {}", args.join(" "))))
     }
 
-    fn git_ok(&self, dir: &Path, args: &[&str]) -> Result<()> {
+    fn git_ok(&self, dir: &Path, args: &[&str]) -> Result<String> {
         let out = self.git(dir, args)?;
         if !out.status.success() {
             return Err(Error::GitCommand {
@@ -108,19 +157,64 @@ impl Demo {
                 stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
             });
         }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Run `git agent ARGS` in `dir` through this build's dispatcher.
+    fn agent(&self, dir: &Path, args: &[&str]) -> Result<Output> {
+        let mut cmd = Command::new(self.bin_dir.join("git-agent"));
+        cmd.args(args).current_dir(dir);
+        self.hermetic(&mut cmd);
+        cmd.output()
+            .map_err(Error::io(format!("running git agent {}", args.join(" "))))
+    }
+
+    /// Print `$ line`, run it (`git agent ...` or `git ...`), print what it
+    /// said indented, and hold it to the exit code the step is about: a demo
+    /// that claims a refusal it did not get would be lying.
+    fn step(&self, io: &mut Io, dir: &Path, args: &[&str], expect: Option<i32>) -> Result<()> {
+        let line = args
+            .iter()
+            .map(|a| shell_quoted(a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        say(io, &format!("   $ {line}"))?;
+        let out = match args {
+            ["git", "agent", rest @ ..] => self.agent(dir, rest)?,
+            ["git", rest @ ..] => self.git(dir, rest)?,
+            _ => unreachable!("the demo only runs git and git agent"),
+        };
+        // Narration and refusals (stderr) first, then results (stdout).
+        let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stdout));
+        for l in text.trim_end().lines() {
+            say(io, &format!("   | {l}"))?;
+        }
+        let code = out.status.code();
+        if code != expect {
+            return Err(Error::usage(
+                format!(
+                    "the demo expected `{line}` to exit {}, it exited {}",
+                    expect.map_or("-".into(), |c| c.to_string()),
+                    code.map_or("by a signal".into(), |c| c.to_string())
+                ),
+                "is a pre-commit hook or git setting outside the sandbox interfering? otherwise report this as a bug",
+            ));
+        }
         Ok(())
     }
 
-    fn write(&self, path: &Path, text: &str) -> Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(Error::io(format!("creating {}", dir.display())))?;
+    fn write(&self, dir: &Path, rel: &str, text: &str) -> Result<()> {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(Error::io(format!("creating {}", parent.display())))?;
         }
-        std::fs::write(path, text).map_err(Error::io(format!("writing {}", path.display())))
+        std::fs::write(&path, text).map_err(Error::io(format!("writing {}", path.display())))
     }
 
     fn tour(&self, io: &mut Io) -> Result<()> {
-        let repo = self.root.join("shop");
+        let repo = &self.repo;
         std::fs::write(
             self.root.join(".gitconfig"),
             "[init]\n\tdefaultBranch = main\n",
@@ -136,163 +230,231 @@ impl Demo {
 
         say(
             io,
-            "1. A small repository with billing code, an API and docs.",
+            "1. A small shop: billing code, an API, docs and a lock file.",
         )?;
-        std::fs::create_dir_all(&repo).map_err(Error::io("creating the sandbox repository"))?;
-        self.git_ok(&repo, &["init", "-q", "-b", "main"])?;
+        std::fs::create_dir_all(repo).map_err(Error::io("creating the sandbox repository"))?;
+        self.git_ok(repo, &["init", "-q", "-b", "main"])?;
         self.write(
-            &repo.join("src/billing/invoice.rs"),
-            "pub fn total() -> u32 { 0 }\n",
+            repo,
+            "src/billing/invoice.rs",
+            "pub fn total() -> u32 {\n    0\n}\n",
         )?;
-        self.write(&repo.join("src/api/routes.rs"), "pub fn routes() {}\n")?;
-        self.write(&repo.join("docs/guide.md"), "# Guide\n")?;
-        self.git_ok(&repo, &["add", "-A"])?;
-        self.git_ok(&repo, &["commit", "-q", "-m", "Initial shop"])?;
+        self.write(repo, "src/api/routes.rs", "pub fn routes() {}\n")?;
+        self.write(repo, "docs/guide.md", "# Guide\n")?;
+        self.write(repo, "Cargo.lock", "# lock\n")?;
+        self.git_ok(repo, &["add", "-A"])?;
+        self.git_ok(repo, &["commit", "-q", "-m", "Initial shop"])?;
 
         say(
             io,
-            "\n2. `git agent init` writes the policy and installs the pre-commit gate.",
+            "\n2. The person orchestrating writes the policy and installs the pre-commit gate.",
         )?;
-        let common = Common {
-            directory: Some(repo.clone()),
-        };
-        crate::init::run(
-            InitArgs {
-                common: common.clone(),
-                base: Some("main".into()),
-                force: false,
-            },
-            &mut Io {
-                out: &mut std::io::sink(),
-                err: &mut std::io::sink(),
-            },
-        )?;
-        let manifest = repo.join(crate::manifest::MANIFEST_FILE);
-        let text = std::fs::read_to_string(&manifest)
-            .map_err(Error::io("reading the starter manifest"))?;
-        let text = text
-            .replace("protected: []", "protected: [Cargo.lock]")
-            .replace(
-                "areas: {}",
-                "areas:\n  billing: [src/billing/, tests/billing/]",
-            );
-        self.write(&manifest, &text)?;
-        self.git_ok(&repo, &["add", ".git-agent.yaml"])?;
-        self.git_ok(&repo, &["commit", "-q", "-m", "Add git-agent policy"])?;
+        self.step(io, repo, &["git", "agent", "init"], Some(0))?;
+        self.write(repo, crate::manifest::MANIFEST_FILE, POLICY)?;
+        self.git_ok(repo, &["add", crate::manifest::MANIFEST_FILE])?;
+        self.git_ok(repo, &["commit", "-q", "-m", "Add git-agent policy"])?;
         say(
             io,
-            "   The policy is committed on main, with an area:  billing: [src/billing/, tests/billing/]",
+            "   The policy, committed on main: areas billing: [src/billing/, tests/billing/] and api: [src/api/],\n   Cargo.lock protected, and a check every landing must pass.",
         )?;
 
         say(
             io,
-            "\n3. Two agents, each on its own branch in its own worktree:",
+            "\n3. Three agents, each on its own branch in its own worktree:",
         )?;
-        for (name, area, scope) in [
-            ("billing", Some("billing"), vec![]),
-            ("docs", None, vec!["docs/", "*.md"]),
-        ] {
-            let mut cmdline = format!("   $ git agent add {name}");
-            if let Some(a) = area {
-                cmdline.push_str(&format!(" --area {a}"));
-            }
-            for s in &scope {
-                cmdline.push_str(&format!(" --scope '{s}'"));
-            }
-            say(io, &cmdline)?;
-            let mut out = Vec::new();
-            let mut err = Vec::new();
-            let outcome = crate::add::run(
-                AddArgs {
-                    common: common.clone(),
-                    name: name.into(),
-                    scope: scope.iter().map(|s| s.to_string()).collect(),
-                    area: area.into_iter().map(String::from).collect(),
-                    base: None,
-                    path: None,
-                    task: None,
-                    role: RoleArg::Writer,
-                    clone: false,
-                },
-                &mut Io {
-                    out: &mut out,
-                    err: &mut err,
-                },
-            )?;
-            if outcome != Outcome::Done {
-                return Err(Error::usage(
-                    format!(
-                        "the demo could not add agent {name}: {}",
-                        String::from_utf8_lossy(&err)
-                    ),
-                    "report this as a bug",
-                ));
-            }
-            for line in String::from_utf8_lossy(&err)
-                .lines()
-                .chain(String::from_utf8_lossy(&out).lines())
-            {
-                say(io, &format!("     {line}"))?;
-            }
-        }
-        let billing = self.root.join("shop.agents/billing");
+        self.step(
+            io,
+            repo,
+            &[
+                "git",
+                "agent",
+                "add",
+                "billing",
+                "--area",
+                "billing",
+                "--task",
+                "invoice totals",
+            ],
+            Some(0),
+        )?;
+        self.step(
+            io,
+            repo,
+            &[
+                "git",
+                "agent",
+                "add",
+                "api",
+                "--area",
+                "api",
+                "--task",
+                "invoice endpoint",
+            ],
+            Some(0),
+        )?;
+        self.step(
+            io,
+            repo,
+            &[
+                "git",
+                "agent",
+                "add",
+                "docs",
+                "--scope",
+                "docs/",
+                "--scope",
+                "*.md",
+                "--task",
+                "user guide",
+            ],
+            Some(0),
+        )?;
+        let agents = self.root.join("shop.agents");
+        let (billing, api, docs) = (
+            agents.join("billing"),
+            agents.join("api"),
+            agents.join("docs"),
+        );
 
         say(
             io,
-            "\n4. In the billing worktree, the agent changes billing code and commits.",
+            "\n4. The billing agent changes billing code and commits; the gate lets it through.",
         )?;
         self.write(
-            &billing.join("src/billing/invoice.rs"),
-            "pub fn total() -> u32 { 42 }\n",
-        )?;
-        self.git_ok(&billing, &["add", "-A"])?;
-        say(io, "   $ git commit -m 'Compute invoice totals'")?;
-        let out = self.git(&billing, &["commit", "-q", "-m", "Compute invoice totals"])?;
-        if !out.status.success() {
-            return Err(Error::GitCommand {
-                args: "commit (in scope)".into(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        say(
-            io,
-            "   The gate let it through: src/billing/invoice.rs is in the billing area.",
-        )?;
-
-        say(
-            io,
-            "\n5. Now the same agent also touches the API, outside its scope.",
-        )?;
-        self.write(
-            &billing.join("src/api/routes.rs"),
-            "pub fn routes() { /* billing hook */ }\n",
-        )?;
-        self.write(
-            &billing.join("src/billing/invoice.rs"),
-            "pub fn total() -> u32 { 43 }\n",
-        )?;
-        self.git_ok(&billing, &["add", "-A"])?;
-        say(io, "   $ git commit -m 'Wire billing into the API'")?;
-        let out = self.git(
             &billing,
-            &["commit", "-q", "-m", "Wire billing into the API"],
+            "src/billing/invoice.rs",
+            "pub fn total() -> u32 {\n    42\n}\n",
         )?;
-        if out.status.success() {
-            return Err(Error::usage(
-                "the demo's out-of-scope commit was not refused",
-                "is another pre-commit hook configured? report this as a bug",
-            ));
-        }
-        for line in String::from_utf8_lossy(&out.stderr).lines() {
-            say(io, &format!("   | {line}"))?;
-        }
+        self.git_ok(&billing, &["add", "-A"])?;
+        self.step(
+            io,
+            &billing,
+            &["git", "commit", "-q", "-m", "Compute invoice totals"],
+            Some(0),
+        )?;
+
         say(
             io,
-            "   The commit was refused and nothing was committed; the agent is told how to unstage,\n   and that only the person orchestrating can widen its scope.",
+            "\n5. It also edits the API, outside its scope: the gate refuses the commit.",
         )?;
+        self.write(
+            &billing,
+            "src/api/routes.rs",
+            "pub fn routes() { /* billing */ }\n",
+        )?;
+        self.git_ok(&billing, &["add", "-A"])?;
+        self.step(
+            io,
+            &billing,
+            &["git", "commit", "-q", "-m", "Wire billing into the API"],
+            Some(1),
+        )?;
+        say(io, "   Nothing was committed. The agent drops that edit:")?;
+        self.step(
+            io,
+            &billing,
+            &[
+                "git",
+                "restore",
+                "--staged",
+                "--worktree",
+                "src/api/routes.rs",
+            ],
+            Some(0),
+        )?;
+
+        say(io, "\n6. The docs agent documents totals.")?;
+        self.write(
+            &docs,
+            "docs/guide.md",
+            "# Guide\n\nInvoices show their total.\n",
+        )?;
+        self.git_ok(&docs, &["add", "-A"])?;
+        self.step(
+            io,
+            &docs,
+            &["git", "commit", "-q", "-m", "Document invoice totals"],
+            Some(0),
+        )?;
+
         say(
             io,
-            "\nNext: `git agent add NAME --scope PAT` in your own repository, after `git agent init`.",
+            "\n7. The api agent adds its endpoint, then bypasses the gate with --no-verify\n   to \"fix\" the billing code it calls.",
+        )?;
+        self.write(
+            &api,
+            "src/api/routes.rs",
+            "pub fn routes() { /* GET /invoices/total */ }\n",
+        )?;
+        self.git_ok(&api, &["add", "-A"])?;
+        self.step(
+            io,
+            &api,
+            &["git", "commit", "-q", "-m", "Add the invoice endpoint"],
+            Some(0),
+        )?;
+        self.write(
+            &api,
+            "src/billing/invoice.rs",
+            "pub fn total() -> u32 {\n    7\n}\n",
+        )?;
+        self.git_ok(&api, &["add", "-A"])?;
+        self.step(
+            io,
+            &api,
+            &[
+                "git",
+                "commit",
+                "-q",
+                "--no-verify",
+                "-m",
+                "Tweak totals for the endpoint",
+            ],
+            Some(0),
+        )?;
+
+        say(
+            io,
+            "\n8. Where everyone stands: `list` already flags api's out-of-scope commit and the conflicts.",
+        )?;
+        self.step(io, repo, &["git", "agent", "list"], Some(0))?;
+
+        say(
+            io,
+            "\n9. Before anyone lands, every pair of branches is merged in memory:",
+        )?;
+        self.step(io, repo, &["git", "agent", "conflicts"], Some(1))?;
+
+        say(
+            io,
+            "\n10. Landing re-checks every commit on the branch, so the --no-verify commit is caught:",
+        )?;
+        self.step(io, repo, &["git", "agent", "land", "api"], Some(1))?;
+
+        say(
+            io,
+            "\n11. billing lands: scope re-checked, merge forecast, the check run on the merged result,\n    main moved atomically, and receipts written into the commit.",
+        )?;
+        self.step(io, repo, &["git", "agent", "land", "billing"], Some(0))?;
+        self.step(
+            io,
+            repo,
+            &["git", "log", "-1", "--format=%B", "main"],
+            Some(0),
+        )?;
+
+        say(
+            io,
+            "\n12. Removing agents never loses work. billing has landed, so it goes cleanly;\n    api still holds commits main lacks, so it is refused until --force archives them.",
+        )?;
+        self.step(io, repo, &["git", "agent", "rm", "billing"], Some(0))?;
+        self.step(io, repo, &["git", "agent", "rm", "api"], Some(1))?;
+        self.step(io, repo, &["git", "agent", "rm", "api", "--force"], Some(0))?;
+        self.step(io, repo, &["git", "agent", "list"], Some(0))?;
+
+        say(
+            io,
+            "\nIn your own repository: `git agent init`, commit .git-agent.yaml, then `git agent add NAME --scope PAT`.",
         )?;
         Ok(())
     }

@@ -77,33 +77,101 @@ fn unknown_command_exits_2_and_names_the_nearest() {
 }
 
 #[test]
-fn demo_shows_a_commit_going_through_and_one_refused() {
+fn demo_tours_the_whole_flow_and_leaves_a_real_sandbox() {
     let env = Env::new();
     let keep = env.root.join("sandbox");
     let run = env.ok(env.agent_in(&env.root, "demo", &["--keep", keep.to_str().unwrap()]));
+    let out = &run.stdout;
+    // Three agents.
+    for add in [
+        "$ git agent add billing --area billing --task 'invoice totals'",
+        "$ git agent add api --area api --task 'invoice endpoint'",
+        "$ git agent add docs --scope docs/ --scope '*.md' --task 'user guide'",
+    ] {
+        assert!(out.contains(add), "{add}\n{run:?}");
+    }
+    // A refused commit, by the real hook.
     assert!(
-        run.stdout
-            .contains("$ git agent add billing --area billing"),
-        "{run:?}"
-    );
-    assert!(run.stdout.contains("The gate let it through"), "{run:?}");
-    assert!(
-        run.stdout.contains(
+        out.contains(
             "| git-agent: commit refused: 1 staged path is outside the scope of agent 'billing'"
         ),
         "{run:?}"
     );
     assert!(
-        run.stdout
-            .contains("|   src/api/routes.rs  no pattern of the scope matches"),
+        out.contains("|   src/api/routes.rs  no pattern of the scope matches"),
         "{run:?}"
     );
-    // The sandbox is real: the in-scope commit is there, the refused one is not.
-    let log = env.git_in(&keep.join("shop.agents/billing"), &["log", "--format=%s"]);
-    assert_eq!(
-        log,
-        "Compute invoice totals\nAdd git-agent policy\nInitial shop\n"
+    // A --no-verify commit caught at land.
+    assert!(
+        out.contains("$ git commit -q --no-verify -m 'Tweak totals for the endpoint'"),
+        "{run:?}"
     );
+    assert!(
+        out.contains("| git-agent: refusing to land 'api'"),
+        "{run:?}"
+    );
+    assert!(
+        out.contains(
+            " Tweak totals for the endpoint: src/billing/invoice.rs (no pattern of the scope matches)"
+        ),
+        "{run:?}"
+    );
+    // A predicted conflict.
+    assert!(
+        out.contains("|   billing × api: src/billing/invoice.rs"),
+        "{run:?}"
+    );
+    // A landing with receipts.
+    assert!(
+        out.contains("| landed agent 'billing' on main (merge, 1 commit)"),
+        "{run:?}"
+    );
+    // A safe rm: refused while work would be lost, archived with --force.
+    assert!(
+        out.contains("| git-agent: refusing to remove agent 'api': work would be lost"),
+        "{run:?}"
+    );
+    assert!(
+        out.contains("| its work is archived as refs/agent-archive/api/"),
+        "{run:?}"
+    );
+    assert!(out.contains(&format!("The sandbox stays in {}", keep.display())));
+
+    // The sandbox is real and in the state the narration claims.
+    let shop = keep.join("shop");
+    let message = env.git_in(&shop, &["log", "-1", "--format=%B", "main"]);
+    assert!(message.contains("Agent: billing\n"), "{message}");
+    assert!(
+        message.contains("Agent-Checks: test -s src/billing/invoice.rs (passed)"),
+        "{message}"
+    );
+    assert_eq!(
+        env.git_in(&shop, &["show", "main:src/billing/invoice.rs"]),
+        "pub fn total() -> u32 {\n    42\n}\n",
+        "billing's work landed, api's bypassing commit did not"
+    );
+    assert_eq!(
+        env.git_in(&shop, &["log", "--format=%s", "agent/docs"]),
+        "Document invoice totals\nAdd git-agent policy\nInitial shop\n",
+        "the refused commit is nowhere"
+    );
+    let archived = env.git_in(
+        &shop,
+        &["log", "--format=%s", "--glob=refs/agent-archive/api/*"],
+    );
+    assert!(
+        archived.contains("Tweak totals for the endpoint"),
+        "{archived}"
+    );
+    let branches = env.git_in(&shop, &["branch", "--format=%(refname:short)"]);
+    assert_eq!(branches, "agent/docs\nmain\n");
+    assert!(!keep.join("shop.agents/billing").exists());
+    assert!(!keep.join("shop.agents/api").exists());
+    assert!(keep.join("shop.agents/docs/docs/guide.md").exists());
+    // The sandbox works with the real commands afterwards.
+    let list = env.ok(env.agent_in(&shop, "list", &["--names"]));
+    assert_eq!(list.stdout, "docs\n");
+
     // A non-empty --keep directory is refused.
     let run = env.agent_in(&env.root, "demo", &["--keep", keep.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{run:?}");
