@@ -217,7 +217,7 @@ pub fn main_with<A: Parser>(
 
 /// A reader that closed the pipe (`git agent list | head`) is not an error:
 /// further output is dropped.
-struct BrokenPipeSafe<W>(W);
+pub struct BrokenPipeSafe<W>(pub W);
 
 impl<W: std::io::Write> std::io::Write for BrokenPipeSafe<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

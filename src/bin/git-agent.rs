@@ -2,7 +2,8 @@
 fn main() {
     git_agent::cli::install_report_handler();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let mut out = git_agent::cli::BrokenPipeSafe(std::io::stdout());
+    let mut err = git_agent::cli::BrokenPipeSafe(std::io::stderr());
     let mut io = git_agent::Io {
         out: &mut out,
         err: &mut err,

@@ -1,4 +1,5 @@
 use crate::support::*;
+use std::path::Path;
 
 #[test]
 fn git_agent_alone_lists_builtin_and_third_party_commands() {
@@ -201,4 +202,59 @@ fn demo_in_a_temporary_directory_cleans_up() {
         0,
         "the sandbox was removed"
     );
+}
+
+/// Run `program args` with its standard output a pipe whose reader is
+/// already gone, so every write fails with EPIPE (`git agent list | head -0`
+/// without the race of head exiting first or last).
+fn with_closed_stdout(env: &Env, program: &Path, args: &[&str]) -> Run {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = env
+        .command(program, &env.repo())
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    Run::from_output(out)
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
+    env.ok(env.agent("add", &["api", "--scope", "src/api/"]));
+    write_in(
+        &env.agent_dir("billing"),
+        "src/billing/invoice.rs",
+        "fn total() { 1 }\n",
+    );
+    env.git_in(&env.agent_dir("billing"), &["commit", "-qam", "Totals"]);
+    let git_agent = bin("git-agent");
+    for args in [
+        &[][..],
+        &["--version"][..],
+        &["list"][..],
+        &["list", "--json"][..],
+        &["list", "--names"][..],
+        &["scope", "billing"][..],
+        &["scope", "billing", "--json"][..],
+        &["conflicts"][..],
+        &["conflicts", "--json"][..],
+        &["doctor"][..],
+        &["hooks", "status"][..],
+        &["land", "billing", "--dry-run"][..],
+    ] {
+        let normal = Run::from_output(
+            env.command(&git_agent, &env.repo())
+                .args(args)
+                .output()
+                .unwrap(),
+        );
+        assert!(!normal.stdout.is_empty(), "git agent {args:?}: {normal:?}");
+        let closed = with_closed_stdout(&env, &git_agent, args);
+        assert_eq!(closed.code, normal.code, "git agent {args:?}: {closed:?}");
+        assert_eq!(closed.stderr, normal.stderr, "git agent {args:?}");
+    }
 }
