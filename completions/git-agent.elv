@@ -40,15 +40,17 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         }
         &'git-agent;init'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --base 'The branch agents start from and land into [default: the current branch]'
             cand --force 'Overwrite an existing .git-agent.yaml in the working tree'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;add'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --scope 'A path pattern (.gitignore syntax) the agent may change; repeatable'
             cand --area 'A named scope from the policy''s `areas`; repeatable'
             cand --base 'The branch to start from and land into [default: the policy''s defaults.base]'
@@ -56,38 +58,41 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand --task 'What the agent is asked to do, shown by `git agent list -l`'
             cand --role 'writer commits its own work; a proposer''s work lands only with --accept'
             cand --clone 'Make a local clone that borrows this repository''s objects (never copies them) instead of a worktree: for tools that cannot handle worktrees, and sandboxes that may not write this repository''s .git'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;list'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand -l 'Also show each agent''s scope and task'
             cand --long 'Also show each agent''s scope and task'
             cand --json 'Print JSON instead of a table'
             cand --names 'Print only the agents'' names, one per line, without computing any status (for scripts and shell completion)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;ls'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand -l 'Also show each agent''s scope and task'
             cand --long 'Also show each agent''s scope and task'
             cand --json 'Print JSON instead of a table'
             cand --names 'Print only the agents'' names, one per line, without computing any status (for scripts and shell completion)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;scope'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --json 'Print JSON instead of text'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand set 'Replace the agent''s own patterns'
@@ -97,47 +102,54 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         }
         &'git-agent;scope;set'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'git-agent;scope;add'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'git-agent;scope;rm'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'git-agent;scope;check'= {
             cand --range 'Check every commit in A..B, each against its first parent'
             cand --paths 'Check the given paths'
             cand --agent 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME]'
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --staged 'Check the staged changes (index against HEAD). The default'
             cand --json 'Print JSON instead of text'
             cand --hook 'Run as the pre-commit hook: allow everything outside agent worktrees'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'git-agent;exec'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;conflicts'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --json 'Print {"version": 1, "pairs": [...], ...} (see README)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;land'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --strategy 'How to integrate [default: the policy''s defaults.strategy, else merge]'
             cand --no-checks 'Do not run the policy''s checks; the receipt says they were skipped'
             cand -n 'Report what would happen, and change nothing'
@@ -151,42 +163,47 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         }
         &'git-agent;sync'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --rebase 'Rebase the agent''s commits onto the base (the default)'
             cand --merge 'Merge the base into the agent''s branch instead of rebasing'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;rm'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --force 'Remove even with unlanded commits or uncommitted or untracked files, after archiving them under refs/agent-archive/NAME/'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;restore'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --archive 'The archive to restore [default: the newest refs/agent-archive/NAME/*]'
             cand --path 'Where to put the worktree [default: where it was]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;doctor'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --fix 'Repair what was found'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'git-agent;hooks'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand install 'Install the pre-commit gate where git looks for hooks (core.hooksPath honoured)'
@@ -195,18 +212,21 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         }
         &'git-agent;hooks;install'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'git-agent;hooks;uninstall'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'git-agent;hooks;status'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'git-agent;demo'= {
             cand --keep 'Build the sandbox in DIR (which must not exist or be empty) and keep it'

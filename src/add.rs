@@ -430,6 +430,7 @@ fn make_clone(
             &mut Io {
                 out: &mut std::io::sink(),
                 err: &mut std::io::sink(),
+                color: Default::default(),
             },
         )?;
         Ok(())

@@ -15,6 +15,9 @@ pub struct Common {
     /// Run as if started in <PATH> instead of the current directory.
     #[arg(short = 'C', value_name = "PATH", global = true)]
     pub directory: Option<PathBuf>,
+    /// When to colour the output [default: git's color.ui, else auto].
+    #[arg(long, value_name = "WHEN", value_enum, global = true)]
+    pub color: Option<crate::color::When>,
 }
 
 impl Common {
@@ -185,15 +188,25 @@ pub struct DemoArgs {
 pub fn main_with<A: Parser>(
     run: impl FnOnce(A, &mut crate::Io) -> crate::Result<crate::Outcome>,
 ) -> ! {
-    let args = match A::try_parse() {
-        Ok(a) => a,
+    let parsed = A::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((A::from_arg_matches(&matches)?, matches)));
+    let (args, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             std::process::exit(code);
         }
     };
-    install_report_handler();
+    // Every command takes --color and -C (see `Common`), except the few
+    // that work outside a repository; those fall back to the defaults.
+    let flag = matches
+        .try_get_one::<crate::color::When>("color")
+        .ok()
+        .flatten()
+        .copied();
+    let color = crate::color::ColorEnv::of_process(flag);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut out = BrokenPipeSafe(stdout.lock());
@@ -201,12 +214,23 @@ pub fn main_with<A: Parser>(
     let mut io = crate::Io {
         out: &mut out,
         err: &mut err,
+        color,
     };
     let code = match run(args, &mut io) {
         Ok(outcome) => outcome.exit_code(),
         Err(e) => {
             let code = e.exit_code();
             let _ = std::io::Write::flush(io.out);
+            let dir = matches
+                .try_get_one::<PathBuf>("directory")
+                .ok()
+                .flatten()
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
+            // The repository's color.ui counts for errors too; an error may
+            // well be that there is no repository.
+            let repo = gix::discover_with_environment_overrides(dir).ok();
+            install_report_handler(color.err(repo.as_ref()));
             eprintln!("{:?}", miette::Report::new(e));
             code
         }
@@ -236,9 +260,14 @@ impl<W: std::io::Write> std::io::Write for BrokenPipeSafe<W> {
 
 /// Diagnostics keep their lines whole: agents and scripts read them, and a
 /// path broken across lines cannot be copied.
-pub fn install_report_handler() {
-    let _ = miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+pub fn install_report_handler(paint: crate::color::Paint) {
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .wrap_lines(false)
+                .color(paint.enabled())
+                .build(),
+        )
     }));
 }
 

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::Io;
 use crate::changes::{self, ChangeKind};
 use crate::cli::ConflictsArgs;
+use crate::color::Paint;
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::land::tree_of;
 use crate::pattern::Pattern;
@@ -721,12 +722,19 @@ pub fn run(args: ConflictsArgs, io: &mut Io) -> Result<Outcome> {
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
         return Ok(outcome);
     }
-    render(io, &forecast, &order, &shared, &overlaps).map_err(Error::io("writing"))?;
+    let paint = io.color.out(Some(&repo));
+    render(io, paint, &forecast, &order, &shared, &overlaps).map_err(Error::io("writing"))?;
+    let paint = io.color.err(Some(&repo));
+    for problem in &forecast.problems {
+        writeln!(io.err, "{} left out {problem}", paint.yellow("warning:"))
+            .map_err(Error::io("writing"))?;
+    }
     Ok(outcome)
 }
 
 fn render(
     io: &mut Io,
+    paint: Paint,
     forecast: &Forecast,
     order: &[String],
     shared: &[Shared],
@@ -766,30 +774,62 @@ fn render(
                     .unwrap_or(0)
             })
             .collect();
-        for row in &table {
+        for (i, row) in table.iter().enumerate() {
             let line: Vec<String> = row
                 .iter()
                 .zip(&widths)
-                .map(|(text, w)| format!("{text:<w$}"))
+                .enumerate()
+                .map(|(c, (text, w))| {
+                    // Padded outside the colour, which has no width.
+                    let pad = " ".repeat(w - text.chars().count());
+                    let painted = if i == 0 {
+                        text.clone()
+                    } else if c == 0 {
+                        paint.bold(text)
+                    } else if text.parse::<usize>().is_ok() {
+                        paint.red(text)
+                    } else {
+                        text.clone()
+                    };
+                    format!("{painted}{pad}")
+                })
                 .collect();
-            writeln!(out, "  {}", line.join("  ").trim_end())?;
+            let line = line.join("  ");
+            let line = line.trim_end();
+            if i == 0 {
+                // The corner cell is blank; bold starts at the first name.
+                let names = line.trim_start();
+                let corner = &line[..line.len() - names.len()];
+                writeln!(out, "  {corner}{}", paint.bold(names))?;
+            } else {
+                writeln!(out, "  {line}")?;
+            }
         }
     }
     if !forecast.pairs.is_empty() {
         writeln!(out)?;
-        writeln!(out, "conflicts:")?;
+        writeln!(out, "{}", paint.bold("conflicts:"))?;
         for pair in &forecast.pairs {
             let left = if pair.left == "base" {
                 "its base".to_owned()
             } else {
                 pair.left.clone()
             };
-            writeln!(out, "  {} × {left}: {}", pair.right, pair.files.join(", "))?;
+            writeln!(
+                out,
+                "  {} × {left}: {}",
+                pair.right,
+                paint.red(pair.files.join(", "))
+            )?;
         }
     }
     if !shared.is_empty() {
         writeln!(out)?;
-        writeln!(out, "files changed by more than one agent:")?;
+        writeln!(
+            out,
+            "{}",
+            paint.bold("files changed by more than one agent:")
+        )?;
         for s in shared {
             let mark = match (s.hot, s.protected) {
                 (true, true) => "  [hot, protected]",
@@ -797,12 +837,22 @@ fn render(
                 (false, true) => "  [protected]",
                 (false, false) => "",
             };
-            writeln!(out, "  {}: {}{mark}", s.path, s.agents.join(", "))?;
+            writeln!(
+                out,
+                "  {}: {}{}",
+                s.path,
+                s.agents.join(", "),
+                paint.yellow(mark)
+            )?;
         }
     }
     if !overlaps.is_empty() {
         writeln!(out)?;
-        writeln!(out, "scopes that overlap on the base's files:")?;
+        writeln!(
+            out,
+            "{}",
+            paint.bold("scopes that overlap on the base's files:")
+        )?;
         for o in overlaps {
             writeln!(
                 out,
@@ -817,7 +867,7 @@ fn render(
     }
     if !forecast.agents.is_empty() {
         writeln!(out)?;
-        writeln!(out, "landing order: {}", order.join(", "))?;
+        writeln!(out, "{} {}", paint.bold("landing order:"), order.join(", "))?;
         let position = |name: &str| order.iter().position(|n| n == name).unwrap_or(usize::MAX);
         for pair in forecast.pairs.iter().filter(|p| p.left != "base") {
             let (first, second) = if position(&pair.left) <= position(&pair.right) {
@@ -827,13 +877,11 @@ fn render(
             };
             writeln!(
                 out,
-                "  {first} before {second}: land {first}, then `git agent sync {second}` once and resolve {}",
+                "  {first} before {second}: land {first}, then {} once and resolve {}",
+                paint.cyan(format!("`git agent sync {second}`")),
                 pair.files.join(", ")
             )?;
         }
-    }
-    for problem in &forecast.problems {
-        writeln!(io.err, "warning: left out {problem}")?;
     }
     Ok(())
 }

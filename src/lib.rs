@@ -9,6 +9,7 @@ pub mod add;
 pub mod archive;
 pub mod changes;
 pub mod cli;
+pub mod color;
 pub mod conflicts;
 pub mod demo;
 pub mod dispatch;
@@ -41,4 +42,7 @@ pub use error::{Error, Outcome, Result};
 pub struct Io<'a> {
     pub out: &'a mut dyn std::io::Write,
     pub err: &'a mut dyn std::io::Write,
+    /// What decides colour on `out` and `err` (see [`color`]); its default
+    /// never colours.
+    pub color: color::ColorEnv,
 }

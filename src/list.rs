@@ -99,23 +99,36 @@ pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
                 .unwrap_or(0)
         })
         .collect();
+    let paint = io.color.out(Some(&repo));
     let res: std::io::Result<()> = (|| {
         for (i, row) in table.iter().enumerate() {
             let mut line = String::new();
             for (c, cell) in row.iter().enumerate() {
-                if c + 1 == row.len() {
-                    line.push_str(cell);
-                } else {
-                    line.push_str(&format!("{cell:<w$}  ", w = widths[c]));
+                let painted = match (i, table[0][c].as_str(), cell.as_str()) {
+                    (0, _, _) => cell.clone(),
+                    (_, "NAME", _) => paint.bold(cell),
+                    (_, "SCOPE", "OUT") => paint.red(cell),
+                    (_, "SCOPE", "ok") => paint.green(cell),
+                    (_, "CONFLICTS", n) if n != "0" && n != "?" => paint.red(cell),
+                    (_, "BEHIND" | "UNCOMMITTED" | "UNTRACKED", n) if n != "0" && n != "?" => {
+                        paint.yellow(cell)
+                    }
+                    _ => cell.clone(),
+                };
+                line.push_str(&painted);
+                if c + 1 < row.len() {
+                    // Padded outside the colour, which has no width.
+                    line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
                 }
             }
-            writeln!(io.out, "{}", line.trim_end())?;
             if i == 0 {
+                writeln!(io.out, "{}", paint.bold(line.trim_end()))?;
                 continue;
             }
+            writeln!(io.out, "{}", line.trim_end())?;
             let r = &rows[i - 1];
             for p in &r.problems {
-                writeln!(io.out, "  ! {p}")?;
+                writeln!(io.out, "  {} {p}", paint.red("!"))?;
             }
             if args.long {
                 writeln!(

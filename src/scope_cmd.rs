@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::Io;
 use crate::changes::{self, Change, ChangeKind};
 use crate::cli::{CheckArgs, ScopeArgs, ScopeCommand, ScopeEdit};
+use crate::color::Paint;
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::manifest::{Manifest, nearest};
 use crate::registry::{Agent, Agents};
@@ -206,14 +207,20 @@ fn show(repo: &gix::Repository, name: Option<&str>, json: bool, io: &mut Io) -> 
         .map_err(Error::io("writing"))?;
         return Ok(Outcome::Done);
     }
+    let paint = io.color.out(Some(repo));
     let w = &mut io.out;
     let res: std::io::Result<()> = (|| {
-        writeln!(w, "agent {} (base {})", subject.name, subject.base)?;
+        writeln!(
+            w,
+            "agent {} (base {})",
+            paint.bold(&subject.name),
+            subject.base
+        )?;
         if subject.patterns.is_empty() {
             writeln!(w, "  (empty scope: every change is refused)")?;
         }
         for (p, o) in &subject.patterns {
-            writeln!(w, "  {p:<30} {o}")?;
+            writeln!(w, "  {p:<30} {}", paint.dim(o))?;
         }
         if !subject.manifest.protected.is_empty() {
             writeln!(
@@ -467,9 +474,11 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
         .map_err(Error::io("writing"))?;
     } else if report.ok {
         if !args.hook {
+            let paint = io.color.out(Some(repo));
             writeln!(
                 io.out,
-                "ok: {} {} in the scope of agent '{}'",
+                "{}: {} {} in the scope of agent '{}'",
+                paint.green("ok"),
                 report.checked,
                 if report.checked == 1 {
                     "change is"
@@ -481,7 +490,8 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
             .map_err(Error::io("writing"))?;
         }
     } else {
-        render_refusal(&report, &subject, io.err).map_err(Error::io("writing"))?;
+        let paint = io.color.err(Some(repo));
+        render_refusal(&report, &subject, paint, io.err).map_err(Error::io("writing"))?;
     }
     Ok(if report.ok {
         Outcome::Done
@@ -499,6 +509,7 @@ impl Report {
 fn render_refusal(
     report: &Report,
     subject: &Subject,
+    paint: Paint,
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let what = match report.mode {
@@ -515,12 +526,18 @@ fn render_refusal(
         };
         writeln!(
             w,
-            "git-agent: {what}: {n} {} outside the scope of agent '{}'",
+            "git-agent: {}: {n} {} outside the scope of agent '{}'",
+            paint.red(what),
             if n == 1 { one } else { many },
-            report.agent
+            paint.bold(&report.agent)
         )?;
     } else {
-        writeln!(w, "git-agent: {what} for agent '{}'", report.agent)?;
+        writeln!(
+            w,
+            "git-agent: {} for agent '{}'",
+            paint.red(what),
+            paint.bold(&report.agent)
+        )?;
     }
     let width = report
         .refused
@@ -537,13 +554,20 @@ fn render_refusal(
             writeln!(
                 w,
                 "  commit {} {}",
-                &c[..12.min(c.len())],
+                paint.yellow(&c[..12.min(c.len())]),
                 r.summary.as_deref().unwrap_or("")
             )?;
             last_commit = Some(c);
         }
         let indent = if r.commit.is_some() { "    " } else { "  " };
-        writeln!(w, "{indent}{:<width$}  {}", r.path, r.reason)?;
+        // Padded outside the colour, which has no width.
+        let pad = " ".repeat(width.saturating_sub(r.path.len()));
+        writeln!(
+            w,
+            "{indent}{}{pad}  {}",
+            paint.red(&r.path),
+            paint.dim(&r.reason)
+        )?;
     }
     for p in &report.problems {
         writeln!(w, "  {p}")?;
@@ -557,7 +581,11 @@ fn render_refusal(
     match report.mode {
         "staged" => {
             writeln!(w, "To leave them out of this commit, unstage them:")?;
-            writeln!(w, "  git restore --staged -- {}", quoted.join(" "))?;
+            writeln!(
+                w,
+                "  {}",
+                paint.cyan(format!("git restore --staged -- {}", quoted.join(" ")))
+            )?;
         }
         "range" => {
             writeln!(
@@ -590,9 +618,12 @@ fn render_refusal(
             )?;
             writeln!(
                 w,
-                "  git agent scope add {} {}",
-                report.agent,
-                suggested.join(" ")
+                "  {}",
+                paint.cyan(format!(
+                    "git agent scope add {} {}",
+                    report.agent,
+                    suggested.join(" ")
+                ))
             )?;
         } else {
             writeln!(

@@ -5,6 +5,7 @@ mod support;
 
 mod add;
 mod clone;
+mod color;
 mod conflicts;
 mod differential;
 mod dispatch;
