@@ -39,7 +39,7 @@ __git_agent_options ()
 	"hooks install") echo "-C --color --help -h" ;;
 	"hooks uninstall") echo "-C --color --help -h" ;;
 	"hooks status") echo "-C --color --help -h" ;;
-	"demo") echo "--keep --help -h --version -V" ;;
+	"demo") echo "--keep --color --help -h --version -V" ;;
 	"install-extras") echo "--prefix --help -h --version -V" ;;
 	esac
 }
@@ -101,6 +101,7 @@ __git_agent_value_kind ()
 	"hooks status|-C") echo "dir" ;;
 	"hooks status|--color") echo "values:auto always never" ;;
 	"demo|--keep") echo "dir" ;;
+	"demo|--color") echo "values:auto always never" ;;
 	"install-extras|--prefix") echo "dir" ;;
 	esac
 }

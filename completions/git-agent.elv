@@ -230,8 +230,9 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         }
         &'git-agent;demo'= {
             cand --keep 'Build the sandbox in DIR (which must not exist or be empty) and keep it'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour the output [default: auto]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

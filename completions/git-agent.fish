@@ -200,7 +200,10 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l keep -d 'Build the sandbox in DIR (which must not exist or be empty) and keep it' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l color -d 'When to colour the output [default: auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand install-extras" -l prefix -d 'Install under DIR: DIR/share/man/man1, DIR/share/bash-completion/completions, DIR/share/zsh/site-functions and DIR/share/fish/vendor_completions.d [default: the directory above the one holding git-agent, e.g. ~/.cargo]' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand install-extras" -l project-files -d 'Write the project\'s committed man/ and completions/ under DIR instead (the generator behind the drift test)' -r -F

@@ -180,6 +180,9 @@ pub struct DemoArgs {
     /// Build the sandbox in DIR (which must not exist or be empty) and keep it.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// When to colour the output [default: auto].
+    #[arg(long, value_name = "WHEN", value_enum)]
+    pub color: Option<crate::color::When>,
 }
 
 /// The body of every built-in binary: parse `A`, run the command with the

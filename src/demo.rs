@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 
 use crate::Io;
 use crate::cli::DemoArgs;
+use crate::color::Paint;
 use crate::error::{Error, Outcome, Result};
 use crate::git;
 
@@ -44,6 +45,7 @@ pub fn run(args: DemoArgs, io: &mut Io) -> Result<Outcome> {
         }
     };
     let demo = Demo {
+        paint: io.color.out(None),
         bin_dir: own_dir()?,
         path_env: path_with_own_dir(),
         repo: root.join("shop"),
@@ -117,6 +119,9 @@ checks: ["test -s src/billing/invoice.rs"]
 "#;
 
 struct Demo {
+    /// Colour for the narration; the commands shown colour their output
+    /// the same way (through color.ui), though it is captured.
+    paint: Paint,
     root: PathBuf,
     repo: PathBuf,
     bin_dir: PathBuf,
@@ -135,6 +140,14 @@ impl Demo {
             .env("GIT_AUTHOR_EMAIL", "demo@example.com")
             .env("GIT_COMMITTER_NAME", "Demo")
             .env("GIT_COMMITTER_EMAIL", "demo@example.com")
+            .env(
+                "GIT_CONFIG_PARAMETERS",
+                if self.paint.enabled() {
+                    "'color.ui'='always'"
+                } else {
+                    "'color.ui'='never'"
+                },
+            )
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .env_remove("GIT_INDEX_FILE")
@@ -178,7 +191,7 @@ impl Demo {
             .map(|a| shell_quoted(a))
             .collect::<Vec<_>>()
             .join(" ");
-        say(io, &format!("   $ {line}"))?;
+        say(io, &format!("   $ {}", self.paint.cyan(&line)))?;
         let out = match args {
             ["git", "agent", rest @ ..] => self.agent(dir, rest)?,
             ["git", rest @ ..] => self.git(dir, rest)?,
@@ -188,7 +201,7 @@ impl Demo {
         let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stdout));
         for l in text.trim_end().lines() {
-            say(io, &format!("   | {l}"))?;
+            say(io, &format!("   {} {l}", self.paint.dim("|")))?;
         }
         let code = out.status.code();
         if code != expect {
@@ -202,6 +215,12 @@ impl Demo {
             ));
         }
         Ok(())
+    }
+
+    /// A step's title, in bold line by line.
+    fn heading(&self, io: &mut Io, text: &str) -> Result<()> {
+        let lines: Vec<String> = text.split('\n').map(|l| self.paint.bold(l)).collect();
+        say(io, &lines.join("\n"))
     }
 
     fn write(&self, dir: &Path, rel: &str, text: &str) -> Result<()> {
@@ -228,7 +247,7 @@ impl Demo {
             ),
         )?;
 
-        say(
+        self.heading(
             io,
             "1. A small shop: billing code, an API, docs and a lock file.",
         )?;
@@ -245,7 +264,7 @@ impl Demo {
         self.git_ok(repo, &["add", "-A"])?;
         self.git_ok(repo, &["commit", "-q", "-m", "Initial shop"])?;
 
-        say(
+        self.heading(
             io,
             "\n2. The person orchestrating writes the policy and installs the pre-commit gate.",
         )?;
@@ -258,7 +277,7 @@ impl Demo {
             "   The policy, committed on main: areas billing: [src/billing/, tests/billing/] and api: [src/api/],\n   Cargo.lock protected, and a check every landing must pass.",
         )?;
 
-        say(
+        self.heading(
             io,
             "\n3. Three agents, each on its own branch in its own worktree:",
         )?;
@@ -316,7 +335,7 @@ impl Demo {
             agents.join("docs"),
         );
 
-        say(
+        self.heading(
             io,
             "\n4. The billing agent changes billing code and commits; the gate lets it through.",
         )?;
@@ -333,7 +352,7 @@ impl Demo {
             Some(0),
         )?;
 
-        say(
+        self.heading(
             io,
             "\n5. It also edits the API, outside its scope: the gate refuses the commit.",
         )?;
@@ -363,7 +382,7 @@ impl Demo {
             Some(0),
         )?;
 
-        say(io, "\n6. The docs agent documents totals.")?;
+        self.heading(io, "\n6. The docs agent documents totals.")?;
         self.write(
             &docs,
             "docs/guide.md",
@@ -377,7 +396,7 @@ impl Demo {
             Some(0),
         )?;
 
-        say(
+        self.heading(
             io,
             "\n7. The api agent adds its endpoint, then bypasses the gate with --no-verify\n   to \"fix\" the billing code it calls.",
         )?;
@@ -413,25 +432,25 @@ impl Demo {
             Some(0),
         )?;
 
-        say(
+        self.heading(
             io,
             "\n8. Where everyone stands: `list` already flags api's out-of-scope commit and the conflicts.",
         )?;
         self.step(io, repo, &["git", "agent", "list"], Some(0))?;
 
-        say(
+        self.heading(
             io,
             "\n9. Before anyone lands, every pair of branches is merged in memory:",
         )?;
         self.step(io, repo, &["git", "agent", "conflicts"], Some(1))?;
 
-        say(
+        self.heading(
             io,
             "\n10. Landing re-checks every commit on the branch, so the --no-verify commit is caught:",
         )?;
         self.step(io, repo, &["git", "agent", "land", "api"], Some(1))?;
 
-        say(
+        self.heading(
             io,
             "\n11. billing lands: scope re-checked, merge forecast, the check run on the merged result,\n    main moved atomically, and receipts written into the commit.",
         )?;
@@ -443,7 +462,7 @@ impl Demo {
             Some(0),
         )?;
 
-        say(
+        self.heading(
             io,
             "\n12. Removing agents never loses work. billing has landed, so it goes cleanly;\n    api still holds commits main lacks, so it is refused until --force archives them.",
         )?;

@@ -258,3 +258,18 @@ fn a_closed_pipe_is_not_an_error() {
         assert_eq!(closed.stderr, normal.stderr, "git agent {args:?}");
     }
 }
+
+#[test]
+fn demo_colours_its_narration_and_the_commands_it_shows_when_asked() {
+    let env = Env::new();
+    let run = env.ok(env.agent_in(&env.root, "demo", &["--color", "always"]));
+    // Its own narration, and the gate's refusal from inside the hook.
+    assert!(run.stdout.contains("\x1b[1m1. A small shop"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("git-agent: \x1b[31mcommit refused\x1b[m"),
+        "{run:?}"
+    );
+    let plain = env.ok(env.agent_in(&env.root, "demo", &[]));
+    assert!(!plain.stdout.contains('\x1b'), "{plain:?}");
+}
