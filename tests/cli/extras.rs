@@ -222,3 +222,69 @@ fn bash_completes_commands_agent_names_and_options_through_gits_completion() {
         ["billing", "docs"]
     );
 }
+
+/// What an interactive zsh (on a pseudo-terminal, zsh/zpty) shows after
+/// typing `line` and TAB, with git's `_git` completing and git-agent's
+/// installed `_git-agent` in fpath. Waits until every one of `expect`
+/// appears, or ten seconds.
+fn zsh_shows(env: &Env, prefix: &Path, line: &str, expect: &[&str]) -> (bool, String) {
+    let script = r#"
+zmodload zsh/zpty
+zpty -b z zsh -f -i
+out=
+wait_for() {
+  local chunk deadline=$(( SECONDS + 10 )) all
+  while (( SECONDS < deadline )); do
+    if zpty -rt z chunk; then out+=$chunk; else sleep 0.05; fi
+    all=1
+    for want in "$@"; do [[ $out == *$want* ]] || all=0; done
+    (( all )) && return 0
+  done
+  return 1
+}
+zpty -w z "PS1='READY> '; fpath=($FPATH_DIR \$fpath); autoload -Uz compinit; compinit -u -d $DUMP"
+wait_for 'READY> '
+out=
+zpty -w -n z "$LINE"$'\t'
+wait_for "${@}"
+rc=$?
+zpty -d z
+print -r -- "$out"
+exit $rc
+"#;
+    let mut cmd = env.command("zsh", &env.repo());
+    cmd.args(["-f", "-c", script, "zsh"])
+        .args(expect)
+        .env("PATH", path_with(prefix))
+        .env("FPATH_DIR", prefix.join("share/zsh/site-functions"))
+        .env("DUMP", env.root.join("zcompdump"))
+        .env("LINE", line)
+        .env("TERM", "xterm");
+    let run = Run::from_output(cmd.output().expect("zsh is needed for this test"));
+    (run.code == 0, format!("{}{}", run.stdout, run.stderr))
+}
+
+#[test]
+fn zsh_completes_git_agent_through_gits_own_completion() {
+    let env = Env::with_policy("version: 1\n");
+    env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
+    env.ok(env.agent("add", &["docs", "--scope", "docs/"]));
+    let prefix = installed(&env);
+    for (line, expect) in [
+        ("git agent con", &["conflicts"][..]),
+        ("git agent land ", &["billing", "docs"][..]),
+        ("git agent land --dr", &["--dry-run"][..]),
+        (
+            "git agent land --strategy ",
+            &["merge", "squash", "rebase"][..],
+        ),
+    ] {
+        let (found, shown) = zsh_shows(&env, &prefix, line, expect);
+        assert!(
+            found,
+            "{line:?} should show {expect:?}; zsh showed:\n{shown}"
+        );
+        // Falling back to file names would also "complete".
+        assert!(!shown.contains("README.md"), "{line:?}: {shown}");
+    }
+}
