@@ -16,6 +16,8 @@ pub struct Common {
     #[arg(short = 'C', value_name = "PATH", global = true)]
     pub directory: Option<PathBuf>,
     /// When to colour the output [default: git's color.ui, else auto].
+    // Commands read it from `Io::color`, where `main_with` puts it with the
+    // terminal state it goes with.
     #[arg(long, value_name = "WHEN", value_enum, global = true)]
     pub color: Option<crate::color::When>,
 }
