@@ -38,7 +38,7 @@ __git_agent_options ()
 	"hooks") echo "-C --help -h --version -V" ;;
 	"hooks install") echo "-C --help -h" ;;
 	"hooks uninstall") echo "-C --help -h" ;;
-	"hooks status") echo "-C --help -h" ;;
+	"hooks status") echo "--json -C --help -h" ;;
 	"demo") echo "--keep --help -h --version -V" ;;
 	"install-extras") echo "--prefix --help -h --version -V" ;;
 	esac

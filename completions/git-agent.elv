@@ -205,6 +205,7 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         }
         &'git-agent;hooks;status'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --json 'Print JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
         }

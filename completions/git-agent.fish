@@ -138,6 +138,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_se
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -l json -d 'Print JSON instead of text'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l keep -d 'Build the sandbox in DIR (which must not exist or be empty) and keep it' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -s h -l help -d 'Print help'

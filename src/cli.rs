@@ -166,7 +166,14 @@ pub enum HooksCommand {
     /// Remove git-agent's block from the pre-commit hook, leaving the rest.
     Uninstall,
     /// Say whether the gate is installed, and where.
-    Status,
+    Status(HooksStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HooksStatusArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Build a sandbox repository and walk through the flow, narrating each step.
