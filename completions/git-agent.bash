@@ -32,7 +32,7 @@ __git_agent_options ()
 	"conflicts") echo "-C --json --help -h --version -V" ;;
 	"land") echo "-C --strategy --no-checks --dry-run -n --accept --remove --help -h --version -V" ;;
 	"sync") echo "-C --rebase --merge --help -h --version -V" ;;
-	"rm") echo "-C --force --help -h --version -V" ;;
+	"rm") echo "-C --force --json --help -h --version -V" ;;
 	"restore") echo "-C --archive --path --help -h --version -V" ;;
 	"doctor") echo "-C --fix --help -h --version -V" ;;
 	"hooks") echo "-C --help -h --version -V" ;;

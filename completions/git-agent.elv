@@ -161,6 +161,7 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         &'git-agent;rm'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --force 'Remove even with unlanded commits or uncommitted or untracked files, after archiving them under refs/agent-archive/NAME/'
+            cand --json 'Print JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

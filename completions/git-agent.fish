@@ -116,6 +116,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s h -l help -
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l force -d 'Remove even with unlanded commits or uncommitted or untracked files, after archiving them under refs/agent-archive/NAME/'
+complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l json -d 'Print JSON instead of text'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F

@@ -294,6 +294,9 @@ pub struct RmArgs {
     /// after archiving them under refs/agent-archive/NAME/.
     #[arg(long)]
     pub force: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How `land` integrates the branch into its base.
