@@ -34,7 +34,7 @@ __git_agent_options ()
 	"sync") echo "-C --rebase --merge --help -h --version -V" ;;
 	"rm") echo "-C --force --json --help -h --version -V" ;;
 	"restore") echo "-C --archive --path --help -h --version -V" ;;
-	"doctor") echo "-C --fix --help -h --version -V" ;;
+	"doctor") echo "-C --fix --json --help -h --version -V" ;;
 	"hooks") echo "-C --help -h --version -V" ;;
 	"hooks install") echo "-C --help -h" ;;
 	"hooks uninstall") echo "-C --help -h" ;;

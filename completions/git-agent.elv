@@ -179,6 +179,7 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         &'git-agent;doctor'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --fix 'Repair what was found'
+            cand --json 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

@@ -126,6 +126,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -s h -l hel
 complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l fix -d 'Repair what was found'
+complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l json -d 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F

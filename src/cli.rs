@@ -413,6 +413,10 @@ pub struct DoctorArgs {
     /// Repair what was found.
     #[arg(long)]
     pub fix: bool,
+    /// Print JSON instead of text: each problem, its fix, and with --fix
+    /// whether it was repaired.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Install man pages and shell completions where man and the shells look.
