@@ -169,6 +169,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in <PATH> instead of the current directory')
             [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Rebase the agent''s commits onto the base (the default)')
             [CompletionResult]::new('--merge', '--merge', [CompletionResultType]::ParameterName, 'Merge the base into the agent''s branch instead of rebasing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

@@ -153,6 +153,7 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --rebase 'Rebase the agent''s commits onto the base (the default)'
             cand --merge 'Merge the base into the agent''s branch instead of rebasing'
+            cand --json 'Print JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

@@ -112,6 +112,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s V -l versio
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l rebase -d 'Rebase the agent\'s commits onto the base (the default)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l merge -d 'Merge the base into the agent\'s branch instead of rebasing'
+complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l json -d 'Print JSON instead of text'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F

@@ -366,6 +366,9 @@ pub struct SyncArgs {
     /// Merge the base into the agent's branch instead of rebasing.
     #[arg(long)]
     pub merge: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Forecast conflicts: every agent merged in memory with its base and with

@@ -559,3 +559,74 @@ fn sync_stops_cleanly_on_a_conflict() {
         );
     }
 }
+
+#[test]
+fn sync_json_reports_old_and_new_tips_and_a_stop_on_conflict() {
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    env.write("docs/guide.md", "# Guide, moved on\n");
+    env.git(&["commit", "-q", "-am", "Base moves"]);
+    let old = rev(&env, "agent/billing");
+    let run = env.ok(env.agent("sync", &["billing", "--json"]));
+    let v = json_of(&run);
+    assert_eq!(v["agent"], "billing");
+    assert_eq!(v["branch"], "agent/billing");
+    assert_eq!(v["base"], "main");
+    assert_eq!(v["path"], dir.display().to_string());
+    assert_eq!(v["how"], "rebase");
+    assert_eq!(v["result"], "synced");
+    assert_eq!(v["base_tip"], rev(&env, "main"));
+    assert_eq!(v["old_tip"], old);
+    assert_eq!(v["new_tip"], rev(&env, "agent/billing"));
+    assert_ne!(v["new_tip"], v["old_tip"]);
+    assert_eq!(v["conflicts"], serde_json::json!([]));
+    assert_eq!(v["refusal"], serde_json::Value::Null);
+
+    let v = json_of(&env.ok(env.agent("sync", &["billing", "--merge", "--json"])));
+    assert_eq!(v["how"], "merge");
+    assert_eq!(v["result"], "up_to_date");
+    assert_eq!(v["new_tip"], v["old_tip"]);
+
+    // Uncommitted changes: refused, with the files.
+    write_in(&dir, "src/billing/invoice.rs", "dirty\n");
+    env.write("README.md", "# Shop, again\n");
+    env.git(&["commit", "-q", "-am", "Base moves again"]);
+    let before = env.state();
+    let run = env.agent("sync", &["billing", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr, "", "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["result"], "refused");
+    assert_eq!(v["refusal"]["reason"], "uncommitted");
+    assert_eq!(
+        v["refusal"]["paths"],
+        serde_json::json!(["src/billing/invoice.rs"])
+    );
+    assert_eq!(v["new_tip"], serde_json::Value::Null);
+    assert_eq!(before, env.state());
+    env.git_in(&dir, &["checkout", "--", "."]);
+
+    // A conflict: git stops, and the files and the way on are named.
+    env.write("src/billing/invoice.rs", "fn total() -> u32 { 2 }\n");
+    env.git(&["commit", "-q", "-am", "Base changes the same line"]);
+    let run = env.agent("sync", &["billing", "--merge", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["result"], "stopped");
+    assert_eq!(
+        v["conflicts"],
+        serde_json::json!(["src/billing/invoice.rs"])
+    );
+    assert_eq!(v["continue"], "git commit");
+    assert_eq!(v["abort"], "git merge --abort");
+    assert_eq!(v["new_tip"], serde_json::Value::Null);
+    assert_eq!(v["refusal"], serde_json::Value::Null);
+    env.git_in(&dir, &["merge", "--abort"]);
+
+    let run = env.agent("sync", &["billing", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["result"], "stopped");
+    assert_eq!(v["continue"], "git rebase --continue");
+    assert_eq!(v["abort"], "git rebase --abort");
+}
