@@ -159,6 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Report what would happen, and change nothing')
             [CompletionResult]::new('--accept', '--accept', [CompletionResultType]::ParameterName, 'Land a proposer agent''s work, after its diff stat is shown')
             [CompletionResult]::new('--remove', '--remove', [CompletionResultType]::ParameterName, 'Remove the agent after landing, as `git agent rm` would')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text: what happened, or with --dry-run what would happen (see README)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

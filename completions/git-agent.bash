@@ -30,7 +30,7 @@ __git_agent_options ()
 	"scope check") echo "--staged --range --paths --agent --json -C --help -h" ;;
 	"exec") echo "-C --help -h --version -V" ;;
 	"conflicts") echo "-C --json --help -h --version -V" ;;
-	"land") echo "-C --strategy --no-checks --dry-run -n --accept --remove --help -h --version -V" ;;
+	"land") echo "-C --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
 	"sync") echo "-C --rebase --merge --json --help -h --version -V" ;;
 	"rm") echo "-C --force --json --help -h --version -V" ;;
 	"restore") echo "-C --archive --path --help -h --version -V" ;;

@@ -144,6 +144,7 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand --dry-run 'Report what would happen, and change nothing'
             cand --accept 'Land a proposer agent''s work, after its diff stat is shown'
             cand --remove 'Remove the agent after landing, as `git agent rm` would'
+            cand --json 'Print JSON instead of text: what happened, or with --dry-run what would happen (see README)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

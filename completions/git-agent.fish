@@ -107,6 +107,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l no-checks -
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s n -l dry-run -d 'Report what would happen, and change nothing'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l accept -d 'Land a proposer agent\'s work, after its diff stat is shown'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l remove -d 'Remove the agent after landing, as `git agent rm` would'
+complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l json -d 'Print JSON instead of text: what happened, or with --dry-run what would happen (see README)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F

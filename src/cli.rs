@@ -349,6 +349,10 @@ pub struct LandArgs {
     /// Remove the agent after landing, as `git agent rm` would.
     #[arg(long)]
     pub remove: bool,
+    /// Print JSON instead of text: what happened, or with --dry-run what
+    /// would happen (see README).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Bring the base's new commits into an agent's branch, in its worktree.
