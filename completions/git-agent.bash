@@ -30,15 +30,15 @@ __git_agent_options ()
 	"scope check") echo "--staged --range --paths --agent --json -C --color --help -h" ;;
 	"exec") echo "-C --color --help -h --version -V" ;;
 	"conflicts") echo "-C --color --json --help -h --version -V" ;;
-	"land") echo "-C --color --strategy --no-checks --dry-run -n --accept --remove --help -h --version -V" ;;
-	"sync") echo "-C --color --rebase --merge --help -h --version -V" ;;
-	"rm") echo "-C --color --force --help -h --version -V" ;;
+	"land") echo "-C --color --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
+	"sync") echo "-C --color --rebase --merge --json --help -h --version -V" ;;
+	"rm") echo "-C --color --force --json --help -h --version -V" ;;
 	"restore") echo "-C --color --archive --path --help -h --version -V" ;;
-	"doctor") echo "-C --color --fix --help -h --version -V" ;;
+	"doctor") echo "-C --color --fix --json --help -h --version -V" ;;
 	"hooks") echo "-C --color --help -h --version -V" ;;
 	"hooks install") echo "-C --color --help -h" ;;
 	"hooks uninstall") echo "-C --color --help -h" ;;
-	"hooks status") echo "-C --color --help -h" ;;
+	"hooks status") echo "--json -C --color --help -h" ;;
 	"demo") echo "--keep --color --help -h --version -V" ;;
 	"install-extras") echo "--prefix --help -h --version -V" ;;
 	esac

@@ -143,6 +143,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l no-checks -
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s n -l dry-run -d 'Report what would happen, and change nothing'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l accept -d 'Land a proposer agent\'s work, after its diff stat is shown'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l remove -d 'Remove the agent after landing, as `git agent rm` would'
+complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l json -d 'Print JSON instead of text: what happened, or with --dry-run what would happen (see README)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
@@ -151,6 +152,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l rebase -d 'Rebase the agent\'s commits onto the base (the default)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l merge -d 'Merge the base into the agent\'s branch instead of rebasing'
+complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l json -d 'Print JSON instead of text'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
@@ -158,6 +160,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l color -d 'Whe
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l force -d 'Remove even with unlanded commits or uncommitted or untracked files, after archiving them under refs/agent-archive/NAME/'
+complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l json -d 'Print JSON instead of text'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
@@ -173,6 +176,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l color -d 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l fix -d 'Repair what was found'
+complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l json -d 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
@@ -198,6 +202,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_se
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -l json -d 'Print JSON instead of text'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l keep -d 'Build the sandbox in DIR (which must not exist or be empty) and keep it' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l color -d 'When to colour the output [default: auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'

@@ -171,7 +171,14 @@ pub enum HooksCommand {
     /// Remove git-agent's block from the pre-commit hook, leaving the rest.
     Uninstall,
     /// Say whether the gate is installed, and where.
-    Status,
+    Status(HooksStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HooksStatusArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Build a sandbox repository with three agents and walk through the whole
@@ -322,6 +329,9 @@ pub struct RmArgs {
     /// after archiving them under refs/agent-archive/NAME/.
     #[arg(long)]
     pub force: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How `land` integrates the branch into its base.
@@ -374,6 +384,10 @@ pub struct LandArgs {
     /// Remove the agent after landing, as `git agent rm` would.
     #[arg(long)]
     pub remove: bool,
+    /// Print JSON instead of text: what happened, or with --dry-run what
+    /// would happen (see README).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Bring the base's new commits into an agent's branch, in its worktree.
@@ -391,6 +405,9 @@ pub struct SyncArgs {
     /// Merge the base into the agent's branch instead of rebasing.
     #[arg(long)]
     pub merge: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Forecast conflicts: every agent merged in memory with its base and with
@@ -438,6 +455,10 @@ pub struct DoctorArgs {
     /// Repair what was found.
     #[arg(long)]
     pub fix: bool,
+    /// Print JSON instead of text: each problem, its fix, and with --fix
+    /// whether it was repaired.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Install man pages and shell completions where man and the shells look.

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use gix::bstr::ByteSlice;
+use serde::Serialize;
 
 use crate::Io;
 use crate::cli::DoctorArgs;
@@ -105,32 +106,124 @@ impl Problem {
     }
 }
 
+/// One problem in `doctor --json`.
+#[derive(Serialize)]
+struct ProblemJson {
+    kind: &'static str,
+    agent: String,
+    /// The directory the problem is about, when it is about one.
+    path: Option<String>,
+    /// Where git says a moved worktree is now.
+    moved_to: Option<String>,
+    /// The dead process a stale lease names.
+    pid: Option<u32>,
+    problem: String,
+    fix: String,
+    fixed: bool,
+    /// The archive ref unlanded work was kept under before a branch was deleted.
+    archived: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Json {
+    version: u32,
+    fix: bool,
+    problems: Vec<ProblemJson>,
+}
+
+impl Problem {
+    fn kind(&self) -> &'static str {
+        match self {
+            Problem::HalfAdded(_) => "half_added",
+            Problem::Moved(..) => "moved",
+            Problem::DirectoryMissing(_) => "directory_missing",
+            Problem::BranchMissing(_) => "branch_missing",
+            Problem::Unregistered { .. } => "unregistered",
+            Problem::OrphanBranch(_) => "orphan_branch",
+            Problem::StaleLease { .. } => "stale_lease",
+            Problem::CloneMissing(_) => "clone_missing",
+        }
+    }
+
+    fn json(&self) -> ProblemJson {
+        let (problem, fix) = self.describe();
+        let show = |p: &std::path::Path| Some(p.display().to_string());
+        let (agent, path, moved_to, pid) = match self {
+            Problem::HalfAdded(a)
+            | Problem::DirectoryMissing(a)
+            | Problem::BranchMissing(a)
+            | Problem::CloneMissing(a) => (a.name.clone(), show(&a.path), None, None),
+            Problem::Moved(a, to) => (a.name.clone(), show(&a.path), show(to), None),
+            Problem::Unregistered { name, path } => (name.clone(), show(path), None, None),
+            Problem::OrphanBranch(name) => (name.clone(), None, None, None),
+            Problem::StaleLease { agent, pid } => (agent.clone(), None, None, Some(*pid)),
+        };
+        ProblemJson {
+            kind: self.kind(),
+            agent,
+            path,
+            moved_to,
+            pid,
+            problem,
+            fix,
+            fixed: false,
+            archived: None,
+        }
+    }
+}
+
 pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
     let problems = find(&repo)?;
+    let outcome = if problems.is_empty() || args.fix {
+        Outcome::Done
+    } else {
+        Outcome::Refused
+    };
+    if args.json {
+        let mut reports = Vec::new();
+        for p in &problems {
+            // Described before the repair changes what it describes.
+            let mut report = p.json();
+            if args.fix {
+                report.archived = repair(&repo, p)?.map(|(_, reference)| reference);
+                report.fixed = true;
+            }
+            reports.push(report);
+        }
+        let text = serde_json::to_string_pretty(&Json {
+            version: 1,
+            fix: args.fix,
+            problems: reports,
+        })
+        .expect("serialises");
+        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
+        return Ok(outcome);
+    }
     if problems.is_empty() {
         writeln!(io.out, "no problems found").map_err(Error::io("writing"))?;
-        return Ok(Outcome::Done);
+        return Ok(outcome);
     }
     for p in &problems {
         let (what, fix) = p.describe();
         writeln!(io.out, "problem: {what}\n    fix: {fix}").map_err(Error::io("writing"))?;
         if args.fix {
-            repair(&repo, p, io)?;
+            if let Some((branch, reference)) = repair(&repo, p)? {
+                writeln!(io.out, "  archived {branch} as {reference}")
+                    .map_err(Error::io("writing"))?;
+            }
             writeln!(io.out, "  fixed.").map_err(Error::io("writing"))?;
         }
     }
-    if args.fix {
-        Ok(Outcome::Done)
-    } else {
+    if !args.fix {
         writeln!(
             io.out,
             "\n{} problem(s); `git agent doctor --fix` repairs them",
             problems.len()
         )
         .map_err(Error::io("writing"))?;
-        Ok(Outcome::Refused)
     }
+    Ok(outcome)
 }
 
 /// Git's registered worktrees: (path, checked-out branch short name).
@@ -221,16 +314,19 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
     Ok(problems)
 }
 
-fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> {
+/// Repair `problem`. `Some((branch, archive ref))` when a branch with
+/// unlanded work was archived before it was deleted.
+fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, String)>> {
     let registry = repo::registry(repo);
     match problem {
         Problem::HalfAdded(agent) => {
             rm::remove_worktree(repo, agent)?;
-            delete_branch_keeping_work(repo, agent, io)?;
+            let archived = delete_branch_keeping_work(repo, agent)?;
             registry.update(|agents| {
                 agents.remove(&agent.name);
                 Ok(())
             })?;
+            return Ok(archived);
         }
         Problem::Moved(agent, to) => {
             let to = to.clone();
@@ -256,7 +352,7 @@ fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> 
                     agents.remove(&agent.name);
                     Ok(())
                 })?;
-                return Ok(());
+                return Ok(None);
             }
             let at = gix::open(&agent.path)
                 .ok()
@@ -301,7 +397,7 @@ fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> 
         }
         Problem::OrphanBranch(name) => {
             let agent = adopted(name, PathBuf::new(), repo::default_base(repo)?);
-            delete_branch_keeping_work(repo, &agent, io)?;
+            return delete_branch_keeping_work(repo, &agent);
         }
         Problem::CloneMissing(agent) => {
             registry.update(|agents| {
@@ -315,26 +411,33 @@ fn repair(repo: &gix::Repository, problem: &Problem, io: &mut Io) -> Result<()> 
                 .map_err(Error::io(format!("removing {}", path.display())))?;
         }
     }
-    Ok(())
+    Ok(None)
 }
 
-/// Delete the agent's branch; archive it first if it holds commits the base lacks.
-fn delete_branch_keeping_work(repo: &gix::Repository, agent: &Agent, io: &mut Io) -> Result<()> {
+/// Delete the agent's branch; archive it first if it holds commits the
+/// base lacks, and then say under which ref: `Some((branch, archive ref))`.
+fn delete_branch_keeping_work(
+    repo: &gix::Repository,
+    agent: &Agent,
+) -> Result<Option<(String, String)>> {
     let full = format!("refs/heads/{}", agent.branch);
     let Some(reference) = repo
         .try_find_reference(full.as_str())
         .git("looking up the branch")?
     else {
-        return Ok(());
+        return Ok(None);
     };
+    let mut archived = None;
     if !rm::unlanded_commits(repo, agent)?.is_empty()
         && let Some(tip) = repo::branch_tip(repo, &agent.branch)?
     {
-        let name = archive::write(repo, agent, tip, false)?;
-        writeln!(io.out, "  archived {} as {name}", agent.branch).map_err(Error::io("writing"))?;
+        archived = Some((
+            agent.branch.clone(),
+            archive::write(repo, agent, tip, false)?,
+        ));
     }
     reference.delete().git("deleting the branch")?;
-    Ok(())
+    Ok(archived)
 }
 
 /// With its branch deleted, a worktree's HEAD names a missing ref; its HEAD

@@ -30,6 +30,31 @@ impl Outcome {
     }
 }
 
+/// Why a command refused, in its `--json` report: a stable `reason` for
+/// programs, the `message` a person reads in text mode, and the files
+/// behind the refusal (empty when it is not about files).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RefusalReport {
+    pub reason: &'static str,
+    pub message: String,
+    pub paths: Vec<String>,
+}
+
+impl RefusalReport {
+    pub fn new(reason: &'static str, message: String) -> RefusalReport {
+        RefusalReport {
+            reason,
+            message,
+            paths: Vec::new(),
+        }
+    }
+
+    pub fn with_paths(mut self, paths: Vec<String>) -> RefusalReport {
+        self.paths = paths;
+        self
+    }
+}
+
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Error {
     #[error("not inside a git repository: {0}")]

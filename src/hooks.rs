@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 use crate::Io;
 use crate::cli::{HooksArgs, HooksCommand};
 use crate::error::{Error, Outcome, Result};
@@ -20,7 +22,7 @@ pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
     match args.command {
         HooksCommand::Install => install(&repo, io),
         HooksCommand::Uninstall => uninstall(&repo, io),
-        HooksCommand::Status => status(&repo, io),
+        HooksCommand::Status(status_args) => status(&repo, status_args.json, io),
     }
 }
 
@@ -261,9 +263,36 @@ pub fn is_installed(repo: &gix::Repository) -> Result<bool> {
         .is_some())
 }
 
-pub fn status(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
-    let path = husky_pre_commit(repo).unwrap_or_else(|| pre_commit_path(repo));
+#[derive(Serialize)]
+struct StatusJson {
+    version: u32,
+    installed: bool,
+    /// The file that holds the gate, or would: the pre-commit hook git
+    /// runs, or under husky the pre-commit file the team commits.
+    path: String,
+    /// The directory git runs hooks from.
+    hooks_dir: String,
+    /// The hook manager that owns `core.hooksPath`, when we know it.
+    manager: Option<&'static str>,
+}
+
+pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome> {
+    let husky = husky_pre_commit(repo);
+    let manager = husky.as_ref().map(|_| "husky");
+    let path = husky.unwrap_or_else(|| pre_commit_path(repo));
     let installed = is_installed(repo)?;
+    if json {
+        let text = serde_json::to_string_pretty(&StatusJson {
+            version: 1,
+            installed,
+            path: path.display().to_string(),
+            hooks_dir: hooks_dir(repo).display().to_string(),
+            manager,
+        })
+        .expect("serialises");
+        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
+        return Ok(Outcome::Done);
+    }
     if installed {
         writeln!(io.out, "installed: {}", path.display())
     } else {

@@ -12,11 +12,12 @@ use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};
+use serde::Serialize;
 
 use crate::Io;
 use crate::changes;
 use crate::cli::LandArgs;
-use crate::error::{Error, GitContext, Outcome, Result};
+use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::manifest::{Role, Strategy};
 use crate::registry::{Agent, Mode};
 use crate::scope_cmd::shell_quote;
@@ -25,11 +26,122 @@ use crate::{git, repo, status};
 /// How often a landing that lost the race for the base starts over.
 const ATTEMPTS: usize = 8;
 
+/// How a landing ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Verdict {
+    Landed,
+    /// `--dry-run`: every step passed; the landing would go through.
+    WouldLand,
+    NothingToLand,
+    Refused,
+}
+
+#[derive(Debug, Serialize)]
+struct CommitJson {
+    commit: String,
+    summary: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Checks {
+    /// The policy's `checks:`.
+    commands: Vec<String>,
+    /// Whether they run (or under `--dry-run` would run): not with
+    /// `--no-checks`, nor without any.
+    run: bool,
+    /// `true` once they passed, `false` when one failed; `null` when they
+    /// did not run (yet).
+    passed: Option<bool>,
+    failed: Option<String>,
+}
+
+/// One landing, rendered as JSON with `--json`; the text is written as the
+/// landing goes, since checks stream their output in between.
+#[derive(Debug, Serialize)]
+struct Report {
+    version: u32,
+    agent: String,
+    /// `null` only when refused before the agent was looked up.
+    branch: Option<String>,
+    base: Option<String>,
+    strategy: Option<Strategy>,
+    dry_run: bool,
+    verdict: Verdict,
+    /// The commits of the branch the base lacks, oldest first: the ones the
+    /// scope is checked over and that land.
+    commits: Vec<CommitJson>,
+    out_of_scope: Vec<crate::scope_cmd::Refusal>,
+    /// Files the merge with the base would leave conflicted.
+    conflicts: Vec<String>,
+    checks: Checks,
+    base_old: Option<String>,
+    /// What the base moved to; under `--dry-run` only known for `ff`, since
+    /// the other strategies write new commits.
+    base_new: Option<String>,
+    /// The trailers of the landed commit(s); `null` for a fast-forward.
+    receipt: Option<Vec<String>>,
+    refusal: Option<RefusalReport>,
+    /// `--remove`: what `rm` then did.
+    removal: Option<crate::rm::Removal>,
+    #[serde(skip)]
+    json: bool,
+}
+
+impl Report {
+    fn new(args: &LandArgs, agent: Option<&Agent>, strategy: Option<Strategy>) -> Report {
+        Report {
+            version: 1,
+            agent: agent.map_or_else(|| args.name.clone(), |a| a.name.clone()),
+            branch: agent.map(|a| a.branch.clone()),
+            base: agent.map(|a| a.base.clone()),
+            strategy,
+            dry_run: args.dry_run,
+            verdict: Verdict::Refused,
+            commits: Vec::new(),
+            out_of_scope: Vec::new(),
+            conflicts: Vec::new(),
+            checks: Checks::default(),
+            base_old: None,
+            base_new: None,
+            receipt: None,
+            refusal: None,
+            removal: None,
+            json: args.json,
+        }
+    }
+
+    /// Record the refusal; in text mode, say it on stderr.
+    fn refuse(&mut self, io: &mut Io, refusal: RefusalReport) -> Result<Outcome> {
+        if !self.json {
+            writeln!(io.err, "git-agent: {}", refusal.message).map_err(Error::io("writing"))?;
+        }
+        self.verdict = Verdict::Refused;
+        self.refusal = Some(refusal);
+        Ok(Outcome::Refused)
+    }
+
+    /// Where narration goes: stdout in text mode, stderr beside the JSON.
+    fn narration<'a>(&self, io: &'a mut Io) -> &'a mut dyn std::io::Write {
+        if self.json { io.err } else { io.out }
+    }
+
+    fn print(&self, io: &mut Io) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).expect("serialises");
+        writeln!(io.out, "{text}").map_err(Error::io("writing"))
+    }
+}
+
 pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let here = repo::open(&cwd)?;
     if let Some(refusal) = orchestrator_refusal(&here, "land")? {
-        return refuse(io, refusal);
+        let mut report = Report::new(&args, None, None);
+        let outcome = report.refuse(io, RefusalReport::new("agent_context", refusal))?;
+        if args.json {
+            report.print(io)?;
+        }
+        return Ok(outcome);
     }
     let repo = here;
     let agents = repo::registry(&repo).load()?;
@@ -46,10 +158,20 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
         .unwrap_or(policy.defaults.strategy);
 
     for _ in 0..ATTEMPTS {
-        match attempt(&repo, &agent, &args, strategy, io)? {
-            Attempt::Finished(outcome) => {
+        let mut report = Report::new(&args, Some(&agent), Some(strategy));
+        match attempt(&repo, &agent, &args, strategy, &mut report, io)? {
+            Attempt::Finished(mut outcome) => {
                 if outcome == Outcome::Done && args.remove && !args.dry_run {
-                    return crate::rm::remove(&repo, &agent, false, &cwd, io);
+                    if args.json {
+                        let removal = crate::rm::removal(&repo, &agent, false, &cwd)?;
+                        outcome = removal.outcome();
+                        report.removal = Some(removal);
+                    } else {
+                        outcome = crate::rm::remove(&repo, &agent, false, &cwd, io)?;
+                    }
+                }
+                if args.json {
+                    report.print(io)?;
                 }
                 return Ok(outcome);
             }
@@ -63,13 +185,21 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
             }
         }
     }
-    refuse(
+    let mut report = Report::new(&args, Some(&agent), Some(strategy));
+    let outcome = report.refuse(
         io,
-        format!(
-            "gave up landing '{}': {} kept moving ({ATTEMPTS} attempts); run the land again",
-            agent.name, agent.base
+        RefusalReport::new(
+            "base_kept_moving",
+            format!(
+                "gave up landing '{}': {} kept moving ({ATTEMPTS} attempts); run the land again",
+                agent.name, agent.base
+            ),
         ),
-    )
+    )?;
+    if args.json {
+        report.print(io)?;
+    }
+    Ok(outcome)
 }
 
 /// Landing and syncing are for the person orchestrating the agents: never
@@ -101,45 +231,57 @@ enum Attempt {
     BaseMoved,
 }
 
-fn refuse(io: &mut Io, message: String) -> Result<Outcome> {
-    writeln!(io.err, "git-agent: {message}").map_err(Error::io("writing"))?;
-    Ok(Outcome::Refused)
-}
-
 fn attempt(
     repo: &gix::Repository,
     agent: &Agent,
     args: &LandArgs,
     strategy: Strategy,
+    report: &mut Report,
     io: &mut Io,
 ) -> Result<Attempt> {
     let done = |o| Ok(Attempt::Finished(o));
     let base_tip = repo::branch_tip(repo, &agent.base)?.ok_or_else(|| base_missing(agent))?;
+    report.base_old = Some(base_tip.to_string());
     let tip = branch_tip(repo, agent)?;
+    let policy = repo::load_policy(repo, &agent.base)?;
+    let run_checks = !args.no_checks && !policy.checks.is_empty();
+    report.checks.commands = policy.checks.clone();
+    report.checks.run = run_checks;
 
     if agent.path.is_dir() {
         let uncommitted = status::uncommitted(&agent.path)?;
         if !uncommitted.is_empty() {
-            return done(refuse(
+            let message = format!(
+                "agent '{}' has uncommitted changes in {}: {}\n  commit or discard them there first",
+                agent.name,
+                agent.path.display(),
+                sample(&uncommitted)
+            );
+            return done(report.refuse(
                 io,
-                format!(
-                    "agent '{}' has uncommitted changes in {}: {}\n  commit or discard them there first",
-                    agent.name,
-                    agent.path.display(),
-                    sample(&uncommitted)
-                ),
+                RefusalReport::new("uncommitted", message).with_paths(uncommitted),
             )?);
         }
     }
 
     let commits = changes::range(repo, base_tip, tip)?;
+    report.commits = commits
+        .iter()
+        .map(|c| CommitJson {
+            commit: c.commit.clone(),
+            summary: c.summary.clone(),
+        })
+        .collect();
     if commits.is_empty() {
-        writeln!(
-            io.err,
-            "agent '{}' has nothing to land: {} already has every commit of {}",
-            agent.name, agent.base, agent.branch
-        )
-        .map_err(Error::io("writing"))?;
+        report.verdict = Verdict::NothingToLand;
+        if !args.json {
+            writeln!(
+                io.err,
+                "agent '{}' has nothing to land: {} already has every commit of {}",
+                agent.name, agent.base, agent.branch
+            )
+            .map_err(Error::io("writing"))?;
+        }
         return done(Outcome::Done);
     }
 
@@ -159,32 +301,42 @@ fn attempt(
                     change.path,
                     verdict.reason()
                 ));
+                report.out_of_scope.push(crate::scope_cmd::Refusal {
+                    path: change.path.clone(),
+                    kind: Some(change.kind),
+                    commit: Some(commit.commit.clone()),
+                    summary: Some(commit.summary.clone()),
+                    reason: verdict.reason(),
+                    verdict,
+                });
             }
         }
     }
     if !out_of_scope.is_empty() {
-        return done(refuse(
+        let message = format!(
+            "refusing to land '{}': commits change files outside its scope:\n{}\n  fix: rewrite {} without those changes (git rebase -i {}), or widen the scope (git agent scope add {} PATTERN)",
+            agent.name,
+            out_of_scope.join("\n"),
+            agent.branch,
+            agent.base,
+            agent.name
+        );
+        let mut paths: Vec<String> = report.out_of_scope.iter().map(|r| r.path.clone()).collect();
+        paths.sort();
+        paths.dedup();
+        return done(report.refuse(
             io,
-            format!(
-                "refusing to land '{}': commits change files outside its scope:\n{}\n  fix: rewrite {} without those changes (git rebase -i {}), or widen the scope (git agent scope add {} PATTERN)",
-                agent.name,
-                out_of_scope.join("\n"),
-                agent.branch,
-                agent.base,
-                agent.name
-            ),
+            RefusalReport::new("out_of_scope", message).with_paths(paths),
         )?);
     }
 
     let base_worktree = worktree_with_branch(repo, &agent.base)?;
-    let policy = repo::load_policy(repo, &agent.base)?;
-    let run_checks = !args.no_checks && !policy.checks.is_empty();
     // Checked again just before the base moves; this early look only saves
     // running the checks for nothing.
     if let Some(dir) = base_worktree.as_ref().filter(|_| run_checks)
         && let Some(refusal) = dirty_base_refusal(agent, dir)?
     {
-        return done(refuse(io, refusal)?);
+        return done(report.refuse(io, refusal)?);
     }
 
     if agent.role == Role::Proposer {
@@ -193,17 +345,20 @@ fn attempt(
             &["diff", "--stat", &format!("{base_tip}...{tip}")],
         )?;
         writeln!(
-            io.out,
+            report.narration(io),
             "agent '{}' is a proposer; its changes:\n{stat}",
             agent.name
         )
         .map_err(Error::io("writing"))?;
         if !args.accept {
-            return done(refuse(
+            return done(report.refuse(
                 io,
-                format!(
-                    "agent '{}' is a proposer: its work lands only when accepted; review the diff above, then: git agent land {} --accept",
-                    agent.name, agent.name
+                RefusalReport::new(
+                    "proposer",
+                    format!(
+                        "agent '{}' is a proposer: its work lands only when accepted; review the diff above, then: git agent land {} --accept",
+                        agent.name, agent.name
+                    ),
                 ),
             )?);
         }
@@ -227,10 +382,24 @@ fn attempt(
     let mem = repo.clone().with_object_memory();
     let plan = match plan(&mem, agent, strategy, base_tip, tip, &commits, &receipt)? {
         Ok(plan) => plan,
-        Err(refusal) => return done(refuse(io, refusal)?),
+        Err(refusal) => {
+            if refusal.reason == "conflict" {
+                report.conflicts = refusal.paths.clone();
+            }
+            return done(report.refuse(io, refusal)?);
+        }
     };
 
     if args.dry_run {
+        report.verdict = Verdict::WouldLand;
+        if strategy == Strategy::Ff {
+            report.base_new = Some(plan.tip.to_string());
+        } else {
+            report.receipt = Some(receipt.trailers());
+        }
+        if args.json {
+            return done(Outcome::Done);
+        }
         writeln!(
             io.out,
             "would land agent '{}' on {} ({}, {} commit{}): {} -> {}{}\n{}",
@@ -261,8 +430,13 @@ fn attempt(
     persist(repo, mem)?;
     // The receipt already says the checks passed: if they do not, the
     // commit is never reachable.
-    if run_checks && let Some(failure) = run_checks_on(repo, agent, plan.tip, &policy.checks, io)? {
-        return done(refuse(io, failure)?);
+    if run_checks {
+        if let Some((check, failure)) = run_checks_on(repo, agent, plan.tip, &policy.checks, io)? {
+            report.checks.passed = Some(false);
+            report.checks.failed = Some(check);
+            return done(report.refuse(io, RefusalReport::new("check_failed", failure))?);
+        }
+        report.checks.passed = Some(true);
     }
 
     let registry = repo::registry(repo);
@@ -279,7 +453,7 @@ fn attempt(
             // makes it a compare-and-swap: the result has our base as
             // parent.
             if let Some(refusal) = dirty_base_refusal(agent, dir)? {
-                return done(refuse(io, refusal)?);
+                return done(report.refuse(io, refusal)?);
             }
             let out = git::command(dir)?
                 .args(["merge", "--ff-only", "--quiet", "--no-stat"])
@@ -291,14 +465,17 @@ fn attempt(
                 if repo::branch_tip(repo, &agent.base)? != Some(base_tip) {
                     return Ok(Attempt::BaseMoved);
                 }
-                return done(refuse(
+                return done(report.refuse(
                     io,
-                    format!(
-                        "refusing to land '{}': updating {} in {} failed, and nothing was landed:\n{}",
-                        agent.name,
-                        agent.base,
-                        dir.display(),
-                        String::from_utf8_lossy(&out.stderr).trim()
+                    RefusalReport::new(
+                        "base_update_failed",
+                        format!(
+                            "refusing to land '{}': updating {} in {} failed, and nothing was landed:\n{}",
+                            agent.name,
+                            agent.base,
+                            dir.display(),
+                            String::from_utf8_lossy(&out.stderr).trim()
+                        ),
                     ),
                 )?);
             }
@@ -310,27 +487,34 @@ fn attempt(
         }
     }
 
-    writeln!(
-        io.out,
-        "landed agent '{}' on {} ({}, {} commit{}): {}..{}",
-        agent.name,
-        agent.base,
-        strategy_name(strategy),
-        commits.len(),
-        if commits.len() == 1 { "" } else { "s" },
-        short(base_tip),
-        short(plan.tip)
-    )
-    .map_err(Error::io("writing"))?;
-    if strategy == Strategy::Ff {
+    report.verdict = Verdict::Landed;
+    report.base_new = Some(plan.tip.to_string());
+    if strategy != Strategy::Ff {
+        report.receipt = Some(receipt.trailers());
+    }
+    if !args.json {
         writeln!(
             io.out,
-            "  fast-forward: the agent's commits landed as they are, so they carry no receipt trailers"
+            "landed agent '{}' on {} ({}, {} commit{}): {}..{}",
+            agent.name,
+            agent.base,
+            strategy_name(strategy),
+            commits.len(),
+            if commits.len() == 1 { "" } else { "s" },
+            short(base_tip),
+            short(plan.tip)
         )
         .map_err(Error::io("writing"))?;
-    } else {
-        for line in receipt.trailers() {
-            writeln!(io.out, "  {line}").map_err(Error::io("writing"))?;
+        if strategy == Strategy::Ff {
+            writeln!(
+                io.out,
+                "  fast-forward: the agent's commits landed as they are, so they carry no receipt trailers"
+            )
+            .map_err(Error::io("writing"))?;
+        } else {
+            for line in receipt.trailers() {
+                writeln!(io.out, "  {line}").map_err(Error::io("writing"))?;
+            }
         }
     }
     if matches!(strategy, Strategy::Squash | Strategy::Rebase) {
@@ -341,16 +525,20 @@ fn attempt(
 
 /// The refusal when the worktree where the base is checked out has
 /// uncommitted changes: landing would have to update it.
-fn dirty_base_refusal(agent: &Agent, dir: &Path) -> Result<Option<String>> {
+fn dirty_base_refusal(agent: &Agent, dir: &Path) -> Result<Option<RefusalReport>> {
     let uncommitted = status::uncommitted(dir)?;
     Ok((!uncommitted.is_empty()).then(|| {
-        format!(
-            "refusing to land '{}': {} is checked out in {} with uncommitted changes: {}\n  commit or stash them there first; landing updates that worktree",
-            agent.name,
-            agent.base,
-            dir.display(),
-            sample(&uncommitted)
+        RefusalReport::new(
+            "base_dirty",
+            format!(
+                "refusing to land '{}': {} is checked out in {} with uncommitted changes: {}\n  commit or stash them there first; landing updates that worktree",
+                agent.name,
+                agent.base,
+                dir.display(),
+                sample(&uncommitted)
+            ),
         )
+        .with_paths(uncommitted)
     }))
 }
 
@@ -453,10 +641,10 @@ fn plan(
     tip: ObjectId,
     commits: &[changes::CommitChanges],
     receipt: &Receipt,
-) -> Result<std::result::Result<Plan, String>> {
+) -> Result<std::result::Result<Plan, RefusalReport>> {
     let how = gix::merge::tree::TreatAsUnresolved::git();
     let conflict_refusal = |files: Vec<String>, what: String| {
-        format!(
+        let message = format!(
             "refusing to land '{}': {what} conflicts with {} in:\n{}\n  fix: git agent sync {} (then resolve, commit, and land again)",
             agent.name,
             agent.base,
@@ -466,7 +654,8 @@ fn plan(
                 .collect::<Vec<_>>()
                 .join("\n"),
             agent.name
-        )
+        );
+        RefusalReport::new("conflict", message).with_paths(files)
     };
     let committer = signature(mem)?;
     match strategy {
@@ -476,9 +665,12 @@ fn plan(
                 .git("finding the merge base")?
                 .map(|id| id.detach());
             if merge_base != Some(base_tip) {
-                return Ok(Err(format!(
-                    "refusing to land '{}' by fast-forward: {} has commits {} lacks; run `git agent sync {}` first, or land with --strategy merge",
-                    agent.name, agent.base, agent.branch, agent.name
+                return Ok(Err(RefusalReport::new(
+                    "not_fast_forward",
+                    format!(
+                        "refusing to land '{}' by fast-forward: {} has commits {} lacks; run `git agent sync {}` first, or land with --strategy merge",
+                        agent.name, agent.base, agent.branch, agent.name
+                    ),
                 )));
             }
             Ok(Ok(Plan { tip }))
@@ -533,10 +725,13 @@ fn plan(
                 let commit = mem.find_commit(id).git("reading a commit")?;
                 let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
                 let [parent] = parents.as_slice() else {
-                    return Ok(Err(format!(
-                        "refusing to land '{}' by rebase: {} is a merge commit, which a rebase cannot replay; land with --strategy merge or squash",
-                        agent.name,
-                        short(id)
+                    return Ok(Err(RefusalReport::new(
+                        "merge_commit",
+                        format!(
+                            "refusing to land '{}' by rebase: {} is a merge commit, which a rebase cannot replay; land with --strategy merge or squash",
+                            agent.name,
+                            short(id)
+                        ),
                     )));
                 };
                 let parent_tree = tree_of(mem, *parent)?;
@@ -737,14 +932,14 @@ fn move_base(
 
 /// Run the policy's checks on `commit`, checked out in a temporary worktree
 /// that is removed afterwards. Their output streams to stderr. `Some` is
-/// the refusal of a failed check.
+/// the failed check and its refusal.
 fn run_checks_on(
     repo: &gix::Repository,
     agent: &Agent,
     commit: ObjectId,
     checks: &[String],
     io: &mut Io,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, String)>> {
     let tmp = tempfile::Builder::new()
         .prefix("git-agent-land.")
         .tempdir()
@@ -782,10 +977,13 @@ fn run_checks_on(
                     || "was killed by a signal".to_owned(),
                     |c| format!("exited with {c}"),
                 );
-                return Ok(Some(format!(
-                    "refusing to land '{}': check `{check}` {how} on the merged result; nothing was landed\n  reproduce it: git worktree add --detach /tmp/check {} && cd /tmp/check && {check}",
-                    agent.name,
-                    short(commit)
+                return Ok(Some((
+                    check.clone(),
+                    format!(
+                        "refusing to land '{}': check `{check}` {how} on the merged result; nothing was landed\n  reproduce it: git worktree add --detach /tmp/check {} && cd /tmp/check && {check}",
+                        agent.name,
+                        short(commit)
+                    ),
                 )));
             }
         }

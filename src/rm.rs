@@ -5,11 +5,12 @@ use std::path::Path;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
+use serde::Serialize;
 
 use crate::Io;
 use crate::archive;
 use crate::cli::{RestoreArgs, RmArgs};
-use crate::error::{Error, GitContext, Outcome, Result};
+use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::registry::{Agent, State};
 use crate::scope_cmd::shell_quote;
 use crate::{git, lease, repo, status};
@@ -110,10 +111,86 @@ pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
     let Some(agent) = agents.get(&args.name).cloned() else {
         return Err(crate::scope_cmd::unknown_agent(&args.name, &agents, None));
     };
-    remove(&repo, &agent, args.force, &cwd, io)
+    let removal = removal(&repo, &agent, args.force, &cwd)?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&Json {
+            version: 1,
+            removal: &removal,
+        })
+        .expect("serialises");
+        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
+    } else {
+        removal.render(io)?;
+    }
+    Ok(removal.outcome())
 }
 
-/// Remove `agent` (the safe path `land --remove` takes too).
+#[derive(Serialize)]
+struct Json<'a> {
+    version: u32,
+    #[serde(flatten)]
+    removal: &'a Removal,
+}
+
+/// A commit of the agent's branch that its base lacks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unlanded {
+    pub commit: String,
+    pub summary: String,
+}
+
+/// What `rm` removed and archived, or why it refused: rendered once for
+/// humans and once as JSON (`land --remove` embeds it).
+#[derive(Debug, Serialize)]
+pub struct Removal {
+    pub agent: String,
+    pub branch: String,
+    pub path: String,
+    pub removed: bool,
+    /// The work at stake: archived under `--force`, or the reason to refuse.
+    pub unlanded: Vec<Unlanded>,
+    pub uncommitted: Vec<String>,
+    pub untracked: Vec<String>,
+    /// The archive ref the work was recorded under, and how to restore it.
+    pub archive: Option<String>,
+    pub restore: Option<String>,
+    pub refusal: Option<RefusalReport>,
+}
+
+impl Removal {
+    pub fn outcome(&self) -> Outcome {
+        if self.removed {
+            Outcome::Done
+        } else {
+            Outcome::Refused
+        }
+    }
+
+    /// The text report: the refusal on stderr, what was done on stdout.
+    pub fn render(&self, io: &mut Io) -> Result<()> {
+        if let Some(refusal) = &self.refusal {
+            writeln!(io.err, "git-agent: {}", refusal.message).map_err(Error::io("writing"))?;
+            return Ok(());
+        }
+        writeln!(
+            io.out,
+            "removed agent '{}' (worktree {}, branch {})",
+            self.agent, self.path, self.branch
+        )
+        .map_err(Error::io("writing"))?;
+        if let (Some(reference), Some(restore)) = (&self.archive, &self.restore) {
+            writeln!(
+                io.out,
+                "its work is archived as {reference}\nrestore it with: {restore}"
+            )
+            .map_err(Error::io("writing"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Remove `agent` (the safe path `land --remove` takes too), printing the
+/// text report.
 pub fn remove(
     repo: &gix::Repository,
     agent: &Agent,
@@ -121,16 +198,39 @@ pub fn remove(
     cwd: &Path,
     io: &mut Io,
 ) -> Result<Outcome> {
-    let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
-        writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
-        Ok(Outcome::Refused)
+    let removal = removal(repo, agent, force, cwd)?;
+    removal.render(io)?;
+    Ok(removal.outcome())
+}
+
+/// Remove `agent`, or refuse when work would be lost (unless `force`, which
+/// archives it first). Prints nothing.
+pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -> Result<Removal> {
+    let mut report = Removal {
+        agent: agent.name.clone(),
+        branch: agent.branch.clone(),
+        path: agent.path.display().to_string(),
+        removed: false,
+        unlanded: Vec::new(),
+        uncommitted: Vec::new(),
+        untracked: Vec::new(),
+        archive: None,
+        restore: None,
+        refusal: None,
+    };
+    let refused = |mut report: Removal, refusal: RefusalReport| -> Result<Removal> {
+        report.refusal = Some(refusal);
+        Ok(report)
     };
     if let Some(holder) = lease::holder(repo.common_dir(), &agent.name)? {
-        return refuse(
-            io,
-            format!(
-                "agent '{}' is in use: `git agent exec` (pid {}) is running `{}` in its worktree; wait for it to finish",
-                agent.name, holder.pid, holder.command
+        return refused(
+            report,
+            RefusalReport::new(
+                "in_use",
+                format!(
+                    "agent '{}' is in use: `git agent exec` (pid {}) is running `{}` in its worktree; wait for it to finish",
+                    agent.name, holder.pid, holder.command
+                ),
             ),
         );
     }
@@ -139,11 +239,14 @@ pub fn remove(
         && canonical_cwd
             .starts_with(std::fs::canonicalize(&agent.path).unwrap_or(agent.path.clone()))
     {
-        return refuse(
-            io,
-            format!(
-                "cannot remove agent '{}' from inside its own worktree; run this from the main worktree",
-                agent.name
+        return refused(
+            report,
+            RefusalReport::new(
+                "inside_worktree",
+                format!(
+                    "cannot remove agent '{}' from inside its own worktree; run this from the main worktree",
+                    agent.name
+                ),
             ),
         );
     }
@@ -153,6 +256,15 @@ pub fn remove(
     } else {
         status::Dirty::default()
     };
+    report.unlanded = unlanded
+        .iter()
+        .map(|(id, summary)| Unlanded {
+            commit: id.to_string(),
+            summary: summary.clone(),
+        })
+        .collect();
+    report.uncommitted = dirty.uncommitted.clone();
+    report.untracked = dirty.untracked.clone();
     if !force && (!unlanded.is_empty() || !dirty.is_clean()) {
         let mut msg = format!(
             "refusing to remove agent '{}': work would be lost",
@@ -188,7 +300,16 @@ pub fn remove(
             "\nLand the work first (git agent land {0}), or archive it and remove anyway: git agent rm {0} --force",
             agent.name
         ));
-        return refuse(io, msg);
+        let paths = dirty
+            .uncommitted
+            .iter()
+            .chain(&dirty.untracked)
+            .cloned()
+            .collect();
+        return refused(
+            report,
+            RefusalReport::new("work_would_be_lost", msg).with_paths(paths),
+        );
     }
 
     // Archive first: from here on, the work is recoverable whatever happens.
@@ -217,24 +338,16 @@ pub fn remove(
         agents.remove(&agent.name);
         Ok(())
     })?;
-    writeln!(
-        io.out,
-        "removed agent '{}' (worktree {}, branch {})",
-        agent.name,
-        agent.path.display(),
-        agent.branch
-    )
-    .map_err(Error::io("writing"))?;
+    report.removed = true;
     if let Some(reference) = archived {
-        writeln!(
-            io.out,
-            "its work is archived as {reference}\nrestore it with: git agent restore {} --archive {}",
+        report.restore = Some(format!(
+            "git agent restore {} --archive {}",
             agent.name,
             shell_quote(&reference)
-        )
-        .map_err(Error::io("writing"))?;
+        ));
+        report.archive = Some(reference);
     }
-    Ok(Outcome::Done)
+    Ok(report)
 }
 
 /// Delete the agent's directory and git's registration of it. git does

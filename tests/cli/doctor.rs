@@ -178,3 +178,115 @@ fn kill_9_during_add_is_rolled_back_by_doctor() {
         env.ok(doctor(&env));
     }
 }
+
+#[test]
+fn doctor_json_reports_each_problem_and_what_fix_repaired() {
+    let env = Env::new();
+    let v = json_of(&env.ok(env.agent("doctor", &["--json"])));
+    assert_eq!(
+        v,
+        serde_json::json!({"version": 1, "fix": false, "problems": []})
+    );
+
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let dir = env.agent_dir("a");
+    write_in(&dir, "docs/guide.md", "kept\n");
+    env.git_in(&dir, &["commit", "-q", "-am", "work"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A branch named like an agent's, with work, but no agent.
+    env.git(&["branch", "agent/stray", "agent/a"]);
+    let pid = dead_pid();
+    env.write_lease("a", pid, "x");
+    let before = env.state();
+
+    let run = env.agent("doctor", &["--json"]);
+    assert_eq!(run.code, 1, "problems without --fix: {run:?}");
+    assert_eq!(run.stderr, "", "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["fix"], false);
+    let problems = v["problems"].as_array().unwrap();
+    let by_kind = |kind: &str| {
+        problems
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind}: {v}"))
+            .clone()
+    };
+    assert_eq!(problems.len(), 3, "{v}");
+    let missing = by_kind("directory_missing");
+    assert_eq!(missing["agent"], "a");
+    assert_eq!(missing["path"], dir.display().to_string());
+    assert_eq!(missing["moved_to"], serde_json::Value::Null);
+    assert_eq!(missing["fixed"], false);
+    assert!(
+        missing["problem"]
+            .as_str()
+            .unwrap()
+            .contains("is missing (deleted or moved by hand)"),
+        "{missing}"
+    );
+    assert!(
+        missing["fix"]
+            .as_str()
+            .unwrap()
+            .contains("recreate it from branch agent/a"),
+        "{missing}"
+    );
+    let lease = by_kind("stale_lease");
+    assert_eq!(lease["agent"], "a");
+    assert_eq!(lease["pid"], pid);
+    assert_eq!(lease["path"], serde_json::Value::Null);
+    let stray = by_kind("orphan_branch");
+    assert_eq!(stray["agent"], "stray");
+    assert_eq!(stray["archived"], serde_json::Value::Null);
+    assert_eq!(before, env.state(), "without --fix nothing changes");
+
+    let run = env.ok(env.agent("doctor", &["--fix", "--json"]));
+    let v = json_of(&run);
+    assert_eq!(v["fix"], true);
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 3, "{v}");
+    assert!(problems.iter().all(|p| p["fixed"] == true), "{v}");
+    let archive = env.git(&[
+        "for-each-ref",
+        "--format=%(refname)",
+        "refs/agent-archive/stray/",
+    ]);
+    assert!(
+        archive.starts_with("refs/agent-archive/stray/"),
+        "{archive}"
+    );
+    let stray = problems
+        .iter()
+        .find(|p| p["kind"] == "orphan_branch")
+        .unwrap();
+    assert_eq!(stray["archived"], archive.trim());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("docs/guide.md")).unwrap(),
+        "kept\n"
+    );
+    let v = json_of(&env.ok(env.agent("doctor", &["--json"])));
+    assert_eq!(v["problems"], serde_json::json!([]));
+}
+
+#[test]
+fn doctor_json_follows_a_moved_worktree() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let to = env.root.join("moved-a");
+    env.git(&[
+        "worktree",
+        "move",
+        env.agent_dir("a").to_str().unwrap(),
+        to.to_str().unwrap(),
+    ]);
+    let run = env.agent("doctor", &["--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["problems"][0]["kind"], "moved", "{v}");
+    assert_eq!(
+        v["problems"][0]["path"],
+        env.agent_dir("a").display().to_string()
+    );
+    assert_eq!(v["problems"][0]["moved_to"], to.display().to_string());
+}

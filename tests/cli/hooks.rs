@@ -131,6 +131,49 @@ fn husky_gets_the_line_to_add_instead_of_a_write_into_its_directory() {
     assert!(status.stdout.contains(".husky/pre-commit"), "{status:?}");
 }
 
+#[test]
+fn hooks_status_json() {
+    let env = Env::new();
+    let hooks = env.repo().join(".git/hooks");
+    let v = json_of(&env.ok(env.agent("hooks", &["status", "--json"])));
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "version": 1,
+            "installed": false,
+            "path": hooks.join("pre-commit").display().to_string(),
+            "hooks_dir": hooks.display().to_string(),
+            "manager": null,
+        })
+    );
+    env.ok(env.agent("hooks", &["install"]));
+    let v = json_of(&env.ok(env.agent("hooks", &["status", "--json"])));
+    assert_eq!(v["installed"], true, "{v}");
+
+    // core.hooksPath is where git looks, so that is where we look.
+    env.git(&["config", "core.hooksPath", "custom-hooks"]);
+    let v = json_of(&env.ok(env.agent("hooks", &["status", "--json"])));
+    assert_eq!(v["installed"], false, "{v}");
+    assert_eq!(
+        v["hooks_dir"],
+        env.repo().join("custom-hooks").display().to_string()
+    );
+
+    // Under husky the gate belongs in the pre-commit file the team commits.
+    env.write(
+        ".husky/pre-commit",
+        "npm test\ngit-agent-scope check --staged --hook\n",
+    );
+    env.git(&["config", "core.hooksPath", ".husky/_"]);
+    let v = json_of(&env.ok(env.agent("hooks", &["status", "--json"])));
+    assert_eq!(v["installed"], true, "{v}");
+    assert_eq!(v["manager"], "husky", "{v}");
+    assert_eq!(
+        v["path"],
+        env.repo().join(".husky/pre-commit").display().to_string()
+    );
+}
+
 /// The pre-commit framework, from PyPI: on PATH, or installed once into a
 /// virtual environment under the build directory.
 fn pre_commit() -> std::path::PathBuf {

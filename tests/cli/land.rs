@@ -559,3 +559,304 @@ fn sync_stops_cleanly_on_a_conflict() {
         );
     }
 }
+
+#[test]
+fn sync_json_reports_old_and_new_tips_and_a_stop_on_conflict() {
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    env.write("docs/guide.md", "# Guide, moved on\n");
+    env.git(&["commit", "-q", "-am", "Base moves"]);
+    let old = rev(&env, "agent/billing");
+    let run = env.ok(env.agent("sync", &["billing", "--json"]));
+    let v = json_of(&run);
+    assert_eq!(v["agent"], "billing");
+    assert_eq!(v["branch"], "agent/billing");
+    assert_eq!(v["base"], "main");
+    assert_eq!(v["path"], dir.display().to_string());
+    assert_eq!(v["how"], "rebase");
+    assert_eq!(v["result"], "synced");
+    assert_eq!(v["base_tip"], rev(&env, "main"));
+    assert_eq!(v["old_tip"], old);
+    assert_eq!(v["new_tip"], rev(&env, "agent/billing"));
+    assert_ne!(v["new_tip"], v["old_tip"]);
+    assert_eq!(v["conflicts"], serde_json::json!([]));
+    assert_eq!(v["refusal"], serde_json::Value::Null);
+
+    let v = json_of(&env.ok(env.agent("sync", &["billing", "--merge", "--json"])));
+    assert_eq!(v["how"], "merge");
+    assert_eq!(v["result"], "up_to_date");
+    assert_eq!(v["new_tip"], v["old_tip"]);
+
+    // Uncommitted changes: refused, with the files.
+    write_in(&dir, "src/billing/invoice.rs", "dirty\n");
+    env.write("README.md", "# Shop, again\n");
+    env.git(&["commit", "-q", "-am", "Base moves again"]);
+    let before = env.state();
+    let run = env.agent("sync", &["billing", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr, "", "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["result"], "refused");
+    assert_eq!(v["refusal"]["reason"], "uncommitted");
+    assert_eq!(
+        v["refusal"]["paths"],
+        serde_json::json!(["src/billing/invoice.rs"])
+    );
+    assert_eq!(v["new_tip"], serde_json::Value::Null);
+    assert_eq!(before, env.state());
+    env.git_in(&dir, &["checkout", "--", "."]);
+
+    // A conflict: git stops, and the files and the way on are named.
+    env.write("src/billing/invoice.rs", "fn total() -> u32 { 2 }\n");
+    env.git(&["commit", "-q", "-am", "Base changes the same line"]);
+    let run = env.agent("sync", &["billing", "--merge", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["result"], "stopped");
+    assert_eq!(
+        v["conflicts"],
+        serde_json::json!(["src/billing/invoice.rs"])
+    );
+    assert_eq!(v["continue"], "git commit");
+    assert_eq!(v["abort"], "git merge --abort");
+    assert_eq!(v["new_tip"], serde_json::Value::Null);
+    assert_eq!(v["refusal"], serde_json::Value::Null);
+    env.git_in(&dir, &["merge", "--abort"]);
+
+    let run = env.agent("sync", &["billing", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["result"], "stopped");
+    assert_eq!(v["continue"], "git rebase --continue");
+    assert_eq!(v["abort"], "git rebase --abort");
+}
+
+#[test]
+fn land_dry_run_json_reports_what_would_happen() {
+    let env = with_billing_commit();
+    let base = rev(&env, "main");
+    let branch = rev(&env, "agent/billing");
+    let policy_blob = rev(&env, "main:.git-agent.yaml");
+    let before = env.state();
+    let run = env.ok(env.agent("land", &["billing", "--dry-run", "--json"]));
+    assert_eq!(run.stderr, "", "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "version": 1,
+            "agent": "billing",
+            "branch": "agent/billing",
+            "base": "main",
+            "strategy": "merge",
+            "dry_run": true,
+            "verdict": "would_land",
+            "commits": [{"commit": branch, "summary": "Invoices total one"}],
+            "out_of_scope": [],
+            "conflicts": [],
+            "checks": {"commands": ["test -f README.md"], "run": true, "passed": null, "failed": null},
+            "base_old": base,
+            "base_new": null,
+            "receipt": [
+                "Agent: billing",
+                format!("Agent-Policy: {policy_blob}"),
+                "Agent-Checks: test -f README.md (passed)",
+            ],
+            "refusal": null,
+            "removal": null,
+        })
+    );
+    assert_eq!(before, env.state());
+
+    // A fast-forward lands the branch's own tip, so it is known in advance.
+    let v = json_of(&env.ok(env.agent(
+        "land",
+        &["billing", "-n", "--json", "--strategy", "ff", "--no-checks"],
+    )));
+    assert_eq!(v["strategy"], "ff");
+    assert_eq!(v["base_new"], branch.as_str());
+    assert_eq!(v["receipt"], serde_json::Value::Null);
+    assert_eq!(v["checks"]["run"], false);
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn land_dry_run_json_names_out_of_scope_commits_and_conflicts() {
+    // A commit made with --no-verify outside the scope.
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/api/routes.rs", "sneaky\n");
+    env.git_in(
+        &dir,
+        &["commit", "-q", "--no-verify", "-am", "Sneak into api"],
+    );
+    let sneaky = env.git_in(&dir, &["rev-parse", "HEAD"]).trim().to_owned();
+    let before = env.state();
+    let run = env.agent("land", &["billing", "--dry-run", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr, "", "the refusal is in the JSON only: {run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["verdict"], "refused");
+    assert_eq!(v["commits"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["commits"][1]["commit"], sneaky.as_str());
+    assert_eq!(
+        v["out_of_scope"],
+        serde_json::json!([{
+            "path": "src/api/routes.rs",
+            "kind": "modified",
+            "commit": sneaky,
+            "summary": "Sneak into api",
+            "reason": "no pattern of the scope matches",
+            "allowed": false,
+            "pattern": null,
+            "origin": null,
+        }])
+    );
+    assert_eq!(v["refusal"]["reason"], "out_of_scope");
+    assert_eq!(
+        v["refusal"]["paths"],
+        serde_json::json!(["src/api/routes.rs"])
+    );
+    assert!(
+        v["refusal"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Sneak into api: src/api/routes.rs"),
+        "{v}"
+    );
+    assert_eq!(v["checks"]["passed"], serde_json::Value::Null);
+    assert_eq!(before, env.state());
+
+    // A conflict with the base: the forecast names the files.
+    let env = with_billing_commit();
+    env.write("src/billing/invoice.rs", "fn total() -> u32 { 2 }\n");
+    env.git(&["commit", "-q", "-am", "Base changes the same line"]);
+    let before = env.state();
+    let run = env.agent("land", &["billing", "--dry-run", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["verdict"], "refused");
+    assert_eq!(v["out_of_scope"], serde_json::json!([]));
+    assert_eq!(
+        v["conflicts"],
+        serde_json::json!(["src/billing/invoice.rs"])
+    );
+    assert_eq!(v["refusal"]["reason"], "conflict");
+    assert_eq!(v["refusal"]["paths"], v["conflicts"]);
+    assert_eq!(before, env.state());
+
+    // Uncommitted changes in the agent's worktree.
+    let env = with_billing_commit();
+    write_in(
+        &env.agent_dir("billing"),
+        "src/billing/invoice.rs",
+        "dirty\n",
+    );
+    let run = env.agent("land", &["billing", "--dry-run", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["refusal"]["reason"], "uncommitted");
+    assert_eq!(
+        v["refusal"]["paths"],
+        serde_json::json!(["src/billing/invoice.rs"])
+    );
+
+    // From inside an agent's context, before the agent is even looked up.
+    let run = Run::from_output(
+        env.command(bin("git-agent-land"), &env.repo())
+            .args(["billing", "--json"])
+            .env("GIT_AGENT", "billing")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["agent"], "billing");
+    assert_eq!(v["base"], serde_json::Value::Null);
+    assert_eq!(v["refusal"]["reason"], "agent_context");
+}
+
+#[test]
+fn land_json_reports_the_landed_commit_and_its_receipt() {
+    let env = with_billing_commit();
+    let base = rev(&env, "main");
+    let run = env.ok(env.agent("land", &["billing", "--json", "--remove"]));
+    assert!(
+        run.stderr.contains("check: test -f README.md"),
+        "the checks narrate on stderr: {run:?}"
+    );
+    let v = json_of(&run);
+    assert_eq!(v["verdict"], "landed");
+    assert_eq!(v["dry_run"], false);
+    assert_eq!(v["base_old"], base.as_str());
+    assert_eq!(v["base_new"], rev(&env, "main"));
+    assert_ne!(v["base_new"], v["base_old"]);
+    assert_eq!(v["checks"]["passed"], true);
+    assert_eq!(v["receipt"][0], "Agent: billing");
+    assert_eq!(v["receipt"][2], "Agent-Checks: test -f README.md (passed)");
+    assert!(
+        message(&env, "main").contains("\nAgent: billing\n"),
+        "the receipt is the commit's"
+    );
+    assert_eq!(v["removal"]["removed"], true, "{v}");
+    assert_eq!(v["removal"]["archive"], serde_json::Value::Null);
+    assert!(!env.agent_dir("billing").exists());
+
+    // Nothing to land is done, not refused.
+    let env = with_billing_commit();
+    env.ok(env.agent("land", &["billing", "--strategy", "ff"]));
+    let run = env.ok(env.agent("land", &["billing", "--json"]));
+    assert_eq!(run.stderr, "", "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["verdict"], "nothing_to_land");
+    assert_eq!(v["commits"], serde_json::json!([]));
+    assert_eq!(v["base_new"], serde_json::Value::Null);
+}
+
+#[test]
+fn land_json_reports_a_failing_check() {
+    let env = Env::with_policy(
+        "version: 1\nareas:\n  billing: [src/billing/]\nchecks: [\"echo checking; exit 3\"]\n",
+    );
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    write_in(&env.agent_dir("billing"), "src/billing/x.rs", "x\n");
+    env.git_in(&env.agent_dir("billing"), &["add", "."]);
+    env.git_in(&env.agent_dir("billing"), &["commit", "-q", "-m", "x"]);
+    let before = env.state();
+    let run = env.agent("land", &["billing", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("checking"),
+        "the check's output stays on stderr: {run:?}"
+    );
+    let v = json_of(&run);
+    assert_eq!(v["verdict"], "refused");
+    assert_eq!(
+        v["checks"],
+        serde_json::json!({
+            "commands": ["echo checking; exit 3"],
+            "run": true,
+            "passed": false,
+            "failed": "echo checking; exit 3",
+        })
+    );
+    assert_eq!(v["refusal"]["reason"], "check_failed");
+    assert_eq!(v["base_new"], serde_json::Value::Null);
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn land_json_of_a_proposer_keeps_the_diff_stat_off_stdout() {
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["idea", "--area", "docs", "--role", "proposer"]));
+    let dir = env.agent_dir("idea");
+    write_in(&dir, "docs/guide.md", "# A better guide\n");
+    env.git_in(&dir, &["commit", "-q", "-am", "Propose a guide"]);
+    let run = env.agent("land", &["idea", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("docs/guide.md | 2 +-"), "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["refusal"]["reason"], "proposer");
+    let v = json_of(&env.ok(env.agent("land", &["idea", "--accept", "--json"])));
+    assert_eq!(v["verdict"], "landed");
+}

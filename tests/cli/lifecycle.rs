@@ -311,3 +311,94 @@ fn rm_refuses_from_inside_the_agent_worktree() {
     );
     assert_eq!(before, env.state());
 }
+
+#[test]
+fn rm_json_reports_the_refusal_the_archive_and_the_removal() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let dir = env.agent_dir("a");
+    write_in(&dir, "docs/guide.md", "work\n");
+    env.git_in(&dir, &["commit", "-q", "-am", "unlanded work"]);
+    let tip = env.git(&["rev-parse", "agent/a"]).trim().to_owned();
+    write_in(&dir, "notes.txt", "untracked\n");
+    let before = env.state();
+
+    let run = env.agent("rm", &["a", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr, "", "the refusal is in the JSON only");
+    let v = json_of(&run);
+    assert_eq!(v["agent"], "a");
+    assert_eq!(v["branch"], "agent/a");
+    assert_eq!(v["path"], dir.display().to_string());
+    assert_eq!(v["removed"], false);
+    assert_eq!(
+        v["unlanded"],
+        serde_json::json!([{"commit": tip, "summary": "unlanded work"}])
+    );
+    assert_eq!(v["uncommitted"], serde_json::json!([]));
+    assert_eq!(v["untracked"], serde_json::json!(["notes.txt"]));
+    assert_eq!(v["archive"], serde_json::Value::Null);
+    assert_eq!(v["refusal"]["reason"], "work_would_be_lost");
+    assert_eq!(v["refusal"]["paths"], serde_json::json!(["notes.txt"]));
+    assert!(
+        v["refusal"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("git agent rm a --force"),
+        "{v}"
+    );
+    assert_eq!(before, env.state());
+
+    let run = env.ok(env.agent("rm", &["a", "--force", "--json"]));
+    let v = json_of(&run);
+    assert_eq!(v["removed"], true);
+    assert_eq!(v["refusal"], serde_json::Value::Null);
+    assert_eq!(v["unlanded"][0]["commit"], tip.as_str());
+    assert_eq!(v["untracked"], serde_json::json!(["notes.txt"]));
+    let archive = env.git(&[
+        "for-each-ref",
+        "--format=%(refname)",
+        "refs/agent-archive/a/",
+    ]);
+    assert_eq!(v["archive"], archive.trim());
+    assert_eq!(
+        v["restore"],
+        format!("git agent restore a --archive {}", archive.trim())
+    );
+    assert!(!dir.exists());
+
+    // A clean agent goes without an archive.
+    env.ok(env.agent("add", &["b", "--scope", "docs/"]));
+    let v = json_of(&env.ok(env.agent("rm", &["b", "--json"])));
+    assert_eq!(v["removed"], true);
+    assert_eq!(v["unlanded"], serde_json::json!([]));
+    assert_eq!(v["archive"], serde_json::Value::Null);
+    assert_eq!(v["restore"], serde_json::Value::Null);
+
+    // Bad input is a diagnostic on stderr, and no JSON.
+    let before = env.state();
+    let run = env.agent("rm", &["ghost", "--json"]);
+    assert_bad_input(&env, &before, &run, &["unknown agent 'ghost'"]);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn rm_json_names_the_exec_holding_the_lease() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let lease = env.write_lease("a", std::process::id(), "npm run dev");
+    let run = env.agent("rm", &["a", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["removed"], false);
+    assert_eq!(v["refusal"]["reason"], "in_use");
+    assert!(
+        v["refusal"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("npm run dev"),
+        "{v}"
+    );
+    std::fs::remove_file(lease).unwrap();
+    env.ok(env.agent("rm", &["a"]));
+}

@@ -233,3 +233,12 @@ impl Env {
         path
     }
 }
+
+/// The JSON document a `--json` run printed: stdout must hold it and
+/// nothing else.
+pub fn json_of(run: &Run) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {run:?}"));
+    assert_eq!(value["version"], 1, "{run:?}");
+    value
+}
