@@ -200,19 +200,26 @@ pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
         return Ok(outcome);
     }
+    let paint = io.color.out(Some(&repo));
     if problems.is_empty() {
-        writeln!(io.out, "no problems found").map_err(Error::io("writing"))?;
+        writeln!(io.out, "{}", paint.green("no problems found")).map_err(Error::io("writing"))?;
         return Ok(outcome);
     }
     for p in &problems {
         let (what, fix) = p.describe();
-        writeln!(io.out, "problem: {what}\n    fix: {fix}").map_err(Error::io("writing"))?;
+        writeln!(
+            io.out,
+            "{} {what}\n    fix: {}",
+            paint.yellow("problem:"),
+            paint.cyan(fix)
+        )
+        .map_err(Error::io("writing"))?;
         if args.fix {
             if let Some((branch, reference)) = repair(&repo, p)? {
-                writeln!(io.out, "  archived {branch} as {reference}")
+                writeln!(io.out, "  archived {branch} as {}", paint.yellow(reference))
                     .map_err(Error::io("writing"))?;
             }
-            writeln!(io.out, "  fixed.").map_err(Error::io("writing"))?;
+            writeln!(io.out, "  {}", paint.green("fixed.")).map_err(Error::io("writing"))?;
         }
     }
     if !args.fix {

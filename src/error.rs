@@ -53,6 +53,16 @@ impl RefusalReport {
         self.paths = paths;
         self
     }
+
+    /// The text a person sees: `git-agent: ` and the message, its first
+    /// line (what was refused) in red when colouring.
+    pub fn text(&self, paint: crate::color::Paint) -> String {
+        let (first, rest) = match self.message.split_once('\n') {
+            Some((first, rest)) => (first, format!("\n{rest}")),
+            None => (self.message.as_str(), String::new()),
+        };
+        format!("git-agent: {}{rest}", paint.red(first))
+    }
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

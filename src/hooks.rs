@@ -293,12 +293,14 @@ pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
         return Ok(Outcome::Done);
     }
+    let paint = io.color.out(Some(repo));
     if installed {
-        writeln!(io.out, "installed: {}", path.display())
+        writeln!(io.out, "{} {}", paint.green("installed:"), path.display())
     } else {
         writeln!(
             io.out,
-            "not installed (git runs hooks from {})",
+            "{} (git runs hooks from {})",
+            paint.yellow("not installed"),
             hooks_dir(repo).display()
         )
     }

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::Io;
 use crate::changes;
 use crate::cli::LandArgs;
+use crate::color::Paint;
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::manifest::{Role, Strategy};
 use crate::registry::{Agent, Mode};
@@ -86,10 +87,18 @@ struct Report {
     removal: Option<crate::rm::Removal>,
     #[serde(skip)]
     json: bool,
+    /// Colour for refusals on stderr.
+    #[serde(skip)]
+    paint: Paint,
 }
 
 impl Report {
-    fn new(args: &LandArgs, agent: Option<&Agent>, strategy: Option<Strategy>) -> Report {
+    fn new(
+        args: &LandArgs,
+        agent: Option<&Agent>,
+        strategy: Option<Strategy>,
+        paint: Paint,
+    ) -> Report {
         Report {
             version: 1,
             agent: agent.map_or_else(|| args.name.clone(), |a| a.name.clone()),
@@ -108,13 +117,14 @@ impl Report {
             refusal: None,
             removal: None,
             json: args.json,
+            paint,
         }
     }
 
     /// Record the refusal; in text mode, say it on stderr.
     fn refuse(&mut self, io: &mut Io, refusal: RefusalReport) -> Result<Outcome> {
         if !self.json {
-            writeln!(io.err, "git-agent: {}", refusal.message).map_err(Error::io("writing"))?;
+            writeln!(io.err, "{}", refusal.text(self.paint)).map_err(Error::io("writing"))?;
         }
         self.verdict = Verdict::Refused;
         self.refusal = Some(refusal);
@@ -136,7 +146,7 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let here = repo::open(&cwd)?;
     if let Some(refusal) = orchestrator_refusal(&here, "land")? {
-        let mut report = Report::new(&args, None, None);
+        let mut report = Report::new(&args, None, None, io.color.err(Some(&here)));
         let outcome = report.refuse(io, RefusalReport::new("agent_context", refusal))?;
         if args.json {
             report.print(io)?;
@@ -158,7 +168,12 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
         .unwrap_or(policy.defaults.strategy);
 
     for _ in 0..ATTEMPTS {
-        let mut report = Report::new(&args, Some(&agent), Some(strategy));
+        let mut report = Report::new(
+            &args,
+            Some(&agent),
+            Some(strategy),
+            io.color.err(Some(&repo)),
+        );
         match attempt(&repo, &agent, &args, strategy, &mut report, io)? {
             Attempt::Finished(mut outcome) => {
                 if outcome == Outcome::Done && args.remove && !args.dry_run {
@@ -185,7 +200,12 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
             }
         }
     }
-    let mut report = Report::new(&args, Some(&agent), Some(strategy));
+    let mut report = Report::new(
+        &args,
+        Some(&agent),
+        Some(strategy),
+        io.color.err(Some(&repo)),
+    );
     let outcome = report.refuse(
         io,
         RefusalReport::new(
@@ -402,7 +422,8 @@ fn attempt(
         }
         writeln!(
             io.out,
-            "would land agent '{}' on {} ({}, {} commit{}): {} -> {}{}\n{}",
+            "{} agent '{}' on {} ({}, {} commit{}): {} -> {}{}\n{}",
+            io.color.out(Some(repo)).green("would land"),
             agent.name,
             agent.base,
             strategy_name(strategy),
@@ -493,9 +514,11 @@ fn attempt(
         report.receipt = Some(receipt.trailers());
     }
     if !args.json {
+        let paint = io.color.out(Some(repo));
         writeln!(
             io.out,
-            "landed agent '{}' on {} ({}, {} commit{}): {}..{}",
+            "{} agent '{}' on {} ({}, {} commit{}): {}..{}",
+            paint.green("landed"),
             agent.name,
             agent.base,
             strategy_name(strategy),
@@ -513,7 +536,7 @@ fn attempt(
             .map_err(Error::io("writing"))?;
         } else {
             for line in receipt.trailers() {
-                writeln!(io.out, "  {line}").map_err(Error::io("writing"))?;
+                writeln!(io.out, "  {}", paint.dim(line)).map_err(Error::io("writing"))?;
             }
         }
     }

@@ -120,7 +120,7 @@ pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
         .expect("serialises");
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
     } else {
-        removal.render(io)?;
+        removal.render(io, &repo)?;
     }
     Ok(removal.outcome())
 }
@@ -167,21 +167,28 @@ impl Removal {
     }
 
     /// The text report: the refusal on stderr, what was done on stdout.
-    pub fn render(&self, io: &mut Io) -> Result<()> {
+    pub fn render(&self, io: &mut Io, repo: &gix::Repository) -> Result<()> {
         if let Some(refusal) = &self.refusal {
-            writeln!(io.err, "git-agent: {}", refusal.message).map_err(Error::io("writing"))?;
+            let paint = io.color.err(Some(repo));
+            writeln!(io.err, "{}", refusal.text(paint)).map_err(Error::io("writing"))?;
             return Ok(());
         }
+        let paint = io.color.out(Some(repo));
         writeln!(
             io.out,
-            "removed agent '{}' (worktree {}, branch {})",
-            self.agent, self.path, self.branch
+            "{} agent '{}' (worktree {}, branch {})",
+            paint.green("removed"),
+            self.agent,
+            self.path,
+            self.branch
         )
         .map_err(Error::io("writing"))?;
         if let (Some(reference), Some(restore)) = (&self.archive, &self.restore) {
             writeln!(
                 io.out,
-                "its work is archived as {reference}\nrestore it with: {restore}"
+                "its work is archived as {}\nrestore it with: {}",
+                paint.yellow(reference),
+                paint.cyan(restore)
             )
             .map_err(Error::io("writing"))?;
         }
@@ -199,7 +206,7 @@ pub fn remove(
     io: &mut Io,
 ) -> Result<Outcome> {
     let removal = removal(repo, agent, force, cwd)?;
-    removal.render(io)?;
+    removal.render(io, repo)?;
     Ok(removal.outcome())
 }
 

@@ -92,10 +92,12 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
         return Ok(outcome);
     }
+    let (out_paint, err_paint) = (io.color.out(Some(&repo)), io.color.err(Some(&repo)));
     match report.result {
         Ended::Synced => writeln!(
             io.out,
-            "synced agent '{}' with {} ({}, now on {})",
+            "{} agent '{}' with {} ({}, now on {})",
+            out_paint.green("synced"),
             agent.name,
             agent.base,
             report.how,
@@ -103,18 +105,20 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
         ),
         Ended::UpToDate => writeln!(
             io.out,
-            "agent '{}' is up to date with {}",
-            agent.name, agent.base
+            "agent '{}' is {} with {}",
+            agent.name,
+            out_paint.green("up to date"),
+            agent.base
         ),
         Ended::Stopped => writeln!(
             io.err,
-            "git-agent: sync of agent '{}' stopped on a conflict with {} in:\n{}\n  resolve them in {}, `git add` them, then `{}` (or `{}` to go back)",
-            agent.name,
+            "git-agent: {} with {} in:\n{}\n  resolve them in {}, `git add` them, then `{}` (or `{}` to go back)",
+            err_paint.red(format!("sync of agent '{}' stopped on a conflict", agent.name)),
             agent.base,
             report
                 .conflicts
                 .iter()
-                .map(|f| format!("  {f}"))
+                .map(|f| format!("  {}", err_paint.red(f)))
                 .collect::<Vec<_>>()
                 .join("\n"),
             dir.display(),
@@ -123,8 +127,11 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
         ),
         Ended::Refused => writeln!(
             io.err,
-            "git-agent: {}",
-            report.refusal.as_ref().map_or("", |r| r.message.as_str())
+            "{}",
+            report
+                .refusal
+                .as_ref()
+                .map_or_else(String::new, |r| r.text(err_paint))
         ),
     }
     .map_err(Error::io("writing"))?;

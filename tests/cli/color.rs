@@ -159,3 +159,57 @@ fn auto_colours_a_terminal_unless_no_color_or_a_dumb_terminal() {
     env.git(&["config", "color.ui", "never"]);
     assert!(!list_on_a_terminal(&env, &[]).contains(ESC));
 }
+
+/// `text` without its ANSI colour sequences.
+fn strip(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(ESC) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        rest = &after[after.find('m').unwrap() + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn every_reporting_command_colours_only_when_asked_and_changes_nothing_else() {
+    let env = Env::with_policy("version: 1\n");
+    env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
+    env.ok(env.agent("add", &["api", "--scope", "src/api/"]));
+    let billing = env.agent_dir("billing");
+    // billing: a landable commit, plus one out of scope made with --no-verify.
+    write_in(&billing, "src/billing/invoice.rs", "fn total() { 1 }\n");
+    env.git_in(&billing, &["commit", "-qam", "Totals"]);
+    let api = env.agent_dir("api");
+    write_in(&api, "src/billing/invoice.rs", "fn total() { 2 }\n");
+    env.git_in(&api, &["commit", "-qam", "Sneak", "--no-verify"]);
+    write_in(&api, "src/api/routes.rs", "fn routes() { 3 }\n");
+    for (cmd, args, code) in [
+        ("list", &[][..], 0),
+        ("conflicts", &[][..], 1),
+        ("scope", &["billing"][..], 0),
+        ("land", &["billing", "--dry-run"][..], 0),
+        ("land", &["api", "--dry-run"][..], 1),
+        ("rm", &["api"][..], 1),
+        ("sync", &["api"][..], 1),
+        ("doctor", &[][..], 0),
+        ("hooks", &["status"][..], 0),
+    ] {
+        let never = env.agent(cmd, &[args, &["--color", "never"]].concat());
+        let always = env.agent(cmd, &[args, &["--color", "always"]].concat());
+        assert_eq!(never.code, code, "{cmd} {args:?}: {never:?}");
+        assert_eq!(always.code, code, "{cmd} {args:?}: {always:?}");
+        assert!(
+            !never.stdout.contains(ESC) && !never.stderr.contains(ESC),
+            "{cmd} {args:?}: {never:?}"
+        );
+        assert!(
+            always.stdout.contains(ESC) || always.stderr.contains(ESC),
+            "{cmd} {args:?} is not coloured: {always:?}"
+        );
+        assert_eq!(strip(&always.stdout), never.stdout, "{cmd} {args:?}");
+        assert_eq!(strip(&always.stderr), never.stderr, "{cmd} {args:?}");
+    }
+}

@@ -245,6 +245,11 @@ fn a_closed_pipe_is_not_an_error() {
         &["doctor"][..],
         &["hooks", "status"][..],
         &["land", "billing", "--dry-run"][..],
+        &["land", "billing", "--dry-run", "--json"][..],
+        &["doctor", "--json"][..],
+        &["hooks", "status", "--json"][..],
+        &["rm", "billing", "--json"][..],
+        &["sync", "api", "--json"][..],
     ] {
         let normal = Run::from_output(
             env.command(&git_agent, &env.repo())
