@@ -349,6 +349,32 @@ fn attempt(
             RefusalReport::new("out_of_scope", message).with_paths(paths),
         )?);
     }
+    // The gate's other rule, which `--no-verify` skips as well.
+    if let Some(max) = subject.manifest.limits.max_files_per_commit {
+        let too_large: Vec<String> = commits
+            .iter()
+            .filter(|c| c.changes.len() as u64 > max)
+            .map(|c| {
+                format!(
+                    "  {} {}: {} files",
+                    &c.commit[..12.min(c.commit.len())],
+                    c.summary,
+                    c.changes.len()
+                )
+            })
+            .collect();
+        if !too_large.is_empty() {
+            let message = format!(
+                "refusing to land '{}': commits change more files than limits.max_files_per_commit ({max}):\n{}\n  fix: split them (git rebase -i {} on {}), or raise the limit in .git-agent.yaml on {}",
+                agent.name,
+                too_large.join("\n"),
+                agent.base,
+                agent.branch,
+                agent.base
+            );
+            return done(report.refuse(io, RefusalReport::new("too_many_files", message))?);
+        }
+    }
 
     let base_worktree = worktree_with_branch(repo, &agent.base)?;
     // Checked again just before the base moves; this early look only saves

@@ -860,3 +860,51 @@ fn land_json_of_a_proposer_keeps_the_diff_stat_off_stdout() {
     let v = json_of(&env.ok(env.agent("land", &["idea", "--accept", "--json"])));
     assert_eq!(v["verdict"], "landed");
 }
+
+#[test]
+fn land_holds_every_commit_to_the_file_limit_the_gate_enforces() {
+    let env = Env::with_policy(
+        "version: 1\nareas:\n  billing: [src/billing/]\nlimits: { max_files_per_commit: 2 }\n",
+    );
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    // Within the limit: lands later, after the large commit is split.
+    for f in ["a", "b"] {
+        write_in(&dir, &format!("src/billing/{f}.rs"), "x\n");
+    }
+    env.git_in(&dir, &["add", "-A"]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Two files"]);
+    // Three files: the hook refuses, --no-verify slips past it.
+    for f in ["c", "d", "e"] {
+        write_in(&dir, &format!("src/billing/{f}.rs"), "x\n");
+    }
+    env.git_in(&dir, &["add", "-A"]);
+    let hooked = env.git_run(&dir, &["commit", "-q", "-m", "Three files"]);
+    assert_eq!(hooked.code, 1, "{hooked:?}");
+    env.git_in(&dir, &["commit", "-q", "--no-verify", "-m", "Three files"]);
+
+    let before = env.state();
+    let run = env.agent("land", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("more files than limits.max_files_per_commit (2):"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains(" Three files: 3 files"), "{run:?}");
+    assert!(!run.stderr.contains("Two files"), "{run:?}");
+    assert_eq!(before, env.state());
+    let json = env.agent("land", &["billing", "--dry-run", "--json"]);
+    assert_eq!(json.code, 1, "{json:?}");
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["refusal"]["reason"], "too_many_files", "{doc}");
+    assert_eq!(doc["verdict"], "refused", "{doc}");
+
+    // Split, it lands.
+    env.git_in(&dir, &["reset", "-q", "HEAD~1"]);
+    env.git_in(&dir, &["add", "src/billing/c.rs", "src/billing/d.rs"]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Two more"]);
+    env.git_in(&dir, &["add", "src/billing/e.rs"]);
+    env.git_in(&dir, &["commit", "-q", "-m", "One more"]);
+    env.ok(env.agent("land", &["billing"]));
+}
