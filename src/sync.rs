@@ -96,12 +96,15 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
     match report.result {
         Ended::Synced => writeln!(
             io.out,
-            "{} agent '{}' with {} ({}, now on {})",
+            "{} agent '{}' with {} at {} ({}): {} {}..{}",
             out_paint.green("synced"),
             agent.name,
             agent.base,
+            &report.base_tip[..12],
             report.how,
-            &report.base_tip[..12]
+            agent.branch,
+            report.old_tip.as_deref().map_or("?", |t| &t[..12.min(t.len())]),
+            report.new_tip.as_deref().map_or("?", |t| &t[..12.min(t.len())]),
         ),
         Ended::UpToDate => writeln!(
             io.out,

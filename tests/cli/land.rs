@@ -472,10 +472,18 @@ fn sync_brings_the_base_in_by_rebase_or_merge() {
     env.write("docs/guide.md", "# Guide, moved on\n");
     env.git(&["commit", "-q", "-am", "Base moves"]);
 
+    let old_tip = env.git(&["rev-parse", "--short=12", "agent/billing"]);
     let run = env.ok(env.agent("sync", &["billing"]));
-    assert!(
-        run.stdout
-            .contains("synced agent 'billing' with main (rebase"),
+    let new_tip = env.git(&["rev-parse", "--short=12", "agent/billing"]);
+    let base_tip = env.git(&["rev-parse", "--short=12", "main"]);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "synced agent 'billing' with main at {} (rebase): agent/billing {}..{}\n",
+            base_tip.trim(),
+            old_tip.trim(),
+            new_tip.trim()
+        ),
         "{run:?}"
     );
     assert_eq!(rev(&env, "agent/billing~1"), rev(&env, "main"));
