@@ -42,7 +42,7 @@ complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "hooks" -d 'Inst
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "demo" -d 'Build a sandbox repository with three agents and walk through the whole flow, narrating each step: the gate, landing, conflicts, safe removal'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "install-extras" -d 'Install man pages and shell completions where man and the shells look'
 complete -c git-agent -n "__fish_git_agent_using_subcommand init" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand init" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand init" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand init" -l base -d 'The branch agents start from and land into [default: the current branch]' -r
@@ -50,7 +50,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand init" -l force -d 'O
 complete -c git-agent -n "__fish_git_agent_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand init" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l scope -d 'A path pattern (.gitignore syntax) the agent may change; repeatable' -r
@@ -64,7 +64,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l clone -d 'Ma
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand list" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand list" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand list" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand list" -s l -l long -d 'Also show each agent\'s scope and task'
@@ -73,7 +73,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand list" -l names -d 'P
 complete -c git-agent -n "__fish_git_agent_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand list" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand ls" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand ls" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand ls" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand ls" -s l -l long -d 'Also show each agent\'s scope and task'
@@ -82,7 +82,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand ls" -l names -d 'Pri
 complete -c git-agent -n "__fish_git_agent_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand ls" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and not __fish_seen_subcommand_from set add rm check" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and not __fish_seen_subcommand_from set add rm check" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and not __fish_seen_subcommand_from set add rm check" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and not __fish_seen_subcommand_from set add rm check" -l json -d 'Print JSON instead of text'
@@ -93,17 +93,17 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and not __fis
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and not __fish_seen_subcommand_from set add rm check" -a "rm" -d 'Remove patterns from the agent\'s scope'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and not __fish_seen_subcommand_from set add rm check" -a "check" -d 'The gate: exit 1 and name every changed path outside the scope'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from set" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from set" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from set" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from add" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from add" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from add" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from rm" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from rm" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from rm" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -111,7 +111,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_se
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l paths -d 'Check the given paths' -r
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l agent -d 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME]' -r -f -a "(git agent list --names 2>/dev/null)"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l staged -d 'Check the staged changes (index against HEAD). The default'
@@ -119,20 +119,20 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_se
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l hook -d 'Run as the pre-commit hook: allow everything outside agent worktrees'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -l json -d 'Print {"version": 1, "pairs": [...], ...} (see README)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l strategy -d 'How to integrate [default: the policy\'s defaults.strategy, else merge]' -r -f -a "merge\t'A merge commit, even when a fast-forward is possible'
@@ -147,7 +147,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l json -d 'Pr
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l rebase -d 'Rebase the agent\'s commits onto the base (the default)'
@@ -156,7 +156,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -l json -d 'Pr
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l force -d 'Remove even with unlanded commits or uncommitted or untracked files, after archiving them under refs/agent-archive/NAME/'
@@ -164,7 +164,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -l json -d 'Prin
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand rm" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -l archive -d 'The archive to restore [default: the newest refs/agent-archive/NAME/*]' -r
@@ -172,7 +172,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -l path -d 
 complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l fix -d 'Repair what was found'
@@ -180,7 +180,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l json -d '
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -189,23 +189,23 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fis
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -f -a "uninstall" -d 'Remove git-agent\'s block from the pre-commit hook, leaving the rest'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -f -a "status" -d 'Say whether the gate is installed, and where'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -l json -d 'Print JSON instead of text'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l keep -d 'Build the sandbox in DIR (which must not exist or be empty) and keep it' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l color -d 'When to colour the output [default: auto]' -r -f -a "auto\t'Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise'
+complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l color -d 'When to colour the output [default: auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -13,7 +13,7 @@ use std::io::IsTerminal;
 /// The value of `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum When {
-    /// Colour when writing to a terminal, unless color.ui or NO_COLOR say otherwise.
+    /// Colour when writing to a terminal (whatever color.ui and NO_COLOR say).
     Auto,
     /// Always colour.
     Always,
