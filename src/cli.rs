@@ -515,7 +515,8 @@ pub fn git_agent() -> clap::Command {
         .long_about(
             "Parallel AI coding agents on one repository: each in its own worktree, each held to its scope.\n\n\
              `git agent <command>` runs `git-agent-<command>`, found next to git-agent first and then on PATH, \
-             so other programs can add commands.",
+             so other programs can add commands. `-C PATH` and `--color WHEN`, which every command takes, \
+             may also come before the command's name: `git agent -C ../shop list`.",
         )
         .subcommand_required(true)
         .disable_help_subcommand(true);

@@ -119,9 +119,43 @@ pub fn usage(own_dir: Option<&Path>) -> String {
 }
 
 /// Run `git agent ARGS...`; returns the exit code.
+/// The options every command takes, given before the command's name
+/// (`git agent -C ../shop --color never list`, as with `git -C`): split off
+/// to be handed to the command, which parses them as its own.
+fn leading_options(args: &[OsString]) -> Result<(Vec<OsString>, &[OsString])> {
+    let mut options = Vec::new();
+    let mut rest = args;
+    while let Some(first) = rest.first().and_then(|a| a.to_str()) {
+        let takes_value = first == "-C" || first == "--color";
+        if takes_value {
+            let Some(value) = rest.get(1) else {
+                return Err(Error::usage(
+                    format!("{first} needs a value"),
+                    "for example: git agent -C ../shop list, git agent --color never list",
+                ));
+            };
+            options.extend([rest[0].clone(), value.clone()]);
+            rest = &rest[2..];
+        } else if first.starts_with("--color=") || (first.starts_with("-C") && first.len() > 2) {
+            options.push(rest[0].clone());
+            rest = &rest[1..];
+        } else {
+            break;
+        }
+    }
+    Ok((options, rest))
+}
+
 pub fn run(args: Vec<OsString>, io: &mut Io) -> Result<i32> {
     let own = own_dir();
+    let (options, args) = leading_options(&args)?;
     let Some(first) = args.first().map(|a| a.to_string_lossy().into_owned()) else {
+        if !options.is_empty() {
+            return Err(Error::usage(
+                "no command given after the options",
+                "name a command after them, e.g. git agent -C ../shop list; `git agent` lists the commands",
+            ));
+        }
         write!(io.out, "{}", usage(own.as_deref())).map_err(Error::io("writing"))?;
         return Ok(0);
     };
@@ -155,7 +189,7 @@ pub fn run(args: Vec<OsString>, io: &mut Io) -> Result<i32> {
         ));
     };
     let mut cmd = std::process::Command::new(&program);
-    cmd.args(&args[1..]);
+    cmd.args(&options).args(&args[1..]);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

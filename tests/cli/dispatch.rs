@@ -278,3 +278,47 @@ fn demo_colours_its_narration_and_the_commands_it_shows_when_asked() {
     let plain = env.ok(env.agent_in(&env.root, "demo", &[]));
     assert!(!plain.stdout.contains('\x1b'), "{plain:?}");
 }
+
+#[test]
+fn options_every_command_takes_may_come_before_its_name() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
+    let git_agent = bin("git-agent");
+    let elsewhere = env.root.clone();
+    let repo = env.repo();
+    let repo = repo.to_str().unwrap();
+    let run = |args: &[&str]| {
+        Run::from_output(
+            env.command(&git_agent, &elsewhere)
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    let listed = run(&["-C", repo, "--color", "always", "list", "--names"]);
+    assert_eq!(listed.code, 0, "{listed:?}");
+    assert_eq!(listed.stdout, "billing\n");
+    let coloured = run(&["-C", repo, "--color", "always", "list"]);
+    assert!(
+        coloured.stdout.contains("\x1b[1mbilling\x1b[m"),
+        "{coloured:?}"
+    );
+    let joined = run(&[&format!("-C{repo}"), "--color=never", "ls"]);
+    assert_eq!(joined.code, 0, "{joined:?}");
+    assert!(joined.stdout.contains("billing"), "{joined:?}");
+    assert!(!joined.stdout.contains('\x1b'), "{joined:?}");
+    // Without -C, the directory is not a repository.
+    let outside = run(&["list"]);
+    assert_eq!(outside.code, 2, "{outside:?}");
+    for (args, says) in [
+        (&["-C"][..], "-C needs a value"),
+        (
+            &["--color", "never"][..],
+            "no command given after the options",
+        ),
+    ] {
+        let bad = run(args);
+        assert_eq!(bad.code, 2, "{args:?}: {bad:?}");
+        assert!(bad.stderr.contains(says), "{args:?}: {bad:?}");
+    }
+}
