@@ -223,6 +223,13 @@ impl Demo {
         say(io, &lines.join("\n"))
     }
 
+    /// Write `rel` in the worktree `dir` and stage everything, as an agent
+    /// does before it commits.
+    fn stage(&self, dir: &Path, rel: &str, text: &str) -> Result<()> {
+        self.write(dir, rel, text)?;
+        self.git_ok(dir, &["add", "-A"]).map(drop)
+    }
+
     fn write(&self, dir: &Path, rel: &str, text: &str) -> Result<()> {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
@@ -281,43 +288,10 @@ impl Demo {
             io,
             "\n3. Three agents, each on its own branch in its own worktree:",
         )?;
-        self.step(
-            io,
-            repo,
+        for add in [
+            &["billing", "--area", "billing", "--task", "invoice totals"][..],
+            &["api", "--area", "api", "--task", "invoice endpoint"][..],
             &[
-                "git",
-                "agent",
-                "add",
-                "billing",
-                "--area",
-                "billing",
-                "--task",
-                "invoice totals",
-            ],
-            Some(0),
-        )?;
-        self.step(
-            io,
-            repo,
-            &[
-                "git",
-                "agent",
-                "add",
-                "api",
-                "--area",
-                "api",
-                "--task",
-                "invoice endpoint",
-            ],
-            Some(0),
-        )?;
-        self.step(
-            io,
-            repo,
-            &[
-                "git",
-                "agent",
-                "add",
                 "docs",
                 "--scope",
                 "docs/",
@@ -325,9 +299,15 @@ impl Demo {
                 "*.md",
                 "--task",
                 "user guide",
-            ],
-            Some(0),
-        )?;
+            ][..],
+        ] {
+            self.step(
+                io,
+                repo,
+                &[&["git", "agent", "add"][..], add].concat(),
+                Some(0),
+            )?;
+        }
         let agents = self.root.join("shop.agents");
         let (billing, api, docs) = (
             agents.join("billing"),
@@ -339,12 +319,11 @@ impl Demo {
             io,
             "\n4. The billing agent changes billing code and commits; the gate lets it through.",
         )?;
-        self.write(
+        self.stage(
             &billing,
             "src/billing/invoice.rs",
             "pub fn total() -> u32 {\n    42\n}\n",
         )?;
-        self.git_ok(&billing, &["add", "-A"])?;
         self.step(
             io,
             &billing,
@@ -356,12 +335,11 @@ impl Demo {
             io,
             "\n5. It also edits the API, outside its scope: the gate refuses the commit.",
         )?;
-        self.write(
+        self.stage(
             &billing,
             "src/api/routes.rs",
             "pub fn routes() { /* billing */ }\n",
         )?;
-        self.git_ok(&billing, &["add", "-A"])?;
         self.step(
             io,
             &billing,
@@ -383,12 +361,11 @@ impl Demo {
         )?;
 
         self.heading(io, "\n6. The docs agent documents totals.")?;
-        self.write(
+        self.stage(
             &docs,
             "docs/guide.md",
             "# Guide\n\nInvoices show their total.\n",
         )?;
-        self.git_ok(&docs, &["add", "-A"])?;
         self.step(
             io,
             &docs,
@@ -400,24 +377,22 @@ impl Demo {
             io,
             "\n7. The api agent adds its endpoint, then bypasses the gate with --no-verify\n   to \"fix\" the billing code it calls.",
         )?;
-        self.write(
+        self.stage(
             &api,
             "src/api/routes.rs",
             "pub fn routes() { /* GET /invoices/total */ }\n",
         )?;
-        self.git_ok(&api, &["add", "-A"])?;
         self.step(
             io,
             &api,
             &["git", "commit", "-q", "-m", "Add the invoice endpoint"],
             Some(0),
         )?;
-        self.write(
+        self.stage(
             &api,
             "src/billing/invoice.rs",
             "pub fn total() -> u32 {\n    7\n}\n",
         )?;
-        self.git_ok(&api, &["add", "-A"])?;
         self.step(
             io,
             &api,
