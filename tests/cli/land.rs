@@ -14,6 +14,18 @@ fn with_billing_commit() -> Env {
     env
 }
 
+/// `billing` with two commits, and a commit on `main` since it started.
+fn with_two_commits_and_the_base_moved() -> Env {
+    let env = with_billing_commit();
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Tax"]);
+    env.write("docs/guide.md", "# Guide, moved on\n");
+    env.git(&["commit", "-q", "-am", "Base moves"]);
+    env
+}
+
 fn rev(env: &Env, what: &str) -> String {
     env.git(&["rev-parse", what]).trim().to_owned()
 }
@@ -75,13 +87,8 @@ fn land_merges_with_receipts_and_updates_the_checked_out_base() {
 
 #[test]
 fn squash_lands_one_commit_and_moves_the_agent_on() {
-    let env = with_billing_commit();
+    let env = with_two_commits_and_the_base_moved();
     let dir = env.agent_dir("billing");
-    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
-    env.git_in(&dir, &["add", "."]);
-    env.git_in(&dir, &["commit", "-q", "-m", "Tax"]);
-    env.write("docs/guide.md", "# Guide, moved on\n");
-    env.git(&["commit", "-q", "-am", "Base moves"]);
     let base_before = rev(&env, "main");
 
     let run = env.ok(env.agent("land", &["billing", "--strategy", "squash", "--no-checks"]));
@@ -111,13 +118,7 @@ fn squash_lands_one_commit_and_moves_the_agent_on() {
 
 #[test]
 fn rebase_replays_each_commit_with_receipts() {
-    let env = with_billing_commit();
-    let dir = env.agent_dir("billing");
-    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
-    env.git_in(&dir, &["add", "."]);
-    env.git_in(&dir, &["commit", "-q", "-m", "Tax"]);
-    env.write("docs/guide.md", "# Guide, moved on\n");
-    env.git(&["commit", "-q", "-am", "Base moves"]);
+    let env = with_two_commits_and_the_base_moved();
     let base_before = rev(&env, "main");
 
     env.ok(env.agent("land", &["billing", "--strategy", "rebase"]));
