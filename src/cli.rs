@@ -19,7 +19,7 @@ pub struct Common {
     // Commands read it from `Io::color`, where `main_with` puts it with the
     // terminal state it goes with.
     #[arg(long, value_name = "WHEN", value_enum, global = true)]
-    pub color: Option<crate::color::When>,
+    pub color: Option<crate::ui::color::When>,
 }
 
 impl Common {
@@ -191,7 +191,7 @@ pub struct DemoArgs {
     pub keep: Option<PathBuf>,
     /// When to colour the output [default: auto].
     #[arg(long, value_name = "WHEN", value_enum)]
-    pub color: Option<crate::color::When>,
+    pub color: Option<crate::ui::color::When>,
 }
 
 /// The body of every built-in binary: parse `A`, run the command with the
@@ -214,11 +214,11 @@ pub fn main_with<A: Parser>(
     // Every command takes --color and -C (see `Common`), except the few
     // that work outside a repository; those fall back to the defaults.
     let flag = matches
-        .try_get_one::<crate::color::When>("color")
+        .try_get_one::<crate::ui::color::When>("color")
         .ok()
         .flatten()
         .copied();
-    let color = crate::color::ColorEnv::of_process(flag);
+    let color = crate::ui::color::ColorEnv::of_process(flag);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut out = BrokenPipeSafe(stdout.lock());
@@ -272,7 +272,7 @@ impl<W: std::io::Write> std::io::Write for BrokenPipeSafe<W> {
 
 /// Diagnostics keep their lines whole: agents and scripts read them, and a
 /// path broken across lines cannot be copied.
-pub fn install_report_handler(paint: crate::color::Paint) {
+pub fn install_report_handler(paint: crate::ui::color::Paint) {
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(
             miette::MietteHandlerOpts::new()
@@ -347,7 +347,7 @@ pub enum StrategyArg {
     Ff,
 }
 
-impl From<StrategyArg> for crate::manifest::Strategy {
+impl From<StrategyArg> for crate::policy::manifest::Strategy {
     fn from(s: StrategyArg) -> Self {
         match s {
             StrategyArg::Merge => Self::Merge,

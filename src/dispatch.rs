@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Io;
 use crate::error::{Error, Result};
-use crate::manifest::nearest;
+use crate::policy::manifest::nearest;
 
 /// The built-in commands and the first line of what each does.
 pub fn builtins() -> Vec<(&'static str, String)> {

@@ -56,7 +56,7 @@ impl RefusalReport {
 
     /// The text a person sees: `git-agent: ` and the message, its first
     /// line (what was refused) in red when colouring.
-    pub fn text(&self, paint: crate::color::Paint) -> String {
+    pub fn text(&self, paint: crate::ui::color::Paint) -> String {
         let (first, rest) = match self.message.split_once('\n') {
             Some((first, rest)) => (first, format!("\n{rest}")),
             None => (self.message.as_str(), String::new()),
@@ -171,7 +171,7 @@ impl<T, E: std::fmt::Display> GitContext<T> for std::result::Result<T, E> {
 /// A problem in `.git-agent.yaml`, shown in place with its line and column.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{message}")]
-#[diagnostic(code(git_agent::manifest))]
+#[diagnostic(code(git_agent::policy::manifest))]
 pub struct ManifestError {
     pub message: String,
     #[help]

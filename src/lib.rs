@@ -5,35 +5,15 @@
 //! arguments and injected output writers (see [`Io`]); the binaries in
 //! `src/bin/` only parse, call and map the outcome to an exit code.
 
-pub mod add;
-pub mod archive;
-pub mod changes;
 pub mod cli;
-pub mod color;
-pub mod conflicts;
-pub mod demo;
+pub mod commands;
 pub mod dispatch;
-pub mod doctor;
 pub mod error;
-pub mod exec;
-pub mod extras;
 pub mod git;
-pub mod hooks;
-pub mod init;
-pub mod land;
-pub mod lease;
-pub mod list;
-pub mod manifest;
-pub mod pattern;
-pub mod progress;
-pub mod registry;
-pub mod repo;
-pub mod rm;
-pub mod scan;
-pub mod scope;
-pub mod scope_cmd;
-pub mod status;
-pub mod sync;
+pub mod ops;
+pub mod policy;
+pub mod state;
+pub mod ui;
 
 pub use error::{Error, Outcome, Result};
 
@@ -42,7 +22,7 @@ pub use error::{Error, Outcome, Result};
 pub struct Io<'a> {
     pub out: &'a mut dyn std::io::Write,
     pub err: &'a mut dyn std::io::Write,
-    /// What decides colour on `out` and `err` (see [`color`]); its default
+    /// What decides colour on `out` and `err` (see [`ui::color`]); its default
     /// never colours.
-    pub color: color::ColorEnv,
+    pub color: ui::color::ColorEnv,
 }

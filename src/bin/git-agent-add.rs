@@ -1,4 +1,4 @@
-//! `git agent add`: see `git_agent::add`.
+//! `git agent add`: see `git_agent::ops::provision`.
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::AddArgs>(git_agent::add::run);
+    git_agent::cli::main_with::<git_agent::cli::AddArgs>(git_agent::ops::provision::run);
 }

@@ -1,4 +1,4 @@
-//! `git agent conflicts`: see `git_agent::conflicts`.
+//! `git agent conflicts`: see `git_agent::ops::forecast`.
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::ConflictsArgs>(git_agent::conflicts::run);
+    git_agent::cli::main_with::<git_agent::cli::ConflictsArgs>(git_agent::ops::forecast::run);
 }

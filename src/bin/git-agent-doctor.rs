@@ -1,4 +1,4 @@
-//! `git agent doctor`: see `git_agent::doctor`.
+//! `git agent doctor`: see `git_agent::ops::health`.
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::DoctorArgs>(git_agent::doctor::run);
+    git_agent::cli::main_with::<git_agent::cli::DoctorArgs>(git_agent::ops::health::run);
 }

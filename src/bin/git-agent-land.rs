@@ -1,4 +1,4 @@
-//! `git agent land`: see `git_agent::land`.
+//! `git agent land`: see `git_agent::ops::landing`.
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::LandArgs>(git_agent::land::run);
+    git_agent::cli::main_with::<git_agent::cli::LandArgs>(git_agent::ops::landing::run);
 }

@@ -1,4 +1,4 @@
-//! `git agent restore`: see `git_agent::rm::restore`.
+//! `git agent restore`: see `git_agent::ops::removal::restore`.
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::RestoreArgs>(git_agent::rm::restore);
+    git_agent::cli::main_with::<git_agent::cli::RestoreArgs>(git_agent::ops::removal::restore);
 }

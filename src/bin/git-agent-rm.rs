@@ -1,4 +1,4 @@
-//! `git agent rm`: see `git_agent::rm`.
+//! `git agent rm`: see `git_agent::ops::removal`.
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::RmArgs>(git_agent::rm::run);
+    git_agent::cli::main_with::<git_agent::cli::RmArgs>(git_agent::ops::removal::run);
 }

@@ -3,7 +3,7 @@ fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let mut out = git_agent::cli::BrokenPipeSafe(std::io::stdout());
     let mut err = git_agent::cli::BrokenPipeSafe(std::io::stderr());
-    let color = git_agent::color::ColorEnv::of_process(None);
+    let color = git_agent::ui::color::ColorEnv::of_process(None);
     let mut io = git_agent::Io {
         out: &mut out,
         err: &mut err,

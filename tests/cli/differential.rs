@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use git_agent::pattern::Pattern;
+use git_agent::policy::pattern::Pattern;
 
 use crate::support::*;
 

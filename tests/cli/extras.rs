@@ -11,7 +11,7 @@ const REGENERATE: &str = "cargo run --bin git-agent-install-extras -- --project-
 #[test]
 fn committed_man_pages_and_completions_match_the_clap_definitions() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let files = git_agent::extras::project_files(&root).unwrap();
+    let files = git_agent::commands::install_extras::project_files(&root).unwrap();
     let mut stale = Vec::new();
     for (path, body) in &files {
         if std::fs::read(path).ok().as_deref() != Some(body.as_slice()) {

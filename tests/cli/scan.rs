@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use git_agent::status::dirty_and_staged;
+use git_agent::ops::status::dirty_and_staged;
 
 use crate::support::*;
 

@@ -8,8 +8,8 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::manifest::MANIFEST_FILE;
-use crate::pattern::Pattern;
+use crate::policy::manifest::MANIFEST_FILE;
+use crate::policy::pattern::Pattern;
 
 /// Where a pattern came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,7 +2,7 @@
 //! reported in place (line, column, and a label under the offending text).
 //!
 //! The policy is always read from the base branch's committed tree (see
-//! [`crate::repo::load_policy`]), never from a working copy, so an agent
+//! [`crate::git::repo::load_policy`]), never from a working copy, so an agent
 //! cannot widen its own rights by editing the file.
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, MessageFormatter, Spanned};
 
 use crate::error::{Error, ManifestError, Result};
-use crate::pattern::Pattern;
+use crate::policy::pattern::Pattern;
 
 pub const MANIFEST_FILE: &str = ".git-agent.yaml";
 
@@ -172,7 +172,7 @@ impl Manifest {
         }
         let mut agents = BTreeMap::new();
         for (name, agent) in &raw.agents {
-            if let Err(why) = crate::registry::validate_name(name) {
+            if let Err(why) = crate::state::registry::validate_name(name) {
                 // Keys carry no location; point at the key's first occurrence.
                 let offset = text.find(&format!("{name}:")).unwrap_or(0);
                 let mut d = diagnostic(

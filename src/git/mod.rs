@@ -5,6 +5,10 @@
 //! point is to show the real pre-commit hook firing), and anything that must
 //! update a checked-out worktree or index with git's own semantics.
 
+pub mod changes;
+pub mod repo;
+pub mod scan;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -8,12 +8,12 @@ use gix::bstr::ByteSlice;
 use serde::Serialize;
 
 use crate::Io;
-use crate::archive;
 use crate::cli::{RestoreArgs, RmArgs};
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
-use crate::registry::{Agent, State};
-use crate::scope_cmd::shell_quote;
-use crate::{git, lease, repo, status};
+use crate::ops::gate::shell_quote;
+use crate::state::archive;
+use crate::state::registry::{Agent, State};
+use crate::{git, git::repo, ops::status, state::lease};
 
 /// Commits on the agent's branch whose work the base does not have. A branch
 /// landed by squash or rebase has commits the base lacks by id but not by
@@ -109,7 +109,7 @@ pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
     let registry = repo::registry(&repo);
     let agents = registry.load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
-        return Err(crate::scope_cmd::unknown_agent(&args.name, &agents, None));
+        return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };
     let removal = removal(&repo, &agent, args.force, &cwd)?;
     if args.json {
@@ -362,7 +362,7 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
 /// locked worktree, and dirty files were archived before we got here.
 pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
     let main = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
-    let _bar = crate::progress::Bar::spinner("removing the worktree");
+    let _bar = crate::ui::progress::Bar::spinner("removing the worktree");
     if agent.path.is_dir() {
         let path = agent.path.to_string_lossy().into_owned();
         let out = git::output(&main, &["worktree", "remove", "--force", "--force", &path])?;
@@ -408,7 +408,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     }
     // The archive holds the branch; it comes back as a worktree, whatever
     // the agent was before.
-    agent.mode = crate::registry::Mode::Worktree;
+    agent.mode = crate::state::registry::Mode::Worktree;
     let registry = repo::registry(&repo);
     let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
         writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
@@ -465,7 +465,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
             )
             .git("recreating the branch")?;
         }
-        crate::add::check_out_worktree(&repo, &registry, &agent.path, &full_branch)?;
+        crate::ops::provision::check_out_worktree(&repo, &registry, &agent.path, &full_branch)?;
         if let Some(index) = archived.index {
             reapply_worktree(&agent.path, archived.commit, index)?;
         }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use gix::bstr::ByteSlice;
 
 use crate::error::{Error, GitContext, Result};
-use crate::manifest::{MANIFEST_FILE, Manifest};
-use crate::registry::{Agent, Agents, Mode, Registry};
+use crate::policy::manifest::{MANIFEST_FILE, Manifest};
+use crate::state::registry::{Agent, Agents, Mode, Registry};
 
 /// Open the repository containing `dir`, honouring `GIT_DIR`,
 /// `GIT_WORK_TREE` and `GIT_INDEX_FILE` (a pre-commit hook of `git commit -a`

@@ -15,14 +15,14 @@ use gix::bstr::{BString, ByteSlice};
 use serde::Serialize;
 
 use crate::Io;
-use crate::changes;
 use crate::cli::LandArgs;
-use crate::color::Paint;
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
-use crate::manifest::{Role, Strategy};
-use crate::registry::{Agent, Mode};
-use crate::scope_cmd::shell_quote;
-use crate::{git, repo, status};
+use crate::git::changes;
+use crate::ops::gate::shell_quote;
+use crate::policy::manifest::{Role, Strategy};
+use crate::state::registry::{Agent, Mode};
+use crate::ui::color::Paint;
+use crate::{git, git::repo, ops::status};
 
 /// How often a landing that lost the race for the base starts over.
 const ATTEMPTS: usize = 8;
@@ -72,7 +72,7 @@ struct Report {
     /// The commits of the branch the base lacks, oldest first: the ones the
     /// scope is checked over and that land.
     commits: Vec<CommitJson>,
-    out_of_scope: Vec<crate::scope_cmd::Refusal>,
+    out_of_scope: Vec<crate::ops::gate::Refusal>,
     /// Files the merge with the base would leave conflicted.
     conflicts: Vec<String>,
     checks: Checks,
@@ -84,7 +84,7 @@ struct Report {
     receipt: Option<Vec<String>>,
     refusal: Option<RefusalReport>,
     /// `--remove`: what `rm` then did.
-    removal: Option<crate::rm::Removal>,
+    removal: Option<crate::ops::removal::Removal>,
     #[serde(skip)]
     json: bool,
     /// Colour for refusals on stderr.
@@ -156,7 +156,7 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
     let repo = here;
     let agents = repo::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
-        return Err(crate::scope_cmd::unknown_agent(&args.name, &agents, None));
+        return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };
     if repo::branch_tip(&repo, &agent.base)?.is_none() {
         return Err(base_missing(&agent));
@@ -178,11 +178,11 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
             Attempt::Finished(mut outcome) => {
                 if outcome == Outcome::Done && args.remove && !args.dry_run {
                     if args.json {
-                        let removal = crate::rm::removal(&repo, &agent, false, &cwd)?;
+                        let removal = crate::ops::removal::removal(&repo, &agent, false, &cwd)?;
                         outcome = removal.outcome();
                         report.removal = Some(removal);
                     } else {
-                        outcome = crate::rm::remove(&repo, &agent, false, &cwd, io)?;
+                        outcome = crate::ops::removal::remove(&repo, &agent, false, &cwd, io)?;
                     }
                 }
                 if args.json {
@@ -306,8 +306,8 @@ fn attempt(
     }
 
     // The gate, again, over every commit: `--no-verify` skips the hook, not this.
-    let subject = crate::scope_cmd::resolve_subject(repo, Some(&agent.name), None)?
-        .ok_or_else(|| crate::scope_cmd::unknown_agent(&agent.name, &Default::default(), None))?;
+    let subject = crate::ops::gate::resolve_subject(repo, Some(&agent.name), None)?
+        .ok_or_else(|| crate::ops::gate::unknown_agent(&agent.name, &Default::default(), None))?;
     let scope = subject.scope(repo)?;
     let mut out_of_scope = Vec::new();
     for commit in &commits {
@@ -321,7 +321,7 @@ fn attempt(
                     change.path,
                     verdict.reason()
                 ));
-                report.out_of_scope.push(crate::scope_cmd::Refusal {
+                report.out_of_scope.push(crate::ops::gate::Refusal {
                     path: change.path.clone(),
                     kind: Some(change.kind),
                     commit: Some(commit.commit.clone()),
@@ -904,7 +904,7 @@ fn policy_blob(repo: &gix::Repository, base_tip: ObjectId) -> Result<Option<Obje
         .tree()
         .git("reading the base tree")?;
     Ok(tree
-        .find_entry(crate::manifest::MANIFEST_FILE)
+        .find_entry(crate::policy::manifest::MANIFEST_FILE)
         .map(|e| e.object_id()))
 }
 

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::Io;
 use crate::cli::DoctorArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
-use crate::registry::{self, Agent, Mode, State};
-use crate::{archive, lease, repo, rm};
+use crate::state::registry::{self, Agent, Mode, State};
+use crate::{git::repo, ops::removal as rm, state::archive, state::lease};
 
 #[derive(Debug)]
 enum Problem {
@@ -351,7 +351,7 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
                 &["worktree", "prune"],
             )?;
             let full = format!("refs/heads/{}", agent.branch);
-            crate::add::check_out_worktree(repo, &registry, &agent.path, &full)?;
+            crate::ops::provision::check_out_worktree(repo, &registry, &agent.path, &full)?;
         }
         Problem::BranchMissing(agent) => {
             if !agent.path.is_dir() {

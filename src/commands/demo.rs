@@ -11,9 +11,9 @@ use std::process::{Command, Output};
 
 use crate::Io;
 use crate::cli::DemoArgs;
-use crate::color::Paint;
 use crate::error::{Error, Outcome, Result};
 use crate::git;
+use crate::ui::color::Paint;
 
 pub fn run(args: DemoArgs, io: &mut Io) -> Result<Outcome> {
     let (_temp, root) = match &args.keep {
@@ -276,8 +276,8 @@ impl Demo {
             "\n2. The person orchestrating writes the policy and installs the pre-commit gate.",
         )?;
         self.step(io, repo, &["git", "agent", "init"], Some(0))?;
-        self.write(repo, crate::manifest::MANIFEST_FILE, POLICY)?;
-        self.git_ok(repo, &["add", crate::manifest::MANIFEST_FILE])?;
+        self.write(repo, crate::policy::manifest::MANIFEST_FILE, POLICY)?;
+        self.git_ok(repo, &["add", crate::policy::manifest::MANIFEST_FILE])?;
         self.git_ok(repo, &["commit", "-q", "-m", "Add git-agent policy"])?;
         say(
             io,

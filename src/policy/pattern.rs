@@ -86,7 +86,7 @@ impl Pattern {
 
     /// Whether this pattern, alone, matches `path` (a file) or one of the
     /// directories that contain it: a pattern that matches a directory covers
-    /// everything below it. The `!` is ignored here; see [`crate::scope`].
+    /// everything below it. The `!` is ignored here; see [`crate::policy::scope`].
     pub fn matches(&self, path: &str) -> bool {
         let mut end = 0;
         loop {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::Io;
 use crate::cli::{HooksArgs, HooksCommand};
 use crate::error::{Error, Outcome, Result};
-use crate::repo;
+use crate::git::repo;
 
 const BEGIN: &str = "# >>> git-agent pre-commit gate >>>";
 const END: &str = "# <<< git-agent pre-commit gate <<<";
@@ -53,7 +53,7 @@ fn block() -> String {
     let fallback = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|d| d.join("git-agent-scope")))
-        .map(|p| crate::scope_cmd::shell_quote(&p.to_string_lossy()))
+        .map(|p| crate::ops::gate::shell_quote(&p.to_string_lossy()))
         .unwrap_or_else(|| "git-agent-scope".into());
     format!(
         "{BEGIN}

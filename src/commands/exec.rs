@@ -7,13 +7,13 @@ use std::process::Command;
 use crate::Io;
 use crate::cli::ExecArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::{lease, repo};
+use crate::{git::repo, state::lease};
 
 pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
     let agents = repo::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name) else {
-        return Err(crate::scope_cmd::unknown_agent(&args.name, &agents, None));
+        return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };
     if !agent.path.is_dir() {
         return Err(Error::usage(

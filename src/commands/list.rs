@@ -5,8 +5,8 @@ use serde::Serialize;
 use crate::Io;
 use crate::cli::ListArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::repo;
-use crate::status::{self, AgentStatus};
+use crate::git::repo;
+use crate::ops::status::{self, AgentStatus};
 
 #[derive(Serialize)]
 struct Json<'a> {
@@ -26,7 +26,7 @@ pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
     }
     let mut rows = status::all(&repo, &agents);
     // Conflicts are a column, not a reason to fail the list.
-    if let Ok(forecast) = crate::conflicts::forecast(&repo, &agents) {
+    if let Ok(forecast) = crate::ops::forecast::forecast(&repo, &agents) {
         for row in &mut rows {
             if forecast.agents.contains(&row.name) {
                 row.conflicts = Some(forecast.count(&row.name));

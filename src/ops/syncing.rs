@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::Io;
 use crate::cli::SyncArgs;
 use crate::error::{Error, Outcome, RefusalReport, Result};
-use crate::{git, repo, status};
+use crate::{git, git::repo, ops::status};
 
 /// How a sync ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,10 +51,10 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::control(&here)?.unwrap_or(here);
     let agents = repo::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
-        return Err(crate::scope_cmd::unknown_agent(&args.name, &agents, None));
+        return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };
-    let base_tip =
-        repo::branch_tip(&repo, &agent.base)?.ok_or_else(|| crate::land::base_missing(&agent))?;
+    let base_tip = repo::branch_tip(&repo, &agent.base)?
+        .ok_or_else(|| crate::ops::landing::base_missing(&agent))?;
     let dir = &agent.path;
     if !dir.is_dir() {
         return Err(Error::usage(
@@ -143,7 +143,7 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
 
 /// Sync `agent`'s worktree `dir` with `base_tip`, recording how it went.
 fn sync(
-    agent: &crate::registry::Agent,
+    agent: &crate::state::registry::Agent,
     dir: &std::path::Path,
     base_tip: gix::ObjectId,
     report: &mut Report,

@@ -13,11 +13,11 @@ use std::sync::atomic::AtomicBool;
 use crate::Io;
 use crate::cli::{AddArgs, RoleArg};
 use crate::error::{Error, GitContext, Outcome, Result};
-use crate::manifest::Role;
-use crate::pattern::Pattern;
-use crate::registry::{self, Agent, Mode, State};
-use crate::repo;
-use crate::scope_cmd::unknown_area;
+use crate::git::repo;
+use crate::ops::gate::unknown_area;
+use crate::policy::manifest::Role;
+use crate::policy::pattern::Pattern;
+use crate::state::registry::{self, Agent, Mode, State};
 
 pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
@@ -191,8 +191,8 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     })();
     res.map_err(Error::io("writing"))?;
     warn_overlapping_scopes(&repo, &name, io)?;
-    crate::init::uncommitted_policy_note(&repo, &base, io)?;
-    if !crate::hooks::is_installed(&repo)? {
+    crate::commands::init::uncommitted_policy_note(&repo, &base, io)?;
+    if !crate::ops::hooks::is_installed(&repo)? {
         writeln!(
             io.err,
             "warning: the pre-commit gate is not installed, so commits are not checked yet; run `git agent hooks install`"
@@ -211,7 +211,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
 /// allows too: they may end up editing the same files.
 fn warn_overlapping_scopes(repo: &gix::Repository, name: &str, io: &mut Io) -> Result<()> {
     let agents: Vec<_> = repo::registry(repo).load()?.into_values().collect();
-    for overlap in crate::conflicts::scope_overlaps(repo, &agents, Some(name))? {
+    for overlap in crate::ops::forecast::scope_overlaps(repo, &agents, Some(name))? {
         let other = if overlap.left == name {
             &overlap.right
         } else {
@@ -233,7 +233,7 @@ fn warn_overlapping_scopes(repo: &gix::Repository, name: &str, io: &mut Io) -> R
 /// submodules, then its `setup` commands. Returns whether setup failed; the
 /// agent stays created either way, so the user can fix and re-run.
 fn prepare_worktree(
-    manifest: &crate::manifest::Manifest,
+    manifest: &crate::policy::manifest::Manifest,
     main_root: Option<&Path>,
     dir: &Path,
     name: &str,
@@ -277,7 +277,7 @@ fn prepare_worktree(
                 "git-agent: setup command `{command}` {how}.
                  Agent '{name}' is created but marked setup-failed (see `git agent list`).
                  Fix the cause, then run it again there: (cd {} && {command})",
-                crate::scope_cmd::shell_quote(&dir.to_string_lossy())
+                crate::ops::gate::shell_quote(&dir.to_string_lossy())
             )
             .map_err(Error::io("writing"))?;
             return Ok(true);
@@ -386,7 +386,7 @@ pub fn check_out_worktree(
     };
     prepared
         .and_then(|p| {
-            let (_bar, progress) = crate::progress::Bar::checkout("checking out");
+            let (_bar, progress) = crate::ui::progress::Bar::checkout("checking out");
             p.checkout(progress, &interrupt)
         })
         .map(|_| ())
@@ -411,7 +411,7 @@ fn make_clone(
     let source = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
     let home =
         std::fs::canonicalize(repo.common_dir()).unwrap_or_else(|_| repo.common_dir().to_owned());
-    let _bar = crate::progress::Bar::spinner("cloning");
+    let _bar = crate::ui::progress::Bar::spinner("cloning");
     let result = (|| -> Result<()> {
         let dest = path.to_string_lossy().into_owned();
         let src = source.to_string_lossy().into_owned();
@@ -425,7 +425,7 @@ fn make_clone(
             &["checkout", "--quiet", "-b", branch, &base_tip.to_string()],
         )?;
         let clone = gix::open(path).git("opening the new clone")?;
-        crate::hooks::install(
+        crate::ops::hooks::install(
             &clone,
             &mut Io {
                 out: &mut std::io::sink(),

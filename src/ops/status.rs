@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 use gix::ObjectId;
 use serde::Serialize;
 
-use crate::changes;
 use crate::error::{GitContext, Result};
-use crate::lease::{self, Lease};
-use crate::registry::{Agent, State};
-use crate::repo;
+use crate::git::changes;
+use crate::git::repo;
+use crate::state::lease::{self, Lease};
+use crate::state::registry::{Agent, State};
 
 /// Work in an agent's directory that a commit does not hold yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -32,7 +32,7 @@ pub fn dirty(dir: &std::path::Path) -> Result<Dirty> {
 }
 
 /// [`dirty`], and the staged changes on their own (read once for both).
-/// `cached` allows [`scan`](crate::scan)'s directory cache, which is right as
+/// `cached` allows [`scan`](crate::git::scan)'s directory cache, which is right as
 /// long as the file system updates a directory's mtime whenever an entry is
 /// added or removed; decisions that could lose work do not rely on it.
 pub fn dirty_and_staged(
@@ -42,7 +42,7 @@ pub fn dirty_and_staged(
     let wt = gix::open(dir).git("opening the agent's worktree")?;
     let staged = changes::staged(&wt)?;
     let mut uncommitted: BTreeSet<String> = staged.iter().map(|c| c.path.clone()).collect();
-    if cached && let Some(scan) = crate::scan::worktree(&wt)? {
+    if cached && let Some(scan) = crate::git::scan::worktree(&wt)? {
         uncommitted.extend(scan.modified);
         let dirty = Dirty {
             uncommitted: uncommitted.into_iter().collect(),
@@ -95,7 +95,7 @@ pub fn dirty_and_staged(
 pub fn uncommitted(dir: &std::path::Path) -> Result<Vec<String>> {
     let wt = gix::open(dir).git("opening a worktree")?;
     let mut paths: BTreeSet<String> = changes::staged(&wt)?.into_iter().map(|c| c.path).collect();
-    if let Some(changed) = crate::scan::tracked_changes(&wt)? {
+    if let Some(changed) = crate::git::scan::tracked_changes(&wt)? {
         paths.extend(changed);
         return Ok(paths.into_iter().collect());
     }
@@ -194,7 +194,7 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
         st.ahead = count_commits(br, tip, base).ok();
         st.behind = count_commits(br, base, tip).ok();
     }
-    let subject = crate::scope_cmd::resolve_subject(repo, Some(&agent.name), None);
+    let subject = crate::ops::gate::resolve_subject(repo, Some(&agent.name), None);
     if let Ok(Some(subject)) = &subject {
         st.scope = subject.patterns.iter().map(|(p, _)| p.clone()).collect();
     }

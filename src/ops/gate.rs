@@ -6,14 +6,14 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 
 use crate::Io;
-use crate::changes::{self, Change, ChangeKind};
 use crate::cli::{CheckArgs, ScopeArgs, ScopeCommand, ScopeEdit};
-use crate::color::Paint;
 use crate::error::{Error, GitContext, Outcome, Result};
-use crate::manifest::{Manifest, nearest};
-use crate::registry::{Agent, Agents};
-use crate::repo;
-use crate::scope::{Origin, Scope, Verdict};
+use crate::git::changes::{self, Change, ChangeKind};
+use crate::git::repo;
+use crate::policy::manifest::{Manifest, nearest};
+use crate::policy::scope::{Origin, Scope, Verdict};
+use crate::state::registry::{Agent, Agents};
+use crate::ui::color::Paint;
 
 /// Who is being checked, with the policy that applies to them.
 pub struct Subject {
@@ -284,9 +284,11 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
     }
     let ignore_case = repo::ignore_case(repo);
     for p in &edit.patterns {
-        crate::pattern::Pattern::new(p, ignore_case).map_err(|why| Error::InvalidPattern {
-            pattern: p.clone(),
-            why,
+        crate::policy::pattern::Pattern::new(p, ignore_case).map_err(|why| {
+            Error::InvalidPattern {
+                pattern: p.clone(),
+                why,
+            }
         })?;
     }
     let name = edit.name.clone();

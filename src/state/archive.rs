@@ -12,7 +12,7 @@ use gix::ObjectId;
 
 use crate::error::{Error, GitContext, Result};
 use crate::git;
-use crate::registry::Agent;
+use crate::state::registry::Agent;
 
 pub const PREFIX: &str = "refs/agent-archive/";
 const METADATA: &str = "Agent-Metadata: ";
@@ -58,13 +58,13 @@ pub fn write(
         commit_tree(
             &agent.path,
             repo,
-            &tree_of(&crate::repo::branch_repo(repo, agent)?, tip)?,
+            &tree_of(&crate::git::repo::branch_repo(repo, agent)?, tip)?,
             &[tip],
             &message,
         )?
     };
     let name = free_name(repo, &agent.name)?;
-    if agent.mode == crate::registry::Mode::Clone {
+    if agent.mode == crate::state::registry::Mode::Clone {
         // The commits live in the clone: fetch them into this repository,
         // so the archive outlives the clone.
         let pending = "refs/agent-archive/pending";
@@ -97,7 +97,7 @@ pub fn write(
 /// `refs/agent-archive/NAME/<UTC timestamp>`, made unique: two removals in
 /// one second keep both archives.
 fn free_name(repo: &gix::Repository, agent: &str) -> Result<String> {
-    let stamp = utc_stamp(crate::registry::now_unix());
+    let stamp = utc_stamp(crate::state::registry::now_unix());
     let mut name = format!("{PREFIX}{agent}/{stamp}");
     let mut n = 1;
     while repo

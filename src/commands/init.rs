@@ -3,8 +3,8 @@
 use crate::Io;
 use crate::cli::InitArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::manifest::{MANIFEST_FILE, STARTER};
-use crate::repo;
+use crate::git::repo;
+use crate::policy::manifest::{MANIFEST_FILE, STARTER};
 
 pub fn run(args: InitArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
@@ -30,7 +30,7 @@ pub fn run(args: InitArgs, io: &mut Io) -> Result<Outcome> {
         std::fs::write(&path, text).map_err(Error::io(format!("writing {}", path.display())))?;
         writeln!(io.out, "wrote {}", path.display()).map_err(Error::io("writing"))?;
     }
-    crate::hooks::install(&repo, io)?;
+    crate::ops::hooks::install(&repo, io)?;
     uncommitted_policy_note(&repo, &base, io)?;
     Ok(Outcome::Done)
 }

@@ -17,14 +17,14 @@ use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::Io;
-use crate::changes::{self, ChangeKind};
 use crate::cli::ConflictsArgs;
-use crate::color::Paint;
 use crate::error::{Error, GitContext, Outcome, Result};
-use crate::land::tree_of;
-use crate::pattern::Pattern;
-use crate::registry::Agent;
-use crate::repo;
+use crate::git::changes::{self, ChangeKind};
+use crate::git::repo;
+use crate::ops::landing::tree_of;
+use crate::policy::pattern::Pattern;
+use crate::state::registry::Agent;
+use crate::ui::color::Paint;
 
 /// A pair whose merge would conflict. `left` is `"base"` for an agent
 /// against its own base.
@@ -74,7 +74,7 @@ pub fn tips<'a>(repo: &gix::Repository, agents: &'a [Agent]) -> Result<Tips<'a>>
     };
     for agent in agents {
         let base_tip = repo::branch_tip(repo, &agent.base)?;
-        let tip = crate::land::branch_tip(repo, agent).ok();
+        let tip = crate::ops::landing::branch_tip(repo, agent).ok();
         match (tip, base_tip) {
             (Some(tip), Some(base_tip)) => tips.sides.push(Side {
                 agent,
@@ -315,7 +315,7 @@ fn conflicting_files(
     if !outcome.tree_merge.has_unresolved_conflicts(how) {
         return Ok(Vec::new());
     }
-    Ok(crate::land::conflict_files(
+    Ok(crate::ops::landing::conflict_files(
         &outcome.tree_merge.conflicts,
         how,
     ))
@@ -450,8 +450,13 @@ fn shared_changes(
     };
     let hot = compile(&policy.hot);
     let mut protected = compile(&policy.protected);
-    protected
-        .extend(Pattern::new(&format!("/{}", crate::manifest::MANIFEST_FILE), ignore_case).ok());
+    protected.extend(
+        Pattern::new(
+            &format!("/{}", crate::policy::manifest::MANIFEST_FILE),
+            ignore_case,
+        )
+        .ok(),
+    );
     let matches = |patterns: &[Pattern], path: &str| {
         // Last match wins, as in .gitignore.
         patterns
@@ -474,7 +479,7 @@ fn shared_changes(
 
 /// Agents grouped by base: the base's tip, and each agent's scope
 /// subject (its patterns and the policy's protected ones).
-type ScopeGroups = Vec<(ObjectId, Vec<crate::scope_cmd::Subject>)>;
+type ScopeGroups = Vec<(ObjectId, Vec<crate::ops::gate::Subject>)>;
 
 fn scope_groups(repo: &gix::Repository, agents: &[Agent]) -> Result<ScopeGroups> {
     let mut by_base: BTreeMap<&str, Vec<&Agent>> = BTreeMap::new();
@@ -491,7 +496,7 @@ fn scope_groups(repo: &gix::Repository, agents: &[Agent]) -> Result<ScopeGroups>
         };
         let mut subjects = Vec::new();
         for agent in group {
-            subjects.extend(crate::scope_cmd::resolve_subject(
+            subjects.extend(crate::ops::gate::resolve_subject(
                 repo,
                 Some(&agent.name),
                 None,

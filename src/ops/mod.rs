@@ -1,0 +1,12 @@
+//! The operations commands share: the gate, provisioning, landing, syncing,
+//! removal, the conflict forecast, health checks and hook installation.
+
+pub mod forecast;
+pub mod gate;
+pub mod health;
+pub mod hooks;
+pub mod landing;
+pub mod provision;
+pub mod removal;
+pub mod status;
+pub mod syncing;

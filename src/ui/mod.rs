@@ -1,0 +1,4 @@
+//! What commands show: colour and progress.
+
+pub mod color;
+pub mod progress;
