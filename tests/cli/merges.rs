@@ -1,0 +1,210 @@
+//! Merge commits and the scope: what a merge brings from the base is not
+//! the agent's change, and nothing else a merge does escapes the check
+//! (forged `MERGE_HEAD`, plumbing merges, octopus merges, `-s ours`).
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Env, Run, json_of, write_in};
+
+const POLICY: &str =
+    "version: 1\nprotected: [secret.txt, .github/]\nareas:\n  billing: [src/billing/]\n";
+
+/// `main~1` has `secret.txt` v1 and no policy; `main` has the policy and
+/// v2; agent billing's worktree starts at `main`.
+fn setup() -> (Env, PathBuf) {
+    let env = Env::new();
+    env.write("secret.txt", "v1\n");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "Secret v1"]);
+    env.write("secret.txt", "v2\n");
+    env.write(".git-agent.yaml", POLICY);
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "Policy, secret v2"]);
+    env.ok(env.agent("hooks", &["install"]));
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    (env, dir)
+}
+
+fn git_dir(env: &Env, dir: &Path) -> PathBuf {
+    PathBuf::from(env.git_in(dir, &["rev-parse", "--absolute-git-dir"]).trim())
+}
+
+/// The attack: a forged `MERGE_HEAD` naming an old base commit.
+fn forge_merge(env: &Env, dir: &Path, merge_head: &str) {
+    let id = env.git(&["rev-parse", merge_head]);
+    let gd = git_dir(env, dir);
+    std::fs::write(gd.join("MERGE_HEAD"), id).unwrap();
+    std::fs::write(gd.join("MERGE_MODE"), "no-ff").unwrap();
+    env.git_in(dir, &["rm", "-q", ".git-agent.yaml"]);
+    write_in(dir, "secret.txt", "v1\n");
+    write_in(dir, "src/billing/a.rs", "2\n");
+    env.git_in(dir, &["add", "-A"]);
+}
+
+fn refused_paths(run: &Run) -> Vec<String> {
+    let v = json_of(run);
+    let mut paths: Vec<String> = v["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_owned())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+fn check_range(env: &Env) -> Run {
+    env.agent(
+        "scope",
+        &["check", "--range", "main..agent/billing", "--json"],
+    )
+}
+
+/// The range check and `land` both refuse, and `main` does not move.
+fn assert_branch_refused(env: &Env, expected: &[&str]) {
+    let run = check_range(env);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(refused_paths(&run), expected, "{run:?}");
+    let main = env.git(&["rev-parse", "main"]);
+    let run = env.agent("land", &["billing", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(json_of(&run)["refusal"]["reason"], "out_of_scope", "{run:?}");
+    assert_eq!(env.git(&["rev-parse", "main"]), main);
+}
+
+#[test]
+fn a_forged_merge_head_naming_an_old_base_commit_hides_nothing() {
+    let (env, dir) = setup();
+    forge_merge(&env, &dir, "main~1");
+    let run = env.git_run(&dir, &["commit", "-q", "-m", "Invoices"]);
+    assert_ne!(run.code, 0, "the gate let it through: {run:?}");
+    assert!(run.stderr.contains("secret.txt"), "{run:?}");
+    assert!(run.stderr.contains(".git-agent.yaml"), "{run:?}");
+    // Past the gate with --no-verify, the range check and land still refuse.
+    env.git_in(&dir, &["commit", "-q", "--no-verify", "-m", "Invoices"]);
+    assert_eq!(
+        env.git_in(&dir, &["rev-list", "--parents", "-1", "HEAD"])
+            .split_whitespace()
+            .count(),
+        3,
+        "a merge commit"
+    );
+    assert_branch_refused(&env, &[".git-agent.yaml", "secret.txt"]);
+}
+
+#[test]
+fn the_gate_trusts_only_a_merge_head_that_is_the_bases_tip_and_new() {
+    let (env, dir) = setup();
+    // An unrelated commit holding the old secret.
+    let tree = env.git(&["rev-parse", "main~1^{tree}"]);
+    let unrelated = env.git(&["commit-tree", tree.trim(), "-m", "Unrelated"]);
+    for merge_head in [unrelated.trim(), "main", "main~1"] {
+        forge_merge(&env, &dir, merge_head);
+        let run = env.agent_in(&dir, "scope", &["check", "--json"]);
+        assert_eq!(run.code, 1, "MERGE_HEAD {merge_head}: {run:?}");
+        assert_eq!(
+            refused_paths(&run),
+            [".git-agent.yaml", "secret.txt"],
+            "MERGE_HEAD {merge_head}"
+        );
+        env.git_in(&dir, &["reset", "-q", "--hard"]);
+    }
+}
+
+/// A merge commit written with plumbing and pushed into the branch, as
+/// `--no-verify` would: its tree drops the policy and brings back v1.
+fn plumbing_merge(env: &Env, dir: &Path, parents: &[&str]) {
+    forge_merge(env, dir, "main");
+    let tree = env.git_in(dir, &["write-tree"]);
+    let mut args = vec!["commit-tree", tree.trim(), "-m", "Invoices"];
+    let ids: Vec<String> = parents
+        .iter()
+        .map(|p| env.git_in(dir, &["rev-parse", p]).trim().to_owned())
+        .collect();
+    for id in &ids {
+        args.extend(["-p", id.as_str()]);
+    }
+    let merge = env.git_in(dir, &args);
+    // The branch and its worktree move to it, as a commit would.
+    env.git_in(dir, &["reset", "-q", "--hard", merge.trim()]);
+}
+
+#[test]
+fn plumbing_and_octopus_merges_with_old_base_commits_hide_nothing() {
+    for parents in [
+        &["HEAD", "main~1"][..],
+        &["HEAD", "main~1", "main"],
+        &["HEAD", "main", "main~1"],
+        &["main~1", "HEAD"],
+    ] {
+        let (env, dir) = setup();
+        plumbing_merge(&env, &dir, parents);
+        let run = check_range(&env);
+        assert_eq!(run.code, 1, "parents {parents:?}: {run:?}");
+        let refused = refused_paths(&run);
+        assert!(
+            refused.contains(&"secret.txt".to_owned())
+                && refused.contains(&".git-agent.yaml".to_owned()),
+            "parents {parents:?}: {refused:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unrelated_second_parent_brings_nothing_unchecked() {
+    let (env, dir) = setup();
+    let tree = env.git(&["rev-parse", "main~1^{tree}"]);
+    let unrelated = env.git(&["commit-tree", tree.trim(), "-m", "Unrelated"]);
+    plumbing_merge(&env, &dir, &["HEAD", unrelated.trim()]);
+    let run = check_range(&env);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(refused_paths(&run).contains(&"secret.txt".to_owned()), "{run:?}");
+    assert_branch_refused(&env, &refused_paths(&run).iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_merge_that_keeps_its_own_side_over_the_bases_change_is_the_agents() {
+    let (env, dir) = setup();
+    // A person changes the protected file on the base.
+    env.write("secret.txt", "v3\n");
+    env.git(&["commit", "-q", "-am", "Secret v3"]);
+    // `git merge -s ours main`: the first-parent diff is empty.
+    env.git_in(&dir, &["merge", "-q", "--no-ff", "-s", "ours", "--no-edit", "main"]);
+    assert_eq!(env.git_in(&dir, &["diff", "HEAD^1", "HEAD", "--name-only"]), "");
+    assert_branch_refused(&env, &["secret.txt"]);
+    // The gate sees the same while such a merge is committed.
+    env.git_in(&dir, &["reset", "-q", "--hard", "HEAD^1"]);
+    env.git_in(&dir, &["merge", "-q", "--no-ff", "--no-commit", "main"]);
+    env.git_in(&dir, &["checkout", "HEAD", "--", "secret.txt"]);
+    let run = env.git_run(&dir, &["commit", "-q", "--no-edit"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("secret.txt"), "{run:?}");
+}
+
+#[test]
+fn syncing_by_merge_stays_the_bases_change_after_the_base_moves_on() {
+    let (env, dir) = setup();
+    write_in(&dir, "src/billing/a.rs", "agent\n");
+    env.git_in(&dir, &["add", "-A"]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Agent work"]);
+    env.write("secret.txt", "v3\n");
+    env.write("src/api/routes.rs", "base 1\n");
+    env.git(&["commit", "-q", "-am", "Base 1"]);
+    // Through the gate: a merge of the base's current tip.
+    env.git_in(&dir, &["merge", "-q", "--no-commit", "main"]);
+    env.git_in(&dir, &["commit", "-q", "--no-edit"]);
+    env.ok(check_range(&env));
+    // The base changes the same files again: the first merge took versions
+    // the base no longer has, yet it took them from the base.
+    env.write("secret.txt", "v4\n");
+    env.write("src/api/routes.rs", "base 2\n");
+    env.git(&["commit", "-q", "-am", "Base 2"]);
+    env.ok(check_range(&env));
+    env.ok(env.agent("sync", &["billing", "--merge"]));
+    env.ok(check_range(&env));
+    env.ok(env.agent("land", &["billing", "--strategy", "ff"]));
+    assert_eq!(env.git(&["show", "main:secret.txt"]), "v4\n");
+    assert_eq!(env.git(&["show", "main:src/billing/a.rs"]), "agent\n");
+}
