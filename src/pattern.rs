@@ -133,7 +133,8 @@ impl Pattern {
         } else {
             candidate
         };
-        self.glob.is_match_candidate(&globset::Candidate::from_bytes(candidate))
+        self.glob
+            .is_match_candidate(&globset::Candidate::from_bytes(candidate))
     }
 }
 
@@ -443,8 +444,8 @@ mod tests {
     #[test]
     fn a_literal_pattern_matches_its_path_and_nothing_beside_it() {
         let names: [&[u8]; 14] = [
-            b"*", b"[ab]", b"a", b"b", b"!x", b"#x", b"x", b"a\\b", b"?", b"sub/*",
-            b"sub/x", b"trail ", b"trail", b"y/*",
+            b"*", b"[ab]", b"a", b"b", b"!x", b"#x", b"x", b"a\\b", b"?", b"sub/*", b"sub/x",
+            b"trail ", b"trail", b"y/*",
         ];
         for name in names {
             let text = literal(name).unwrap();
