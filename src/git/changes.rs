@@ -29,8 +29,15 @@ pub enum ChangeKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    pub path: String,
+    /// The path's bytes, as git stores them; JSON gets a lossy UTF-8 copy.
+    #[serde(serialize_with = "lossy")]
+    pub path: BString,
     pub kind: ChangeKind,
+}
+
+/// JSON strings are Unicode: a name that is not UTF-8 is shown with U+FFFD.
+pub fn lossy<S: serde::Serializer>(path: &BString, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_str_lossy())
 }
 
 const TREE: u32 = 0o040000;
@@ -151,7 +158,7 @@ fn with_slash(mut path: BString) -> BString {
 
 fn push(out: &mut Vec<Change>, path: &BStr, kind: ChangeKind) {
     out.push(Change {
-        path: path.to_str_lossy().into_owned(),
+        path: path.to_owned(),
         kind,
     });
 }
@@ -398,43 +405,166 @@ impl IndexWalk<'_> {
     }
 }
 
-/// The staged changes the next commit makes on its own. While a merge is in
-/// progress (`MERGE_HEAD`), a path whose staged version is the one the
-/// merged commit already has is that commit's change, not this one's: the
+/// A path's version in a tree or the index: normalized mode and object id.
+type Version = Option<(u32, ObjectId)>;
+
+/// A merge's parent other than the first, with what it brings.
+///
+/// It brings path `p` when its version differs from that of every merge
+/// base it has with the first parent (every path, if it has none): a
+/// commit that is already an ancestor of the first parent brings nothing.
+struct OtherParent<'r> {
+    tree: gix::Tree<'r>,
+    bases: Vec<gix::Tree<'r>>,
+    /// Whether what it brings may be exempted: see [`merge_own`].
+    trusted: bool,
+}
+
+impl<'r> OtherParent<'r> {
+    fn new(
+        repo: &'r gix::Repository,
+        first: Option<ObjectId>,
+        id: ObjectId,
+        trusted: bool,
+    ) -> Result<Self> {
+        let bases = match first {
+            Some(first) => repo
+                .merge_bases_many(first, &[id])
+                .git("finding a merge base")?
+                .into_iter()
+                .map(|b| commit_tree(repo, b.detach()))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        Ok(OtherParent {
+            tree: commit_tree(repo, id)?,
+            bases,
+            trusted,
+        })
+    }
+
+    fn brings(&self, path: &BStr) -> Result<bool> {
+        let mine = version_at(&self.tree, path)?;
+        if self.bases.is_empty() {
+            return Ok(mine.is_some());
+        }
+        for base in &self.bases {
+            if version_at(base, path)? == mine {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Every path it may bring: what it changed since any of its merge bases.
+    fn candidates(&self, repo: &gix::Repository) -> Result<Vec<Change>> {
+        let mut out = Vec::new();
+        if self.bases.is_empty() {
+            diff_trees(repo, None, Some(self.tree.id), BStr::new(""), &mut out)?;
+        }
+        for base in &self.bases {
+            diff_trees(
+                repo,
+                Some(base.id),
+                Some(self.tree.id),
+                BStr::new(""),
+                &mut out,
+            )?;
+        }
+        Ok(out)
+    }
+}
+
+fn commit_tree(repo: &gix::Repository, commit: ObjectId) -> Result<gix::Tree<'_>> {
+    repo.find_commit(commit)
+        .git("reading a commit")?
+        .tree()
+        .git("reading a commit's tree")
+}
+
+/// What a merge changes on its own, given `changes` (its diff against its
+/// first parent) and its version of each path (`merged`).
+///
+/// A change is not the merge's own when a trusted other parent brings that
+/// very version. And where an other parent brings a version the merge did
+/// not keep, the merge overrode it: that path is the merge's own change
+/// too, though the first-parent diff may not show it (`git merge -s ours`).
+fn merge_own(
+    repo: &gix::Repository,
+    changes: Vec<Change>,
+    others: &[OtherParent<'_>],
+    merged: impl Fn(&BStr) -> Result<Version>,
+) -> Result<Vec<Change>> {
+    let mut own = Vec::new();
+    for change in changes {
+        let mine = merged(change.path.as_bstr())?;
+        let mut exempt = false;
+        for other in others.iter().filter(|o| o.trusted) {
+            if version_at(&other.tree, change.path.as_bstr())? == mine
+                && other.brings(change.path.as_bstr())?
+            {
+                exempt = true;
+                break;
+            }
+        }
+        if !exempt {
+            own.push(change);
+        }
+    }
+    for other in others {
+        for candidate in other.candidates(repo)? {
+            let path = candidate.path.as_bstr();
+            let theirs = version_at(&other.tree, path)?;
+            let mine = merged(path)?;
+            if mine != theirs {
+                own.push(Change {
+                    path: candidate.path.clone(),
+                    kind: kind_between(theirs, mine),
+                });
+            }
+        }
+    }
+    own.sort_by(|a, b| a.path.cmp(&b.path));
+    own.dedup_by(|a, b| a.path == b.path);
+    Ok(own)
+}
+
+fn kind_between(from: Version, to: Version) -> ChangeKind {
+    match (from, to) {
+        (None, _) => ChangeKind::Added,
+        (_, None) => ChangeKind::Deleted,
+        (Some((a, _)), Some((b, _))) if a != b => ChangeKind::TypeChanged,
+        _ => ChangeKind::Modified,
+    }
+}
+
+/// The staged changes the next commit makes on its own.
+///
+/// While a merge is in progress, `MERGE_HEAD` names the other parents, but
+/// it is a file anyone can write. So only a parent that is `base_tip`, the
+/// base's current tip, is trusted to bring changes, and an ancestor of
+/// `HEAD` brings none; every other staged change is the agent's, by the
 /// same rule [`range`] applies to merge commits.
-pub fn staged_own(repo: &gix::Repository) -> Result<Vec<Change>> {
+pub fn staged_own(repo: &gix::Repository, base_tip: Option<ObjectId>) -> Result<Vec<Change>> {
     let staged = staged(repo)?;
     let merge_head = repo.git_dir().join("MERGE_HEAD");
     let Ok(text) = std::fs::read_to_string(&merge_head) else {
         return Ok(staged);
     };
-    let index = repo.open_index().git("reading the index")?;
+    let head = repo.head_id().ok().map(|id| id.detach());
     let mut others = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let id = ObjectId::from_hex(line.trim().as_bytes()).git("reading MERGE_HEAD")?;
-        let tree = repo
-            .find_commit(id)
-            .git("reading MERGE_HEAD")?
-            .tree()
-            .git("reading MERGE_HEAD's tree")?;
-        others.push(tree);
+        others.push(OtherParent::new(repo, head, id, Some(id) == base_tip)?);
     }
-    let mut own = Vec::new();
-    for change in staged {
-        let mine = index
-            .entry_by_path(change.path.as_str().into())
-            .map(|e| (normalize_mode(e.mode.bits()), e.id));
-        let mut taken = false;
-        for other in &others {
-            if entry_at(other, &change.path)? == mine {
-                taken = true;
-            }
-        }
-        if !taken {
-            own.push(change);
-        }
-    }
-    Ok(own)
+    let index = repo.open_index().git("reading the index")?;
+    merge_own(repo, staged, &others, |path| {
+        Ok(index.entry_by_path(path).and_then(|e| {
+            // A path added with intent to add is not in the next commit.
+            (!e.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD))
+                .then(|| (normalize_mode(e.mode.bits()), e.id))
+        }))
+    })
 }
 
 /// The changes one commit makes, as the gate counts them.
@@ -446,9 +576,11 @@ pub struct CommitChanges {
 }
 
 /// Every commit reachable from `to` but not from `from`, oldest first, each
-/// diffed against its first parent. For a merge, a path counts only when the
-/// merge's version differs from every parent: what the merge took from the
-/// base is the base's change, not the agent's.
+/// diffed against its first parent. `from` is the base as it will be at the
+/// landing. For a merge, see [`merge_own`]: every other parent is either
+/// held by the base (reachable from `from`) or one of the agent's own
+/// commits checked in this same range, so each is trusted to bring what it
+/// changed since its merge base with the first parent, and no more.
 pub fn range(repo: &gix::Repository, from: ObjectId, to: ObjectId) -> Result<Vec<CommitChanges>> {
     let walk = repo
         .rev_walk([to])
@@ -460,46 +592,17 @@ pub fn range(repo: &gix::Repository, from: ObjectId, to: ObjectId) -> Result<Vec
         let info = info.git("walking the commit range")?;
         let commit = repo.find_commit(info.id).git("reading a commit")?;
         let tree = commit.tree_id().git("reading a commit's tree")?.detach();
-        let parent_trees = info
-            .parent_ids
-            .iter()
-            .map(|p| {
-                Ok(repo
-                    .find_commit(*p)
-                    .git("reading a parent commit")?
-                    .tree_id()
-                    .git("reading a tree")?
-                    .detach())
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let first = info.parent_ids.first().copied();
+        let first_tree = first.map(|p| tree_of(repo, p)).transpose()?;
         let mut changes = Vec::new();
-        diff_trees(
-            repo,
-            parent_trees.first().copied(),
-            Some(tree),
-            BStr::new(""),
-            &mut changes,
-        )?;
-        if parent_trees.len() > 1 {
-            let merged = repo.find_tree(tree).git("reading a tree")?;
-            let others = parent_trees[1..]
+        diff_trees(repo, first_tree, Some(tree), BStr::new(""), &mut changes)?;
+        if info.parent_ids.len() > 1 {
+            let others = info.parent_ids[1..]
                 .iter()
-                .map(|t| repo.find_tree(*t).git("reading a tree"))
+                .map(|p| OtherParent::new(repo, first, *p, true))
                 .collect::<Result<Vec<_>>>()?;
-            let mut own = Vec::new();
-            for change in changes {
-                let mine = entry_at(&merged, &change.path)?;
-                let mut differs_from_all = true;
-                for other in &others {
-                    if entry_at(other, &change.path)? == mine {
-                        differs_from_all = false;
-                    }
-                }
-                if differs_from_all {
-                    own.push(change);
-                }
-            }
-            changes = own;
+            let merged = repo.find_tree(tree).git("reading a tree")?;
+            changes = merge_own(repo, changes, &others, |path| version_at(&merged, path))?;
         }
         let summary = commit
             .message_raw_sloppy()
@@ -517,9 +620,14 @@ pub fn range(repo: &gix::Repository, from: ObjectId, to: ObjectId) -> Result<Vec
     Ok(result)
 }
 
-fn entry_at(tree: &gix::Tree<'_>, path: &str) -> Result<Option<(u32, ObjectId)>> {
+fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
+    Ok(commit_tree(repo, commit)?.id)
+}
+
+/// The version of `path` (bytes, slash-separated) in `tree`.
+fn version_at(tree: &gix::Tree<'_>, path: &BStr) -> Result<Version> {
     Ok(tree
-        .lookup_entry_by_path(path)
+        .lookup_entry(path.split(|&b| b == b'/'))
         .git("looking up a path")?
         .map(|e| (normalize_mode(e.mode().value() as u32), e.object_id())))
 }

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use gix::ObjectId;
+use gix::bstr::ByteSlice;
 use serde::{Deserialize, Serialize};
 
 use crate::Io;
@@ -248,7 +249,10 @@ impl Diffs {
             simple: changes
                 .iter()
                 .all(|c| matches!(c.kind, ChangeKind::Added | ChangeKind::Modified)),
-            paths: changes.into_iter().map(|c| c.path).collect(),
+            paths: changes
+                .into_iter()
+                .map(|c| c.path.to_str_lossy().into_owned())
+                .collect(),
         });
         self.0
             .lock()

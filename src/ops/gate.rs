@@ -3,6 +3,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use gix::bstr::BString;
 use serde::Serialize;
 
 use crate::Io;
@@ -108,10 +109,12 @@ pub fn resolve_subject(
             };
             patterns.extend(list.iter().map(|p| (p.clone(), Origin::Area(area.clone()))));
         }
+        patterns.extend(agent.scope.iter().map(|p| (p.clone(), Origin::Scope)));
+        // The committed patterns come last, so a committed exclusion wins
+        // over a pattern given at `add`.
         if let Some(standing) = manifest.agents.get(&name) {
             patterns.extend(standing.scope.iter().map(|p| (p.clone(), Origin::Standing)));
         }
-        patterns.extend(agent.scope.iter().map(|p| (p.clone(), Origin::Scope)));
         return Ok(Some(Subject {
             name,
             base: agent.base.clone(),
@@ -336,7 +339,9 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
 /// One refused path, for the text and JSON reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Refusal {
-    pub path: String,
+    /// The path's bytes; JSON gets a lossy UTF-8 copy.
+    #[serde(serialize_with = "changes::lossy")]
+    pub path: BString,
     pub kind: Option<ChangeKind>,
     /// Set under `--range`: the commit that made the change.
     pub commit: Option<String>,
@@ -423,7 +428,7 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
             judge(
                 &mut report,
                 &Change {
-                    path,
+                    path: path.into(),
                     kind: ChangeKind::Modified,
                 },
                 None,
@@ -453,7 +458,7 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
                 ));
             }
         }
-        let staged = changes::staged_own(repo)?;
+        let staged = changes::staged_own(repo, base_tip(repo, &subject.base)?)?;
         if let Some(max) = limit
             && staged.len() as u64 > max
         {
@@ -544,7 +549,7 @@ fn render_refusal(
     let width = report
         .refused
         .iter()
-        .map(|r| r.path.len())
+        .map(|r| c_quote(&r.path).chars().count())
         .max()
         .unwrap_or(0)
         .min(60);
@@ -563,11 +568,12 @@ fn render_refusal(
         }
         let indent = if r.commit.is_some() { "    " } else { "  " };
         // Padded outside the colour, which has no width.
-        let pad = " ".repeat(width.saturating_sub(r.path.len()));
+        let shown = c_quote(&r.path);
+        let pad = " ".repeat(width.saturating_sub(shown.chars().count()));
         writeln!(
             w,
             "{indent}{}{pad}  {}",
-            paint.red(&r.path),
+            paint.red(&shown),
             paint.dim(&r.reason)
         )?;
     }
@@ -577,8 +583,22 @@ fn render_refusal(
     if report.refused.is_empty() {
         return Ok(());
     }
-    let paths: Vec<&str> = report.refused.iter().map(|r| r.path.as_str()).collect();
-    let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+    render_fixes(report, subject, paint, w)
+}
+
+/// The commands that fix a refusal, each one a person can paste into a
+/// shell and that names exactly the refused paths.
+fn render_fixes(
+    report: &Report,
+    subject: &Subject,
+    paint: Paint,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let quoted: Vec<String> = report
+        .refused
+        .iter()
+        .map(|r| shell_quote_bytes(&literal_pathspec(&r.path)))
+        .collect();
     writeln!(w)?;
     match report.mode {
         "staged" => {
@@ -608,8 +628,27 @@ fn render_refusal(
             )
         })
         .collect();
-    if !widenable.is_empty() {
-        let mut suggested: Vec<String> = widenable.iter().map(|r| shell_quote(&r.path)).collect();
+    // A pattern is UTF-8 text: a name that is not cannot be granted alone.
+    let (nameable, unnameable): (Vec<&Refusal>, Vec<&Refusal>) = widenable
+        .into_iter()
+        .partition(|r| crate::policy::pattern::literal(&r.path).is_some());
+    if !unnameable.is_empty() {
+        writeln!(
+            w,
+            "No scope pattern names {} alone: a pattern is UTF-8 text, and the name is not; rename the file.",
+            unnameable
+                .iter()
+                .map(|r| c_quote(&r.path))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    if !nameable.is_empty() {
+        let mut suggested: Vec<String> = nameable
+            .iter()
+            .filter_map(|r| crate::policy::pattern::literal(&r.path))
+            .map(|p| shell_quote(&p))
+            .collect();
         suggested.sort();
         suggested.dedup();
         if subject.registered.is_some() {
@@ -635,7 +674,12 @@ fn render_refusal(
             )?;
         }
     }
-    if widenable.len() < report.refused.len() {
+    if report.refused.iter().any(|r| {
+        matches!(
+            r.verdict.origin,
+            Some(Origin::Protected) | Some(Origin::Builtin)
+        )
+    }) {
         writeln!(
             w,
             "Protected paths stay out of every agent's scope; only a change to `protected` in .git-agent.yaml, committed on {}, allows them.",
@@ -651,6 +695,76 @@ fn render_refusal(
     Ok(())
 }
 
+/// A path as git shows it (`core.quotePath=false`): as it is, unless it
+/// holds a control character, a quote, a backslash or bytes that are not
+/// UTF-8; then in double quotes with C escapes, octal for other bytes.
+pub fn c_quote(path: &[u8]) -> String {
+    let plain = std::str::from_utf8(path)
+        .is_ok_and(|s| !s.chars().any(|c| c.is_control() || c == '"' || c == '\\'));
+    if plain {
+        return String::from_utf8_lossy(path).into_owned();
+    }
+    let mut out = String::from("\"");
+    for chunk in path.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                c if c.is_control() => {
+                    let mut buf = [0; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("\\{b:03o}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\{b:03o}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `path` as a pathspec that names only itself: git reads `*`, `?`, `[`
+/// and `\\` in a pathspec as a glob, and a leading `:` as magic.
+fn literal_pathspec(path: &[u8]) -> BString {
+    if path.first() == Some(&b':') || path.iter().any(|b| b"*?[\\".contains(b)) {
+        let mut spec = BString::from(":(literal)");
+        spec.extend_from_slice(path);
+        spec
+    } else {
+        path.into()
+    }
+}
+
+/// Quote bytes for bash and zsh: [`shell_quote`] for UTF-8 text without
+/// control characters, else ANSI-C quoting (`$'evil\\377.yml'`), the one
+/// form in which those shells spell any byte.
+pub fn shell_quote_bytes(arg: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(arg)
+        && !text.chars().any(char::is_control)
+    {
+        return shell_quote(text);
+    }
+    let mut out = String::from("$'");
+    for &b in arg {
+        match b {
+            b'\'' | b'\\' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// Quote for a POSIX shell when needed.
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
@@ -660,6 +774,15 @@ pub fn shell_quote(s: &str) -> String {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The tip of branch `base`, read where the policy is: in an agent's clone,
+/// from its home repository.
+fn base_tip(repo: &gix::Repository, base: &str) -> Result<Option<gix::ObjectId>> {
+    match repo::control(repo)? {
+        Some(home) => repo::branch_tip(&home, base),
+        None => repo::branch_tip(repo, base),
     }
 }
 

@@ -341,7 +341,11 @@ fn attempt(
             agent.base,
             agent.name
         );
-        let mut paths: Vec<String> = report.out_of_scope.iter().map(|r| r.path.clone()).collect();
+        let mut paths: Vec<String> = report
+            .out_of_scope
+            .iter()
+            .map(|r| r.path.to_str_lossy().into_owned())
+            .collect();
         paths.sort();
         paths.dedup();
         return done(report.refuse(

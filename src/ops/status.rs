@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use gix::ObjectId;
+use gix::bstr::ByteSlice;
 use serde::Serialize;
 
 use crate::error::{GitContext, Result};
@@ -41,7 +42,10 @@ pub fn dirty_and_staged(
 ) -> Result<(Dirty, Vec<changes::Change>)> {
     let wt = gix::open(dir).git("opening the agent's worktree")?;
     let staged = changes::staged(&wt)?;
-    let mut uncommitted: BTreeSet<String> = staged.iter().map(|c| c.path.clone()).collect();
+    let mut uncommitted: BTreeSet<String> = staged
+        .iter()
+        .map(|c| c.path.to_str_lossy().into_owned())
+        .collect();
     if cached && let Some(scan) = crate::git::scan::worktree(&wt)? {
         uncommitted.extend(scan.modified);
         let dirty = Dirty {
@@ -94,7 +98,10 @@ pub fn dirty_and_staged(
 /// of every directory.
 pub fn uncommitted(dir: &std::path::Path) -> Result<Vec<String>> {
     let wt = gix::open(dir).git("opening a worktree")?;
-    let mut paths: BTreeSet<String> = changes::staged(&wt)?.into_iter().map(|c| c.path).collect();
+    let mut paths: BTreeSet<String> = changes::staged(&wt)?
+        .into_iter()
+        .map(|c| c.path.to_str_lossy().into_owned())
+        .collect();
     if let Some(changed) = crate::git::scan::tracked_changes(&wt)? {
         paths.extend(changed);
         return Ok(paths.into_iter().collect());

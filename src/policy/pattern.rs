@@ -87,10 +87,13 @@ impl Pattern {
     /// Whether this pattern, alone, matches `path` (a file) or one of the
     /// directories that contain it: a pattern that matches a directory covers
     /// everything below it. The `!` is ignored here; see [`crate::policy::scope`].
-    pub fn matches(&self, path: &str) -> bool {
+    /// Paths are bytes, as git stores them: a name that is not UTF-8 is
+    /// matched as it is, never through a lossy copy.
+    pub fn matches(&self, path: impl AsRef<[u8]>) -> bool {
+        let path = path.as_ref();
         let mut end = 0;
         loop {
-            let next_slash = path[end..].find('/').map(|i| end + i);
+            let next_slash = path[end..].iter().position(|&b| b == b'/').map(|i| end + i);
             let (candidate, is_dir) = match next_slash {
                 Some(i) => (&path[..i], true),
                 None => (path, false),
@@ -106,32 +109,55 @@ impl Pattern {
     }
 
     /// Whether the pattern matches the directory `dir` itself.
-    pub fn matches_dir(&self, dir: &str) -> bool {
-        self.matches_one(dir, true)
+    pub fn matches_dir(&self, dir: impl AsRef<[u8]>) -> bool {
+        self.matches_one(dir.as_ref(), true)
     }
 
     /// Whether the pattern matches the file `path` itself, leaving aside
     /// the directories that contain it.
-    pub fn matches_file(&self, path: &str) -> bool {
-        self.matches_one(path, false)
+    pub fn matches_file(&self, path: impl AsRef<[u8]>) -> bool {
+        self.matches_one(path.as_ref(), false)
     }
 
-    fn matches_one(&self, candidate: &str, is_dir: bool) -> bool {
+    fn matches_one(&self, candidate: &[u8], is_dir: bool) -> bool {
         if self.dir_only && !is_dir {
             return false;
         }
         if let Some(prefix) = &self.anchored_prefix
-            && !candidate.starts_with(prefix.as_str())
+            && !candidate.starts_with(prefix.as_bytes())
         {
             return false;
         }
-        if self.basename_only {
-            let base = candidate.rsplit('/').next().unwrap_or(candidate);
-            self.glob.is_match(base)
+        let candidate = if self.basename_only {
+            candidate.rsplit(|&b| b == b'/').next().unwrap_or(candidate)
         } else {
-            self.glob.is_match(candidate)
-        }
+            candidate
+        };
+        self.glob
+            .is_match_candidate(&globset::Candidate::from_bytes(candidate))
     }
+}
+
+/// A pattern that matches exactly `path` (a file, relative to the root) and
+/// nothing beside it: anchored with a leading `/`, every wildcard and
+/// escape character escaped, as are trailing spaces. `None` when the path
+/// is not UTF-8, which no pattern (a UTF-8 string) can spell literally.
+pub fn literal(path: &[u8]) -> Option<String> {
+    let path = std::str::from_utf8(path).ok()?;
+    let mut out = String::with_capacity(path.len() + 2);
+    out.push('/');
+    for c in path.chars() {
+        if matches!(c, '\\' | '*' | '?' | '[') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    // git trims unescaped trailing spaces; escape each so they stay.
+    let kept = out.trim_end_matches(' ').len();
+    let spaces = out.len() - kept;
+    out.truncate(kept);
+    out.push_str(&"\\ ".repeat(spaces));
+    Some(out)
 }
 
 /// git strips trailing spaces unless they are escaped with a backslash.
@@ -395,6 +421,44 @@ mod tests {
         assert!(m("[[:digit:]]x", "1x"));
         assert!(m("f[]]", "f]"));
         assert!(m("f[!]]", "fa"));
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_match_as_bytes() {
+        let evil: &[u8] = b".github/workflows/evil\xff.yml";
+        for (text, expected) in [
+            (".github/", true),
+            ("*.yml", true),
+            ("/.github/workflows/evil?.yml", true),
+            ("/.github/**", true),
+            ("evil*", true),
+            ("/src/", false),
+        ] {
+            for ignore_case in [false, true] {
+                let p = Pattern::new(text, ignore_case).unwrap();
+                assert_eq!(p.matches(evil), expected, "{text} {ignore_case}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_literal_pattern_matches_its_path_and_nothing_beside_it() {
+        let names: [&[u8]; 14] = [
+            b"*", b"[ab]", b"a", b"b", b"!x", b"#x", b"x", b"a\\b", b"?", b"sub/*", b"sub/x",
+            b"trail ", b"trail", b"y/*",
+        ];
+        for name in names {
+            let text = literal(name).unwrap();
+            let p = Pattern::new(&text, false).unwrap();
+            for other in names {
+                assert_eq!(p.matches(other), other == name, "{text} on {other:?}");
+            }
+            let nested = [b"deep/".as_slice(), name].concat();
+            assert!(!p.matches(&nested), "{text} is anchored");
+        }
+        assert_eq!(literal(b"*").unwrap(), "/\\*");
+        assert_eq!(literal(b"[ab]").unwrap(), "/\\[ab]");
+        assert_eq!(literal(b"evil\xff"), None);
     }
 
     #[test]

@@ -120,7 +120,8 @@ impl Scope {
 
     /// Decide whether the agent may change `path` (slash-separated, relative
     /// to the repository root).
-    pub fn decide(&self, path: &str) -> Verdict {
+    pub fn decide(&self, path: impl AsRef<[u8]>) -> Verdict {
+        let path = path.as_ref();
         // The manifest is always protected, whatever a protected `!` says.
         if self.protected[0].pattern.matches(path) {
             return self.verdict(false, &self.protected[0]);
@@ -148,7 +149,8 @@ impl Scope {
 
     /// The state of directory `dir` (a path from the root), inside the
     /// directory whose state is `parent`.
-    pub fn enter(&self, parent: &DirMatches, dir: &str) -> DirMatches {
+    pub fn enter(&self, parent: &DirMatches, dir: impl AsRef<[u8]>) -> DirMatches {
+        let dir = dir.as_ref();
         DirMatches(
             self.protected
                 .iter()
@@ -163,7 +165,8 @@ impl Scope {
     /// state is `dir`: each pattern that matched no directory above is
     /// tried on the file alone, which saves matching every directory
     /// again for each file.
-    pub fn allows_below(&self, dir: &DirMatches, path: &str) -> bool {
+    pub fn allows_below(&self, dir: &DirMatches, path: impl AsRef<[u8]>) -> bool {
+        let path = path.as_ref();
         let hit = |i: usize, rule: &Rule| dir.0[i] || rule.pattern.matches_file(path);
         let fixed = self.protected.len();
         if hit(0, &self.protected[0]) {
@@ -246,7 +249,7 @@ impl Scope {
     }
 }
 
-fn last_match<'a>(rules: &'a [Rule], path: &str) -> Option<&'a Rule> {
+fn last_match<'a>(rules: &'a [Rule], path: &[u8]) -> Option<&'a Rule> {
     rules.iter().rev().find(|r| r.pattern.matches(path))
 }
 

@@ -95,7 +95,7 @@ fn the_gate_colours_its_refusal_when_git_would() {
     To leave them out of this commit, unstage them:
       ␛[36mgit restore --staged -- src/api/routes.rs␛[m
     If agent 'billing' should change them, the person orchestrating the agents (not the agent) widens its scope from outside its worktree:
-      ␛[36mgit agent scope add billing src/api/routes.rs␛[m
+      ␛[36mgit agent scope add billing /src/api/routes.rs␛[m
     Scope of 'billing': src/billing/
     ");
     let stripped = coloured

@@ -53,7 +53,7 @@ fn an_out_of_scope_commit_is_refused_with_the_fix() {
     To leave them out of this commit, unstage them:
       git restore --staged -- .git-agent.yaml Cargo.lock src/api/routes.rs src/billing/secrets/key.rs
     If agent 'billing' should change them, the person orchestrating the agents (not the agent) widens its scope from outside its worktree:
-      git agent scope add billing src/api/routes.rs src/billing/secrets/key.rs
+      git agent scope add billing /src/api/routes.rs /src/billing/secrets/key.rs
     Protected paths stay out of every agent's scope; only a change to `protected` in .git-agent.yaml, committed on main, allows them.
     Scope of 'billing': src/billing/, tests/billing/, !src/billing/secrets/
     ");

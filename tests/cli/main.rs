@@ -16,6 +16,7 @@ mod hooks;
 mod land;
 mod lifecycle;
 mod manifest;
+mod merges;
 mod range;
 mod scan;
 mod scope;
