@@ -1058,10 +1058,16 @@ fn policy_blob(repo: &gix::Repository, base_tip: ObjectId) -> Result<Option<Obje
 
 /// The worktree (main or linked) where `branch` is checked out.
 fn worktree_with_branch(repo: &gix::Repository, branch: &str) -> Result<Option<PathBuf>> {
+    // Under the lock: git fails on a registration being written (the
+    // checks' worktrees of a concurrent landing).
+    let registry = repo::registry(repo);
+    let registration = registry.lock_worktree_registration()?;
     let listing = git::run(
         &git_dir_for_commands(repo),
         &["worktree", "list", "--porcelain", "-z"],
-    )?;
+    );
+    drop(registration);
+    let listing = listing?;
     let wanted = format!("branch refs/heads/{branch}");
     for record in listing.split("\0\0") {
         let mut path = None;
@@ -1153,6 +1159,10 @@ fn run_checks_on(
     let dir = tmp.path().join(&agent.name);
     let dir_text = dir.to_string_lossy().into_owned();
     let home = git_dir_for_commands(repo);
+    // git reads every other worktree's registration while adding one, and
+    // fails on one a concurrent landing is half-way through writing.
+    let registry = repo::registry(repo);
+    let registration = registry.lock_worktree_registration()?;
     git::run(
         &home,
         &[
@@ -1164,6 +1174,7 @@ fn run_checks_on(
             &commit.to_string(),
         ],
     )?;
+    drop(registration);
     let result = (|| {
         for check in checks {
             writeln!(io.err, "check: {check}").map_err(Error::io("writing"))?;
@@ -1197,7 +1208,10 @@ fn run_checks_on(
     })();
     // Remove the checkout whatever happened; a failure here is not the
     // landing's, so it only warns.
-    if let Err(e) = git::run(&home, &["worktree", "remove", "--force", &dir_text]) {
+    let registration = registry.lock_worktree_registration()?;
+    let removed = git::run(&home, &["worktree", "remove", "--force", &dir_text]);
+    drop(registration);
+    if let Err(e) = removed {
         writeln!(
             io.err,
             "warning: could not remove the checks' worktree {}: {e}",
