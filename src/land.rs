@@ -676,8 +676,12 @@ fn landed_scope_refusal(agent: &Agent, refused: &[crate::scope_cmd::Refusal]) ->
         agent.name,
         agent.name
     );
-    RefusalReport::new("out_of_scope", message)
-        .with_paths(refused.iter().map(|r| r.path.clone()).collect())
+    RefusalReport::new("out_of_scope", message).with_paths(
+        refused
+            .iter()
+            .map(|r| r.path.to_str_lossy().into_owned())
+            .collect(),
+    )
 }
 
 /// The refusal when the worktree where the base is checked out has
@@ -1313,8 +1317,11 @@ fn untracked_in_the_way(
     Ok(added
         .into_iter()
         .filter(|c| c.kind == changes::ChangeKind::Added)
-        .filter(|c| agent.path.join(&c.path).symlink_metadata().is_ok())
-        .map(|c| c.path)
+        .filter(|c| {
+            gix::path::from_bstr(c.path.as_bstr())
+                .is_ok_and(|path| agent.path.join(path).symlink_metadata().is_ok())
+        })
+        .map(|c| c.path.to_str_lossy().into_owned())
         .collect())
 }
 
