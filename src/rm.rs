@@ -11,7 +11,7 @@ use crate::Io;
 use crate::archive;
 use crate::cli::{RestoreArgs, RmArgs};
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
-use crate::registry::{Agent, State};
+use crate::registry::{self, Agent, State};
 use crate::scope_cmd::shell_quote;
 use crate::{git, lease, repo, status};
 
@@ -257,6 +257,16 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
             ),
         );
     }
+    if agent.mode == crate::registry::Mode::Clone && !agent.path.is_dir() {
+        // The clone, and its branch with it, is already gone: nothing is
+        // left to archive, and the entry names nothing.
+        repo::registry(repo).update(|agents| {
+            agents.remove(&agent.name);
+            Ok(())
+        })?;
+        report.removed = true;
+        return Ok(report);
+    }
     let unlanded = unlanded_commits(repo, agent)?;
     let dirty = if agent.path.is_dir() {
         status::dirty(&agent.path)?
@@ -405,6 +415,12 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     }
     if let Some(p) = &args.path {
         agent.path = cwd.join(p);
+    } else if agent.path.as_os_str().is_empty() {
+        // An archive of a branch that had no worktree (doctor archives
+        // orphan branches): it comes back where `add` would put it.
+        let manifest = repo::load_policy(&repo, &agent.base).unwrap_or_default();
+        agent.path =
+            crate::add::default_path(&repo, manifest.defaults.worktrees.as_deref(), &agent.name)?;
     }
     // The archive holds the branch; it comes back as a worktree, whatever
     // the agent was before.
@@ -418,7 +434,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         return refuse(
             io,
             format!(
-                "agent '{}' exists; remove it first or restore under another --path",
+                "agent '{0}' exists, so its archive cannot come back under that name; remove it first (git agent rm {0}), then restore again",
                 agent.name
             ),
         );
@@ -452,11 +468,17 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     agent.state = State::Adding;
     agent.adding_pid = Some(std::process::id());
     registry.update(|agents| {
+        // The archived port may belong to another agent by now.
+        agent.port = Some(match agent.port {
+            Some(p) if !agents.values().any(|a| a.port() == p) => p,
+            _ => registry::free_port(&agent.name, agents),
+        });
         agents.insert(agent.name.clone(), agent.clone());
         Ok(())
     })?;
+    let made_branch = repo::branch_tip(&repo, &agent.branch)?.is_none();
     let result = (|| -> Result<()> {
-        if repo::branch_tip(&repo, &agent.branch)?.is_none() {
+        if made_branch {
             repo.reference(
                 full_branch.as_str(),
                 archived.tip,
@@ -472,6 +494,10 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         Ok(())
     })();
     if let Err(e) = result {
+        // Never half-apply: what this restore made goes again.
+        if made_branch && let Ok(Some(r)) = repo.try_find_reference(full_branch.as_str()) {
+            let _ = r.delete();
+        }
         let _ = registry.update(|agents| {
             agents.remove(&agent.name);
             Ok(())

@@ -13,6 +13,7 @@ mod doctor;
 mod extras;
 mod gate;
 mod hooks;
+mod keep;
 mod land;
 mod lifecycle;
 mod manifest;
