@@ -31,6 +31,13 @@ enum Problem {
     },
     /// `agent/NAME` with no registry entry and no worktree.
     OrphanBranch(String),
+    /// `agent/NAME` with no registry entry, checked out in the main
+    /// worktree: deleting it would leave that worktree on no branch, and
+    /// adopting it would make the main worktree an agent's.
+    InMainWorktree {
+        name: String,
+        path: PathBuf,
+    },
     StaleLease {
         agent: String,
         pid: u32,
@@ -90,6 +97,13 @@ impl Problem {
                     "archive it under refs/agent-archive/{name}/ and delete it (`git agent restore {name}` brings it back)"
                 ),
             ),
+            Problem::InMainWorktree { name, path } => (
+                format!(
+                    "branch agent/{name} belongs to no agent and is checked out in the main worktree {}",
+                    path.display()
+                ),
+                "switch the main worktree to another branch (git switch main), then run `git agent doctor --fix` again to archive it; --fix leaves it alone until then".into(),
+            ),
             Problem::CloneMissing(a) => (
                 format!(
                     "agent '{}': its clone {} is missing",
@@ -140,9 +154,15 @@ impl Problem {
             Problem::BranchMissing(_) => "branch_missing",
             Problem::Unregistered { .. } => "unregistered",
             Problem::OrphanBranch(_) => "orphan_branch",
+            Problem::InMainWorktree { .. } => "in_main_worktree",
             Problem::StaleLease { .. } => "stale_lease",
             Problem::CloneMissing(_) => "clone_missing",
         }
+    }
+
+    /// Whether `--fix` repairs it; the others need a person first.
+    fn fixable(&self) -> bool {
+        !matches!(self, Problem::InMainWorktree { .. })
     }
 
     fn json(&self) -> ProblemJson {
@@ -154,7 +174,9 @@ impl Problem {
             | Problem::BranchMissing(a)
             | Problem::CloneMissing(a) => (a.name.clone(), show(&a.path), None, None),
             Problem::Moved(a, to) => (a.name.clone(), show(&a.path), show(to), None),
-            Problem::Unregistered { name, path } => (name.clone(), show(path), None, None),
+            Problem::Unregistered { name, path } | Problem::InMainWorktree { name, path } => {
+                (name.clone(), show(path), None, None)
+            }
             Problem::OrphanBranch(name) => (name.clone(), None, None, None),
             Problem::StaleLease { agent, pid } => (agent.clone(), None, None, Some(*pid)),
         };
@@ -175,7 +197,7 @@ impl Problem {
 pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
     let problems = find(&repo)?;
-    let outcome = if problems.is_empty() || args.fix {
+    let outcome = if problems.iter().all(|p| args.fix && p.fixable()) {
         Outcome::Done
     } else {
         Outcome::Refused
@@ -185,7 +207,7 @@ pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
         for p in &problems {
             // Described before the repair changes what it describes.
             let mut report = p.json();
-            if args.fix {
+            if args.fix && p.fixable() {
                 report.archived = repair(&repo, p)?.map(|(_, reference)| reference);
                 report.fixed = true;
             }
@@ -214,7 +236,10 @@ pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
             paint.cyan(fix)
         )
         .map_err(Error::io("writing"))?;
-        if args.fix {
+        if args.fix && !p.fixable() {
+            writeln!(io.out, "  {}", paint.yellow("left as it is."))
+                .map_err(Error::io("writing"))?;
+        } else if args.fix {
             if let Some((branch, reference)) = repair(&repo, p)? {
                 writeln!(io.out, "  archived {branch} as {}", paint.yellow(reference))
                     .map_err(Error::io("writing"))?;
@@ -246,6 +271,14 @@ fn git_worktrees(repo: &gix::Repository) -> Result<Vec<(PathBuf, Option<String>)
         out.push((base, branch));
     }
     Ok(out)
+}
+
+/// The main worktree and its branch: `repo.worktrees()` lists only the
+/// linked ones.
+fn main_worktree(repo: &gix::Repository) -> Option<(PathBuf, Option<String>)> {
+    let main = repo.main_repo().ok()?;
+    let path = main.workdir()?.to_owned();
+    Some((path, repo::current_branch(&main)))
 }
 
 fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
@@ -307,6 +340,12 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
             continue;
         }
         let branch = format!("agent/{name}");
+        if let Some((path, _)) =
+            main_worktree(repo).filter(|(_, b)| b.as_deref() == Some(branch.as_str()))
+        {
+            problems.push(Problem::InMainWorktree { name, path });
+            continue;
+        }
         match worktrees
             .iter()
             .find(|(p, b)| b.as_deref() == Some(branch.as_str()) && p.is_dir())
@@ -327,8 +366,16 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
     let registry = repo::registry(repo);
     match problem {
         Problem::HalfAdded(agent) => {
+            // Work may have been written into it since: archive first.
+            let kept = archive_worktree_work(repo, agent)?;
             rm::remove_worktree(repo, agent)?;
-            let archived = delete_branch_keeping_work(repo, agent)?;
+            let archived = match kept {
+                Some(reference) => {
+                    delete_branch(repo, agent)?;
+                    Some((agent.branch.clone(), reference))
+                }
+                None => delete_branch_keeping_work(repo, agent, false)?,
+            };
             registry.update(|agents| {
                 agents.remove(&agent.name);
                 Ok(())
@@ -404,8 +451,10 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
         }
         Problem::OrphanBranch(name) => {
             let agent = adopted(name, PathBuf::new(), repo::default_base(repo)?);
-            return delete_branch_keeping_work(repo, &agent);
+            // Nothing tells which base it was for: keep all of it.
+            return delete_branch_keeping_work(repo, &agent, true);
         }
+        Problem::InMainWorktree { .. } => {}
         Problem::CloneMissing(agent) => {
             registry.update(|agents| {
                 agents.remove(&agent.name);
@@ -426,6 +475,7 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
 fn delete_branch_keeping_work(
     repo: &gix::Repository,
     agent: &Agent,
+    always: bool,
 ) -> Result<Option<(String, String)>> {
     let full = format!("refs/heads/{}", agent.branch);
     let Some(reference) = repo
@@ -435,7 +485,7 @@ fn delete_branch_keeping_work(
         return Ok(None);
     };
     let mut archived = None;
-    if !rm::unlanded_commits(repo, agent)?.is_empty()
+    if (always || !rm::unlanded_commits(repo, agent)?.is_empty())
         && let Some(tip) = repo::branch_tip(repo, &agent.branch)?
     {
         archived = Some((
@@ -445,6 +495,39 @@ fn delete_branch_keeping_work(
     }
     reference.delete().git("deleting the branch")?;
     Ok(archived)
+}
+
+fn delete_branch(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+    let full = format!("refs/heads/{}", agent.branch);
+    if let Some(r) = repo
+        .try_find_reference(full.as_str())
+        .git("looking up the branch")?
+    {
+        r.delete().git("deleting the branch")?;
+    }
+    Ok(())
+}
+
+/// Archive the uncommitted and untracked files of `agent`'s directory, as
+/// `rm --force` does, when it has any; the archive ref.
+fn archive_worktree_work(repo: &gix::Repository, agent: &Agent) -> Result<Option<String>> {
+    if !agent.path.is_dir() || gix::open(&agent.path).is_err() {
+        return Ok(None);
+    }
+    // A worktree whose status cannot be read is archived all the same.
+    if crate::status::dirty(&agent.path).is_ok_and(|d| d.is_clean()) {
+        return Ok(None);
+    }
+    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
+        Some(tip) => Some(tip),
+        None => gix::open(&agent.path)
+            .ok()
+            .and_then(|r| r.head_id().ok().map(|i| i.detach())),
+    };
+    match tip {
+        Some(tip) => archive::write(repo, agent, tip, true).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// With its branch deleted, a worktree's HEAD names a missing ref; its HEAD
