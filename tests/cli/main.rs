@@ -17,6 +17,7 @@ mod keep;
 mod land;
 mod lifecycle;
 mod manifest;
+mod moved;
 mod range;
 mod scan;
 mod scope;
