@@ -282,6 +282,14 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         .collect();
     report.uncommitted = dirty.uncommitted.clone();
     report.untracked = dirty.untracked.clone();
+    let nested = if agent.path.is_dir() {
+        nested_work(&agent.path, &dirty)?
+    } else {
+        Vec::new()
+    };
+    if !nested.is_empty() {
+        return refused(report, nested_refusal(agent, nested));
+    }
     if !force && (!unlanded.is_empty() || !dirty.is_clean()) {
         let mut msg = format!(
             "refusing to remove agent '{}': work would be lost",
@@ -365,6 +373,65 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         report.archive = Some(reference);
     }
     Ok(report)
+}
+
+/// Nested repositories and initialised submodules in `dir` holding work
+/// an archive cannot keep: their commits live in their own git directory
+/// (a nested repository's `.git`, a submodule's under the worktree's admin
+/// directory), and the archive records only a gitlink to them.
+fn nested_work(dir: &Path, dirty: &status::Dirty) -> Result<Vec<String>> {
+    let mut paths: Vec<String> = dirty
+        .untracked
+        .iter()
+        .filter(|p| p.ends_with('/') && dir.join(p).join(".git").exists())
+        .cloned()
+        .collect();
+    if !dir.join(".gitmodules").is_file() {
+        return Ok(paths);
+    }
+    // git's own view of submodules: gix has no recursive submodule status.
+    let out = git::run(dir, &["submodule", "status", "--recursive"])?;
+    for line in out.lines() {
+        let Some(flag) = line.chars().next() else {
+            continue;
+        };
+        let Some(path) = line[flag.len_utf8()..].split_whitespace().nth(1) else {
+            continue;
+        };
+        let changed = match flag {
+            // Not initialised: nothing of the agent's in it.
+            '-' => false,
+            // On another commit than recorded, or conflicted.
+            '+' | 'U' => true,
+            _ => !git::run(&dir.join(path), &["status", "--porcelain"])?.is_empty(),
+        };
+        if changed {
+            paths.push(path.to_owned());
+        }
+    }
+    Ok(paths)
+}
+
+fn nested_refusal(agent: &Agent, nested: Vec<String>) -> RefusalReport {
+    let mut msg = format!(
+        "refusing to remove agent '{}', even with --force: {} nested repositor{} hold work an archive cannot keep:",
+        agent.name,
+        nested.len(),
+        if nested.len() == 1 { "y" } else { "ies" }
+    );
+    for p in &nested {
+        msg.push_str(&format!(
+            "
+    {p}"
+        ));
+    }
+    msg.push_str(&format!(
+        "
+Their commits live in their own .git (a nested repository's, or a submodule's in the worktree's admin directory), which the archive does not hold.
+Commit and push them, or move them out of {}, then remove the agent again.",
+        agent.path.display()
+    ));
+    RefusalReport::new("nested_repository", msg).with_paths(nested)
 }
 
 /// Delete the agent's directory and git's registration of it. git does
@@ -513,10 +580,31 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         }
         Ok(())
     })?;
+    init_submodules(&path, io)?;
     writeln!(io.err, "restored agent '{}' from {reference}", agent.name)
         .map_err(Error::io("writing"))?;
     writeln!(io.out, "{}", path.display()).map_err(Error::io("writing"))?;
     Ok(Outcome::Done)
+}
+
+/// Check the restored worktree's submodules out, as `add` does; a failure
+/// is a warning, the agent is restored either way.
+fn init_submodules(dir: &Path, io: &mut Io) -> Result<()> {
+    if !dir.join(".gitmodules").is_file() {
+        return Ok(());
+    }
+    // Checking out submodules updates worktrees and indexes: git's job.
+    let out = git::output(dir, &["submodule", "update", "--init", "--recursive"])?;
+    if !out.status.success() {
+        writeln!(
+            io.err,
+            "warning: submodules were not initialized: {}\n         run `git submodule update --init --recursive` in {}",
+            String::from_utf8_lossy(&out.stderr).trim(),
+            dir.display()
+        )
+        .map_err(Error::io("writing"))?;
+    }
+    Ok(())
 }
 
 /// Put the archived files back in a fresh worktree of the branch tip: the

@@ -230,3 +230,89 @@ fn list_reports_an_area_removed_from_the_policy() {
         "{v}"
     );
 }
+
+fn allow_file_submodules(env: &Env) {
+    let config = env.root.join(".gitconfig");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("[protocol \"file\"]\n\tallow = always\n");
+    std::fs::write(config, text).unwrap();
+}
+
+#[test]
+fn rm_force_refuses_to_delete_a_nested_repository_s_commits() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "src/billing/"]));
+    let proto = env.agent_dir("a").join("src/billing/proto");
+    write_in(&proto, "api.proto", "syntax = \"proto3\";\n");
+    env.git_in(&proto, &["init", "-q"]);
+    env.git_in(&proto, &["add", "-A"]);
+    env.git_in(&proto, &["commit", "-q", "-m", "proto"]);
+    let commit = env.git_in(&proto, &["rev-parse", "HEAD"]);
+    let before = env.state();
+    let run = env.agent("rm", &["a", "--force", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["removed"], false, "{v}");
+    assert_eq!(v["refusal"]["reason"], "nested_repository", "{v}");
+    assert_eq!(
+        v["refusal"]["paths"],
+        serde_json::json!(["src/billing/proto/"])
+    );
+    let message = v["refusal"]["message"].as_str().unwrap();
+    assert!(message.contains("own .git"), "{message}");
+    assert_eq!(before, env.state(), "nothing changed");
+    assert_eq!(env.git_in(&proto, &["rev-parse", "HEAD"]), commit);
+    // Moved out of the way, the agent goes.
+    std::fs::rename(&proto, env.root.join("proto")).unwrap();
+    env.ok(env.agent("rm", &["a", "--force"]));
+}
+
+fn repo_with_submodule(env: &Env) {
+    allow_file_submodules(env);
+    let sub = env.root.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    env.git_in(&sub, &["init", "-q"]);
+    write_in(&sub, "lib.txt", "v1\n");
+    env.git_in(&sub, &["add", "-A"]);
+    env.git_in(&sub, &["commit", "-q", "-m", "lib"]);
+    env.git(&["submodule", "add", "-q", "../sub", "vendor/lib"]);
+    env.git(&["commit", "-q", "-m", "submodule"]);
+}
+
+#[test]
+fn rm_force_refuses_to_delete_commits_inside_a_submodule() {
+    let env = Env::new();
+    repo_with_submodule(&env);
+    env.ok(env.agent("add", &["a", "--scope", "vendor/"]));
+    let lib = env.agent_dir("a").join("vendor/lib");
+    assert!(lib.join("lib.txt").is_file(), "add initialises submodules");
+    write_in(&lib, "lib.txt", "v2\n");
+    env.git_in(&lib, &["commit", "-q", "-am", "only here"]);
+    let before = env.state();
+    let run = env.agent("rm", &["a", "--force", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["refusal"]["reason"], "nested_repository", "{v}");
+    assert_eq!(v["refusal"]["paths"], serde_json::json!(["vendor/lib"]));
+    assert_eq!(before, env.state(), "nothing changed");
+}
+
+#[test]
+fn restore_initialises_submodules() {
+    let env = Env::new();
+    repo_with_submodule(&env);
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let dir = env.agent_dir("a");
+    write_in(&dir, "docs/guide.md", "work\n");
+    // A clean submodule at the recorded commit loses nothing.
+    env.ok(env.agent("rm", &["a", "--force"]));
+    env.ok(env.agent("restore", &["a"]));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("vendor/lib/lib.txt")).unwrap(),
+        "v1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("docs/guide.md")).unwrap(),
+        "work\n"
+    );
+}
