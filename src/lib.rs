@@ -11,6 +11,7 @@ pub mod changes;
 pub mod cli;
 pub mod color;
 pub mod conflicts;
+pub mod copies;
 pub mod demo;
 pub mod dispatch;
 pub mod doctor;
