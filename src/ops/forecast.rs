@@ -303,26 +303,10 @@ fn conflicting_files(
             return Ok(Vec::new());
         }
     }
-    let options: gix::merge::commit::Options = mem
-        .tree_merge_options()
-        .git("reading merge options")?
-        .into();
-    let outcome = mem
-        .merge_commits(
-            ours,
-            theirs,
-            Default::default(),
-            options.with_allow_missing_merge_base(true),
-        )
-        .git("merging in memory")?;
-    let how = gix::merge::tree::TreatAsUnresolved::git();
-    if !outcome.tree_merge.has_unresolved_conflicts(how) {
-        return Ok(Vec::new());
+    match crate::ops::landing::merge_commits(mem, ours, theirs, true)? {
+        crate::ops::landing::Merged::Clean(_) => Ok(Vec::new()),
+        crate::ops::landing::Merged::Conflicted(files) => Ok(files),
     }
-    Ok(crate::ops::landing::conflict_files(
-        &outcome.tree_merge.conflicts,
-        how,
-    ))
 }
 
 /// Results of earlier runs, keyed by what they were computed from, in

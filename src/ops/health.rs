@@ -3,7 +3,7 @@
 //! repairs. Every repair keeps work: a branch with commits the base lacks is
 //! archived before it is deleted.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use gix::bstr::ByteSlice;
 use serde::Serialize;
@@ -12,14 +12,31 @@ use crate::Io;
 use crate::cli::DoctorArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::state::registry::{self, Agent, Mode, State};
-use crate::{git::repo, ops::removal as rm, state::archive, state::lease};
+use crate::{git::repo, ops::copies, ops::removal as rm, state::archive, state::lease};
 
 #[derive(Debug)]
 enum Problem {
     /// An `add` (or `restore`) stopped half-way: roll it back.
     HalfAdded(Agent),
-    /// The worktree was moved, and git knows the new place.
+    /// The directory was moved, and the new place is known: git knows it,
+    /// or it was found beside the other agents pointing at the agent's
+    /// admin directory (a clone: on the agent's branch, cloned from here).
     Moved(Agent, PathBuf),
+    /// A directory that points at an admin directory `doctor` retired, or
+    /// is a second checkout of a live agent's branch: a stale copy.
+    StrayCopy {
+        name: String,
+        agent: Option<Agent>,
+        path: PathBuf,
+        admin: PathBuf,
+    },
+    /// A second directory on the admin directory (index, HEAD) of a live
+    /// agent's worktree.
+    SharedAdminDir {
+        agent: Agent,
+        path: PathBuf,
+        admin: PathBuf,
+    },
     /// The worktree is gone; recreate it from the branch.
     DirectoryMissing(Agent),
     /// The branch is gone.
@@ -31,6 +48,13 @@ enum Problem {
     },
     /// `agent/NAME` with no registry entry and no worktree.
     OrphanBranch(String),
+    /// `agent/NAME` with no registry entry, checked out in the main
+    /// worktree: deleting it would leave that worktree on no branch, and
+    /// adopting it would make the main worktree an agent's.
+    InMainWorktree {
+        name: String,
+        path: PathBuf,
+    },
     StaleLease {
         agent: String,
         pid: u32,
@@ -53,7 +77,29 @@ impl Problem {
                     a.path.display(),
                     to.display()
                 ),
-                "record the new place in the registry".into(),
+                "re-adopt it where it is (git worktree repair), keeping its files, and record the new place in the registry".into(),
+            ),
+            Problem::StrayCopy { name, path, .. } => (
+                format!(
+                    "{} is a stale copy of agent '{name}''s worktree (its .git names an admin directory the agent no longer uses)",
+                    path.display()
+                ),
+                format!(
+                    "archive its work under refs/agent-archive/{name}/, then remove it"
+                ),
+            ),
+            Problem::SharedAdminDir { agent, path, admin } => (
+                format!(
+                    "{} and agent '{}''s worktree {} share one git admin directory ({}): one index, one HEAD, two writers",
+                    path.display(),
+                    agent.name,
+                    agent.path.display(),
+                    admin.display()
+                ),
+                format!(
+                    "archive the copy's work under refs/agent-archive/{}/, then remove the copy",
+                    agent.name
+                ),
             ),
             Problem::DirectoryMissing(a) => (
                 format!(
@@ -89,6 +135,13 @@ impl Problem {
                 format!(
                     "archive it under refs/agent-archive/{name}/ and delete it (`git agent restore {name}` brings it back)"
                 ),
+            ),
+            Problem::InMainWorktree { name, path } => (
+                format!(
+                    "branch agent/{name} belongs to no agent and is checked out in the main worktree {}",
+                    path.display()
+                ),
+                "switch the main worktree to another branch (git switch main), then run `git agent doctor --fix` again to archive it; --fix leaves it alone until then".into(),
             ),
             Problem::CloneMissing(a) => (
                 format!(
@@ -136,13 +189,21 @@ impl Problem {
         match self {
             Problem::HalfAdded(_) => "half_added",
             Problem::Moved(..) => "moved",
+            Problem::StrayCopy { .. } => "stray_copy",
+            Problem::SharedAdminDir { .. } => "shared_admin_dir",
             Problem::DirectoryMissing(_) => "directory_missing",
             Problem::BranchMissing(_) => "branch_missing",
             Problem::Unregistered { .. } => "unregistered",
             Problem::OrphanBranch(_) => "orphan_branch",
+            Problem::InMainWorktree { .. } => "in_main_worktree",
             Problem::StaleLease { .. } => "stale_lease",
             Problem::CloneMissing(_) => "clone_missing",
         }
+    }
+
+    /// Whether `--fix` repairs it; the others need a person first.
+    fn fixable(&self) -> bool {
+        !matches!(self, Problem::InMainWorktree { .. })
     }
 
     fn json(&self) -> ProblemJson {
@@ -154,7 +215,13 @@ impl Problem {
             | Problem::BranchMissing(a)
             | Problem::CloneMissing(a) => (a.name.clone(), show(&a.path), None, None),
             Problem::Moved(a, to) => (a.name.clone(), show(&a.path), show(to), None),
-            Problem::Unregistered { name, path } => (name.clone(), show(path), None, None),
+            Problem::StrayCopy { name, path, .. } => (name.clone(), show(path), None, None),
+            Problem::SharedAdminDir { agent, path, .. } => {
+                (agent.name.clone(), show(path), None, None)
+            }
+            Problem::Unregistered { name, path } | Problem::InMainWorktree { name, path } => {
+                (name.clone(), show(path), None, None)
+            }
             Problem::OrphanBranch(name) => (name.clone(), None, None, None),
             Problem::StaleLease { agent, pid } => (agent.clone(), None, None, Some(*pid)),
         };
@@ -175,7 +242,7 @@ impl Problem {
 pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
     let problems = find(&repo)?;
-    let outcome = if problems.is_empty() || args.fix {
+    let outcome = if problems.iter().all(|p| args.fix && p.fixable()) {
         Outcome::Done
     } else {
         Outcome::Refused
@@ -185,7 +252,7 @@ pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
         for p in &problems {
             // Described before the repair changes what it describes.
             let mut report = p.json();
-            if args.fix {
+            if args.fix && p.fixable() {
                 report.archived = repair(&repo, p)?.map(|(_, reference)| reference);
                 report.fixed = true;
             }
@@ -214,7 +281,10 @@ pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
             paint.cyan(fix)
         )
         .map_err(Error::io("writing"))?;
-        if args.fix {
+        if args.fix && !p.fixable() {
+            writeln!(io.out, "  {}", paint.yellow("left as it is."))
+                .map_err(Error::io("writing"))?;
+        } else if args.fix {
             if let Some((branch, reference)) = repair(&repo, p)? {
                 writeln!(io.out, "  archived {branch} as {}", paint.yellow(reference))
                     .map_err(Error::io("writing"))?;
@@ -248,9 +318,18 @@ fn git_worktrees(repo: &gix::Repository) -> Result<Vec<(PathBuf, Option<String>)
     Ok(out)
 }
 
+/// The main worktree and its branch: `repo.worktrees()` lists only the
+/// linked ones.
+fn main_worktree(repo: &gix::Repository) -> Option<(PathBuf, Option<String>)> {
+    let main = repo.main_repo().ok()?;
+    let path = main.workdir()?.to_owned();
+    Some((path, repo::current_branch(&main)))
+}
+
 fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
     let agents = repo::registry(repo).load()?;
     let worktrees = git_worktrees(repo)?;
+    let found = copies::scan(repo, &copies::search_roots(repo, &agents));
     let mut problems = Vec::new();
     for agent in agents.values() {
         if agent.state == State::Adding {
@@ -271,7 +350,14 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
         }
         if agent.mode == Mode::Clone {
             if !agent.path.is_dir() {
-                problems.push(Problem::CloneMissing(agent.clone()));
+                let wanted = copies::Link::Clone(Some(agent.branch.clone()));
+                match found
+                    .iter()
+                    .find(|f| f.link == wanted && !is_registered(&f.dir, &agents))
+                {
+                    Some(f) => problems.push(Problem::Moved(agent.clone(), f.dir.clone())),
+                    None => problems.push(Problem::CloneMissing(agent.clone())),
+                }
             } else if repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)?.is_none() {
                 problems.push(Problem::BranchMissing(agent.clone()));
             }
@@ -279,12 +365,19 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
         }
         let branch_exists = repo::branch_tip(repo, &agent.branch)?.is_some();
         if !agent.path.is_dir() {
-            let moved = worktrees.iter().find(|(path, branch)| {
-                branch.as_deref() == Some(agent.branch.as_str()) && path.is_dir()
+            let by_git = worktrees
+                .iter()
+                .find(|(path, branch)| {
+                    branch.as_deref() == Some(agent.branch.as_str()) && path.is_dir()
+                })
+                .map(|(p, _)| p.clone());
+            let by_scan = copies::admin_dir_of(repo, agent).and_then(|admin| {
+                let link = copies::Link::Worktree(admin);
+                found.iter().find(|f| f.link == link).map(|f| f.dir.clone())
             });
-            match moved {
-                Some((to, _)) if agent.mode == Mode::Worktree => {
-                    problems.push(Problem::Moved(agent.clone(), to.clone()))
+            match by_git.or(by_scan) {
+                Some(to) if agent.mode == Mode::Worktree => {
+                    problems.push(Problem::Moved(agent.clone(), to))
                 }
                 _ if branch_exists => problems.push(Problem::DirectoryMissing(agent.clone())),
                 _ => {}
@@ -294,6 +387,7 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
             problems.push(Problem::BranchMissing(agent.clone()));
         }
     }
+    problems.extend(copy_problems(repo, &agents, &found));
     let refs = repo.references().git("reading refs")?;
     for r in refs.prefixed("refs/heads/agent/").git("reading branches")? {
         let r = r.git("reading a branch")?;
@@ -307,6 +401,12 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
             continue;
         }
         let branch = format!("agent/{name}");
+        if let Some((path, _)) =
+            main_worktree(repo).filter(|(_, b)| b.as_deref() == Some(branch.as_str()))
+        {
+            problems.push(Problem::InMainWorktree { name, path });
+            continue;
+        }
         match worktrees
             .iter()
             .find(|(p, b)| b.as_deref() == Some(branch.as_str()) && p.is_dir())
@@ -321,14 +421,77 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
     Ok(problems)
 }
 
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())
+}
+
+fn is_registered(dir: &Path, agents: &registry::Agents) -> bool {
+    let dir = canonical(dir);
+    agents.values().any(|a| canonical(&a.path) == dir)
+}
+
+/// Directories on an admin directory that is not theirs: beside a live
+/// agent's worktree on its admin directory, or on one `doctor` retired, or
+/// a second checkout of a live agent's branch.
+fn copy_problems(
+    repo: &gix::Repository,
+    agents: &registry::Agents,
+    found: &[copies::Found],
+) -> Vec<Problem> {
+    let live: Vec<(&Agent, PathBuf)> = agents
+        .values()
+        .filter(|a| a.mode == Mode::Worktree && a.path.is_dir())
+        .filter_map(|a| copies::worktree_link(&a.path).map(|admin| (a, admin)))
+        .collect();
+    let mut problems = Vec::new();
+    for f in found {
+        let copies::Link::Worktree(admin) = &f.link else {
+            continue;
+        };
+        if is_registered(&f.dir, agents) {
+            continue;
+        }
+        let stray = |name: String, agent: Option<Agent>| Problem::StrayCopy {
+            name,
+            agent,
+            path: f.dir.clone(),
+            admin: admin.clone(),
+        };
+        if let Some(name) = copies::retired_agent(admin) {
+            let agent = agents.get(&name).cloned();
+            problems.push(stray(name, agent));
+        } else if let Some((agent, _)) = live.iter().find(|(_, a)| a == admin) {
+            problems.push(Problem::SharedAdminDir {
+                agent: (*agent).clone(),
+                path: f.dir.clone(),
+                admin: admin.clone(),
+            });
+        } else if let Some(agent) = copies::branch_agent(admin, agents)
+            && agent.path.is_dir()
+            && copies::admin_dir_of(repo, agent).as_ref() != Some(admin)
+        {
+            problems.push(stray(agent.name.clone(), Some(agent.clone())));
+        }
+    }
+    problems
+}
+
 /// Repair `problem`. `Some((branch, archive ref))` when a branch with
 /// unlanded work was archived before it was deleted.
 fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, String)>> {
     let registry = repo::registry(repo);
     match problem {
         Problem::HalfAdded(agent) => {
+            // Work may have been written into it since: archive first.
+            let kept = archive_worktree_work(repo, agent)?;
             rm::remove_worktree(repo, agent)?;
-            let archived = delete_branch_keeping_work(repo, agent)?;
+            let archived = match kept {
+                Some(reference) => {
+                    delete_branch(repo, agent)?;
+                    Some((agent.branch.clone(), reference))
+                }
+                None => delete_branch_keeping_work(repo, agent, false)?,
+            };
             registry.update(|agents| {
                 agents.remove(&agent.name);
                 Ok(())
@@ -336,7 +499,15 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
             return Ok(archived);
         }
         Problem::Moved(agent, to) => {
-            let to = to.clone();
+            if agent.mode == Mode::Worktree {
+                // Links the admin directory and the moved directory both
+                // ways again: git's own repair, gix has none.
+                crate::git::run(
+                    &main_dir(repo),
+                    &["worktree", "repair", &to.to_string_lossy()],
+                )?;
+            }
+            let to = canonical(to);
             registry.update(|agents| {
                 if let Some(a) = agents.get_mut(&agent.name) {
                     a.path = to;
@@ -345,11 +516,12 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
             })?;
         }
         Problem::DirectoryMissing(agent) => {
-            // Forget the dead registration, then check the branch out again.
-            crate::git::run(
-                &repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned()),
-                &["worktree", "prune"],
-            )?;
+            // A copy may still turn up, on the old admin directory: retire
+            // it, so the new worktree gets a fresh one and never shares.
+            if let Some(admin) = copies::admin_dir_of(repo, agent) {
+                copies::retire(repo, agent, &admin)?;
+            }
+            crate::git::run(&main_dir(repo), &["worktree", "prune"])?;
             let full = format!("refs/heads/{}", agent.branch);
             crate::ops::provision::check_out_worktree(repo, &registry, &agent.path, &full)?;
         }
@@ -404,7 +576,23 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
         }
         Problem::OrphanBranch(name) => {
             let agent = adopted(name, PathBuf::new(), repo::default_base(repo)?);
-            return delete_branch_keeping_work(repo, &agent);
+            // Nothing tells which base it was for: keep all of it.
+            return delete_branch_keeping_work(repo, &agent, true);
+        }
+        Problem::InMainWorktree { .. } => {}
+        Problem::StrayCopy {
+            name,
+            agent,
+            path,
+            admin,
+        } => {
+            let agent = agent
+                .clone()
+                .unwrap_or_else(|| adopted(name, PathBuf::new(), String::new()));
+            return remove_copy(repo, &agent, path, Some(admin)).map(Some);
+        }
+        Problem::SharedAdminDir { agent, path, .. } => {
+            return remove_copy(repo, agent, path, None).map(Some);
         }
         Problem::CloneMissing(agent) => {
             registry.update(|agents| {
@@ -426,6 +614,7 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
 fn delete_branch_keeping_work(
     repo: &gix::Repository,
     agent: &Agent,
+    always: bool,
 ) -> Result<Option<(String, String)>> {
     let full = format!("refs/heads/{}", agent.branch);
     let Some(reference) = repo
@@ -435,7 +624,7 @@ fn delete_branch_keeping_work(
         return Ok(None);
     };
     let mut archived = None;
-    if !rm::unlanded_commits(repo, agent)?.is_empty()
+    if (always || !rm::unlanded_commits(repo, agent)?.is_empty())
         && let Some(tip) = repo::branch_tip(repo, &agent.branch)?
     {
         archived = Some((
@@ -445,6 +634,85 @@ fn delete_branch_keeping_work(
     }
     reference.delete().git("deleting the branch")?;
     Ok(archived)
+}
+
+fn main_dir(repo: &gix::Repository) -> PathBuf {
+    repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned())
+}
+
+/// Archive the copy at `path` of `agent`'s worktree (its commits, and its
+/// uncommitted and untracked files, as `rm --force` does), then delete the
+/// directory, and `admin` with it when it serves no agent and no other
+/// copy. `(what, archive ref)`.
+fn remove_copy(
+    repo: &gix::Repository,
+    agent: &Agent,
+    path: &Path,
+    admin: Option<&PathBuf>,
+) -> Result<(String, String)> {
+    let mut copy = agent.clone();
+    copy.path = path.to_owned();
+    let tip = gix::open(path)
+        .ok()
+        .and_then(|r| r.head_id().ok().map(|i| i.detach()))
+        .or(repo::branch_tip(repo, &agent.branch)?)
+        .ok_or_else(|| {
+            Error::usage(
+                format!("{}: no commit to archive its work on", path.display()),
+                "move the directory away by hand, then run doctor again",
+            )
+        })?;
+    let dirty = !crate::ops::status::dirty(path).is_ok_and(|d| d.is_clean());
+    let reference = archive::write(repo, &copy, tip, dirty)?;
+    std::fs::remove_dir_all(path).map_err(Error::io(format!("removing {}", path.display())))?;
+    if let Some(admin) = admin {
+        let agents = repo::registry(repo).load()?;
+        let link = copies::Link::Worktree(admin.clone());
+        let still_used = copies::scan(repo, &copies::search_roots(repo, &agents))
+            .iter()
+            .any(|f| f.link == link)
+            || agents
+                .values()
+                .any(|a| copies::admin_dir_of(repo, a).as_ref() == Some(admin));
+        if !still_used && admin.starts_with(canonical(&repo.common_dir().join("worktrees"))) {
+            std::fs::remove_dir_all(admin)
+                .map_err(Error::io(format!("removing {}", admin.display())))?;
+        }
+    }
+    Ok((format!("the copy {}", path.display()), reference))
+}
+
+fn delete_branch(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+    let full = format!("refs/heads/{}", agent.branch);
+    if let Some(r) = repo
+        .try_find_reference(full.as_str())
+        .git("looking up the branch")?
+    {
+        r.delete().git("deleting the branch")?;
+    }
+    Ok(())
+}
+
+/// Archive the uncommitted and untracked files of `agent`'s directory, as
+/// `rm --force` does, when it has any; the archive ref.
+fn archive_worktree_work(repo: &gix::Repository, agent: &Agent) -> Result<Option<String>> {
+    if !agent.path.is_dir() || gix::open(&agent.path).is_err() {
+        return Ok(None);
+    }
+    // A worktree whose status cannot be read is archived all the same.
+    if crate::ops::status::dirty(&agent.path).is_ok_and(|d| d.is_clean()) {
+        return Ok(None);
+    }
+    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
+        Some(tip) => Some(tip),
+        None => gix::open(&agent.path)
+            .ok()
+            .and_then(|r| r.head_id().ok().map(|i| i.detach())),
+    };
+    match tip {
+        Some(tip) => archive::write(repo, agent, tip, true).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// With its branch deleted, a worktree's HEAD names a missing ref; its HEAD

@@ -292,12 +292,13 @@ fn attempt(
             summary: c.summary.clone(),
         })
         .collect();
-    if commits.is_empty() {
+    let mem = repo.clone().with_object_memory();
+    if let Some(why) = nothing_to_land(&mem, &commits, base_tip, tip)? {
         report.verdict = Verdict::NothingToLand;
         if !args.json {
             writeln!(
                 io.err,
-                "agent '{}' has nothing to land: {} already has every commit of {}",
+                "agent '{}' has nothing to land: {} already has {why} of {}",
                 agent.name, agent.base, agent.branch
             )
             .map_err(Error::io("writing"))?;
@@ -424,12 +425,11 @@ fn attempt(
             policy
                 .checks
                 .iter()
-                .map(|c| format!("{c} ({})", if run_checks { "passed" } else { "skipped" }))
+                .map(|c| format!("{c} ({})", checks_state(run_checks, args.dry_run)))
                 .collect()
         },
     };
 
-    let mem = repo.clone().with_object_memory();
     let plan = match plan(&mem, agent, strategy, base_tip, tip, &commits, &receipt)? {
         Ok(plan) => plan,
         Err(refusal) => {
@@ -439,6 +439,19 @@ fn attempt(
             return done(report.refuse(io, refusal)?);
         }
     };
+    let landed = landed_out_of_scope(&mem, strategy, &scope, base_tip, plan.tip)?;
+    if !landed.is_empty() {
+        let refusal = landed_scope_refusal(agent, &landed);
+        report.out_of_scope = landed;
+        return done(report.refuse(io, refusal)?);
+    }
+    let follows = matches!(strategy, Strategy::Squash | Strategy::Rebase);
+    if follows
+        && args.dry_run
+        && let Some(refusal) = follow_refusal(&mem, agent, tip, plan.tip, false)?
+    {
+        return done(report.refuse(io, refusal)?);
+    }
 
     if args.dry_run {
         report.verdict = Verdict::WouldLand;
@@ -479,6 +492,9 @@ fn attempt(
     // The checked tree must exist on disk to be checked out; objects no ref
     // reaches are invisible, and `git gc` drops them if the land refuses.
     persist(repo, mem)?;
+    if follows && let Some(refusal) = follow_refusal(repo, agent, tip, plan.tip, true)? {
+        return done(report.refuse(io, refusal)?);
+    }
     // The receipt already says the checks passed: if they do not, the
     // commit is never reachable.
     if run_checks {
@@ -570,10 +586,102 @@ fn attempt(
             }
         }
     }
-    if matches!(strategy, Strategy::Squash | Strategy::Rebase) {
+    if follows {
         follow_landed(agent, tip, plan.tip, io)?;
     }
     done(Outcome::Done)
+}
+
+/// Why the branch has nothing to land, if so: no commit the base lacks, or
+/// commits whose merge with the base changes nothing (as after a squash
+/// landing the branch did not follow: the rule `rm` uses for "landed").
+fn nothing_to_land(
+    mem: &gix::Repository,
+    commits: &[changes::CommitChanges],
+    base_tip: ObjectId,
+    tip: ObjectId,
+) -> Result<Option<&'static str>> {
+    if commits.is_empty() {
+        return Ok(Some("every commit"));
+    }
+    match merge_commits(mem, base_tip, tip, false)? {
+        Merged::Clean(tree) if tree == tree_of(mem, base_tip)? => Ok(Some("every change")),
+        _ => Ok(None),
+    }
+}
+
+/// Paths the landing changes on the base that the agent may not change.
+/// The gate checks what each commit changes; this checks what lands, which
+/// can differ: a file or directory the base renamed carries the agent's
+/// change to the new place. Each landed commit is diffed against its first
+/// parent (a fast-forward: the base against the tip).
+fn landed_out_of_scope(
+    mem: &gix::Repository,
+    strategy: Strategy,
+    scope: &crate::policy::scope::Scope,
+    base_tip: ObjectId,
+    landed: ObjectId,
+) -> Result<Vec<crate::ops::gate::Refusal>> {
+    let mut steps = Vec::new();
+    let mut at = landed;
+    while at != base_tip {
+        let parent = match strategy {
+            Strategy::Ff => base_tip,
+            _ => {
+                let commit = mem.find_commit(at).git("reading a landed commit")?;
+                let Some(parent) = commit.parent_ids().next() else {
+                    break;
+                };
+                parent.detach()
+            }
+        };
+        steps.push((parent, at));
+        at = parent;
+    }
+    let mut refused: Vec<crate::ops::gate::Refusal> = Vec::new();
+    for (parent, commit) in steps {
+        let mut changed = Vec::new();
+        let (old, new) = (tree_of(mem, parent)?, tree_of(mem, commit)?);
+        changes::diff_trees(mem, Some(old), Some(new), "".into(), &mut changed)?;
+        for change in changed {
+            let verdict = scope.decide(&change.path);
+            if verdict.allowed || refused.iter().any(|r| r.path == change.path) {
+                continue;
+            }
+            refused.push(crate::ops::gate::Refusal {
+                path: change.path,
+                kind: Some(change.kind),
+                commit: None,
+                summary: None,
+                reason: verdict.reason(),
+                verdict,
+            });
+        }
+    }
+    refused.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(refused)
+}
+
+fn landed_scope_refusal(agent: &Agent, refused: &[crate::ops::gate::Refusal]) -> RefusalReport {
+    let lines: Vec<String> = refused
+        .iter()
+        .map(|r| format!("  {} ({})", r.path, r.reason))
+        .collect();
+    let message = format!(
+        "refusing to land '{}': merged with {}, its changes land on files outside its scope:\n{}\n  {} moved or renamed them since the agent started; fix: git agent sync {} and keep the change in its scope, or widen the scope (git agent scope add {} PATTERN)",
+        agent.name,
+        agent.base,
+        lines.join("\n"),
+        agent.base,
+        agent.name,
+        agent.name
+    );
+    RefusalReport::new("out_of_scope", message).with_paths(
+        refused
+            .iter()
+            .map(|r| r.path.to_str_lossy().into_owned())
+            .collect(),
+    )
 }
 
 /// The refusal when the worktree where the base is checked out has
@@ -695,7 +803,6 @@ fn plan(
     commits: &[changes::CommitChanges],
     receipt: &Receipt,
 ) -> Result<std::result::Result<Plan, RefusalReport>> {
-    let how = gix::merge::tree::TreatAsUnresolved::git();
     let conflict_refusal = |files: Vec<String>, what: String| {
         let message = format!(
             "refusing to land '{}': {what} conflicts with {} in:\n{}\n  fix: git agent sync {} (then resolve, commit, and land again)",
@@ -729,20 +836,12 @@ fn plan(
             Ok(Ok(Plan { tip }))
         }
         Strategy::Merge | Strategy::Squash => {
-            let options = mem.tree_merge_options().git("reading merge options")?;
-            let mut outcome = mem
-                .merge_commits(base_tip, tip, Default::default(), options.into())
-                .git("merging in memory")?;
-            if outcome.tree_merge.has_unresolved_conflicts(how) {
-                let files = conflict_files(&outcome.tree_merge.conflicts, how);
-                return Ok(Err(conflict_refusal(files, agent.branch.clone())));
-            }
-            let tree = outcome
-                .tree_merge
-                .tree
-                .write()
-                .git("writing the merged tree")?
-                .detach();
+            let tree = match merge_commits(mem, base_tip, tip, false)? {
+                Merged::Clean(tree) => tree,
+                Merged::Conflicted(files) => {
+                    return Ok(Err(conflict_refusal(files, agent.branch.clone())));
+                }
+            };
             let (subject, parents) = if strategy == Strategy::Merge {
                 (
                     format!(
@@ -799,8 +898,8 @@ fn plan(
                         options.clone(),
                     )
                     .git("replaying a commit in memory")?;
-                if outcome.has_unresolved_conflicts(how) {
-                    let files = conflict_files(&outcome.conflicts, how);
+                if outcome.conflicts.iter().any(unresolved_in_git) {
+                    let files = conflict_files(&outcome.conflicts);
                     return Ok(Err(conflict_refusal(
                         files,
                         format!("commit {} ({})", short(id), c.summary),
@@ -824,13 +923,66 @@ fn plan(
     }
 }
 
-pub(crate) fn conflict_files(
-    conflicts: &[gix::merge::tree::Conflict],
-    how: gix::merge::tree::TreatAsUnresolved,
-) -> Vec<String> {
+/// Whether git leaves `conflict` unresolved. gix resolves a change inside
+/// a directory the other side renamed by moving it along; git, by default
+/// (`merge.directoryRenames=conflict`), stops there with `CONFLICT (file
+/// location)`. Moving a file into another directory can move it out of
+/// the agent's scope, so it is a conflict here too.
+pub(crate) fn unresolved_in_git(conflict: &gix::merge::tree::Conflict) -> bool {
+    conflict.is_unresolved(gix::merge::tree::TreatAsUnresolved::git())
+        || matches!(
+            conflict.resolution,
+            Ok(gix::merge::tree::Resolution::SourceLocationAffectedByRename { .. })
+        )
+}
+
+/// The result of merging two commits in memory.
+pub(crate) enum Merged {
+    /// The merged tree, written to the repository's object memory if it
+    /// has one.
+    Clean(ObjectId),
+    /// The files the merge leaves conflicted, as git would.
+    Conflicted(Vec<String>),
+}
+
+/// Merge `theirs` into `ours` as git would; land, its forecast (`conflicts`)
+/// and the "nothing to land" rule all merge through here, so they agree.
+pub(crate) fn merge_commits(
+    mem: &gix::Repository,
+    ours: ObjectId,
+    theirs: ObjectId,
+    allow_missing_merge_base: bool,
+) -> Result<Merged> {
+    let options: gix::merge::commit::Options = mem
+        .tree_merge_options()
+        .git("reading merge options")?
+        .into();
+    let mut outcome = mem
+        .merge_commits(
+            ours,
+            theirs,
+            Default::default(),
+            options.with_allow_missing_merge_base(allow_missing_merge_base),
+        )
+        .git("merging in memory")?;
+    if outcome.tree_merge.conflicts.iter().any(unresolved_in_git) {
+        return Ok(Merged::Conflicted(conflict_files(
+            &outcome.tree_merge.conflicts,
+        )));
+    }
+    let tree = outcome
+        .tree_merge
+        .tree
+        .write()
+        .git("writing the merged tree")?
+        .detach();
+    Ok(Merged::Clean(tree))
+}
+
+pub(crate) fn conflict_files(conflicts: &[gix::merge::tree::Conflict]) -> Vec<String> {
     let mut files: Vec<String> = conflicts
         .iter()
-        .filter(|c| c.is_unresolved(how))
+        .filter(|c| unresolved_in_git(c))
         .flat_map(|c| {
             let (ours, theirs) = c.changes_in_resolution();
             [ours.location().to_owned(), theirs.location().to_owned()]
@@ -914,10 +1066,16 @@ fn policy_blob(repo: &gix::Repository, base_tip: ObjectId) -> Result<Option<Obje
 
 /// The worktree (main or linked) where `branch` is checked out.
 fn worktree_with_branch(repo: &gix::Repository, branch: &str) -> Result<Option<PathBuf>> {
+    // Under the lock: git fails on a registration being written (the
+    // checks' worktrees of a concurrent landing).
+    let registry = repo::registry(repo);
+    let registration = registry.lock_worktree_registration()?;
     let listing = git::run(
         &git_dir_for_commands(repo),
         &["worktree", "list", "--porcelain", "-z"],
-    )?;
+    );
+    drop(registration);
+    let listing = listing?;
     let wanted = format!("branch refs/heads/{branch}");
     for record in listing.split("\0\0") {
         let mut path = None;
@@ -933,6 +1091,15 @@ fn worktree_with_branch(repo: &gix::Repository, branch: &str) -> Result<Option<P
             }
         }
         if here && !bare {
+            if let Some(dir) = path.as_ref().filter(|d| !d.is_dir()) {
+                return Err(Error::usage(
+                    format!(
+                        "{branch} is checked out in the worktree {}, whose directory no longer exists, so landing cannot update it",
+                        dir.display()
+                    ),
+                    "run `git worktree prune` to forget that worktree (or restore the directory), then land again",
+                ));
+            }
             return Ok(path);
         }
     }
@@ -1000,6 +1167,10 @@ fn run_checks_on(
     let dir = tmp.path().join(&agent.name);
     let dir_text = dir.to_string_lossy().into_owned();
     let home = git_dir_for_commands(repo);
+    // git reads every other worktree's registration while adding one, and
+    // fails on one a concurrent landing is half-way through writing.
+    let registry = repo::registry(repo);
+    let registration = registry.lock_worktree_registration()?;
     git::run(
         &home,
         &[
@@ -1011,12 +1182,13 @@ fn run_checks_on(
             &commit.to_string(),
         ],
     )?;
+    drop(registration);
     let result = (|| {
         for check in checks {
             writeln!(io.err, "check: {check}").map_err(Error::io("writing"))?;
             io.err.flush().map_err(Error::io("writing"))?;
             let status = run_shell(check, &dir, &agent.name)?;
-            if status.code() == Some(127) {
+            if status.code() == Some(127) && !command_found(check, &dir)? {
                 return Err(Error::usage(
                     format!("check `{check}` could not run: command not found"),
                     format!(
@@ -1044,7 +1216,10 @@ fn run_checks_on(
     })();
     // Remove the checkout whatever happened; a failure here is not the
     // landing's, so it only warns.
-    if let Err(e) = git::run(&home, &["worktree", "remove", "--force", &dir_text]) {
+    let registration = registry.lock_worktree_registration()?;
+    let removed = git::run(&home, &["worktree", "remove", "--force", &dir_text]);
+    drop(registration);
+    if let Err(e) = removed {
         writeln!(
             io.err,
             "warning: could not remove the checks' worktree {}: {e}",
@@ -1053,6 +1228,38 @@ fn run_checks_on(
         .map_err(Error::io("writing"))?;
     }
     result
+}
+
+/// Whether the command a check starts with can be started: a shell
+/// builtin or keyword, a function, a path, or a program on `PATH`, as
+/// `command -v` finds it. A check exits 127 when the shell could not find
+/// a command; only when that command is the check's own (its first word,
+/// after any `NAME=value` assignments) is the check itself wrong. A tool
+/// missing further in is the check failing.
+fn command_found(check: &str, dir: &Path) -> Result<bool> {
+    let is_assignment = |word: &&str| {
+        word.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+        })
+    };
+    let Some(first) = check.split_whitespace().find(|w| !is_assignment(w)) else {
+        return Ok(true);
+    };
+    let first = first.trim_matches(['"', '\'']);
+    // `(…)`, `{ …; }`, `$CMD` and the like: the shell ran something.
+    if !first.starts_with(|c: char| c.is_alphanumeric() || "./_-~".contains(c)) {
+        return Ok(true);
+    }
+    let status = std::process::Command::new("sh")
+        .args(["-c", "command -v -- \"$1\" >/dev/null 2>&1", "sh", first])
+        .current_dir(dir)
+        .status()
+        .map_err(Error::io(format!(
+            "looking for the command of check `{check}`"
+        )))?;
+    Ok(status.success())
 }
 
 fn run_shell(command: &str, dir: &Path, name: &str) -> Result<std::process::ExitStatus> {
@@ -1075,54 +1282,159 @@ fn run_shell(command: &str, dir: &Path, name: &str) -> Result<std::process::Exit
         .map_err(Error::io(format!("running check `{command}`")))
 }
 
+/// Why the agent's branch will not follow a squash or rebase landing, if it
+/// will not: only a clean worktree on the branch moves with it.
+fn follow_skip_reason(agent: &Agent) -> Result<Option<&'static str>> {
+    if !agent.path.is_dir() {
+        return Ok(Some("its directory is missing"));
+    }
+    if !status::uncommitted(&agent.path)?.is_empty() {
+        return Ok(Some("its worktree has uncommitted changes"));
+    }
+    let wt = gix::open(&agent.path).git("opening the agent's worktree")?;
+    if repo::current_branch(&wt).as_deref() != Some(agent.branch.as_str()) {
+        return Ok(Some("its worktree is not on it"));
+    }
+    Ok(None)
+}
+
+/// Files in the agent's worktree that git does not track and that the
+/// landed commit adds: they block its worktree from following.
+fn untracked_in_the_way(
+    repo: &gix::Repository,
+    agent: &Agent,
+    from: ObjectId,
+    to: ObjectId,
+) -> Result<Vec<String>> {
+    let mut added = Vec::new();
+    changes::diff_trees(
+        repo,
+        Some(tree_of(repo, from)?),
+        Some(tree_of(repo, to)?),
+        "".into(),
+        &mut added,
+    )?;
+    Ok(added
+        .into_iter()
+        .filter(|c| c.kind == changes::ChangeKind::Added)
+        .filter(|c| {
+            gix::path::from_bstr(c.path.as_bstr())
+                .is_ok_and(|path| agent.path.join(path).symlink_metadata().is_ok())
+        })
+        .map(|c| c.path.to_str_lossy().into_owned())
+        .collect())
+}
+
+/// Before the base moves: refuse when the agent's branch is to follow the
+/// landed commit but its worktree cannot, so branch and worktree never
+/// part. `check_with_git` asks git itself (the objects must be on disk);
+/// without it only the files in the way are looked for (`--dry-run`).
+fn follow_refusal(
+    repo: &gix::Repository,
+    agent: &Agent,
+    from: ObjectId,
+    to: ObjectId,
+    check_with_git: bool,
+) -> Result<Option<RefusalReport>> {
+    if follow_skip_reason(agent)?.is_some() {
+        return Ok(None);
+    }
+    let paths = untracked_in_the_way(repo, agent, from, to)?;
+    let mut why = String::new();
+    if check_with_git {
+        // git decides what blocks `read-tree -m -u`; `-n` changes nothing.
+        let (from, to) = (from.to_string(), to.to_string());
+        let out = git::output(&agent.path, &["read-tree", "-m", "-u", "-n", &from, &to])?;
+        if !out.status.success() {
+            why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        }
+    }
+    if paths.is_empty() && why.is_empty() {
+        return Ok(None);
+    }
+    let message = format!(
+        "refusing to land '{}': its branch follows a {} landing, but files in {} are in the way: {}{}\n  move them away or commit them there, then land again",
+        agent.name,
+        "squash or rebase",
+        agent.path.display(),
+        sample(&paths),
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!("\n  {why}")
+        },
+    );
+    Ok(Some(
+        RefusalReport::new("untracked_in_the_way", message).with_paths(paths),
+    ))
+}
+
 /// After a squash or rebase the agent's old commits are not in the base by
-/// id; move its branch to the landed commit so it goes on from there and
-/// never lands the same work twice. Only when its worktree is clean and its
-/// branch is still where the landing read it: a commit made meanwhile stays.
+/// id; move its branch and worktree to the landed commit so it goes on from
+/// there. Both move or neither: a commit made meanwhile stays, and when the
+/// worktree cannot follow the branch goes back. The base has moved by now,
+/// so nothing here fails the landing: problems are warnings.
 fn follow_landed(
     agent: &Agent,
     landed_from: ObjectId,
     landed: ObjectId,
     io: &mut Io,
 ) -> Result<()> {
-    let skip = |io: &mut Io, why: &str| -> Result<()> {
-        writeln!(
-            io.err,
-            "note: {} was not moved to the landed commit ({why}); `git agent sync {}` brings it up to date",
+    let warning = match follow(agent, landed_from, landed) {
+        Ok(None) => return Ok(()),
+        Ok(Some((label, why))) => format!(
+            "{label}: {} was not moved to the landed commit ({why}); the landing stands, and landing it again finds nothing to land; `git agent sync {}` brings it up to date",
             agent.branch, agent.name
-        )
-        .map_err(Error::io("writing"))
+        ),
+        Err(e) => format!(
+            "warning: {} was not moved to the landed commit: {e}; the landing stands; check `git -C {} status`",
+            agent.branch,
+            shell_quote(&agent.path.to_string_lossy())
+        ),
     };
-    if !agent.path.is_dir() {
-        return skip(io, "its directory is missing");
+    writeln!(io.err, "{warning}").map_err(Error::io("writing"))
+}
+
+/// [`follow_landed`]'s work; `Some` says why the branch stayed, after
+/// "note" or "warning".
+fn follow(agent: &Agent, from: ObjectId, to: ObjectId) -> Result<Option<(&'static str, String)>> {
+    if let Some(why) = follow_skip_reason(agent)? {
+        return Ok(Some(("note", why.to_owned())));
     }
     let dir = &agent.path;
-    if !status::uncommitted(dir)?.is_empty() {
-        return skip(io, "its worktree has uncommitted changes");
-    }
-    let wt = gix::open(dir).git("opening the agent's worktree")?;
-    if repo::current_branch(&wt).as_deref() != Some(agent.branch.as_str()) {
-        return skip(io, "its worktree is not on it");
-    }
-    let (from, to) = (landed_from.to_string(), landed.to_string());
+    let (from, to) = (from.to_string(), to.to_string());
+    let branch = format!("refs/heads/{}", agent.branch);
+    let message = format!("git-agent land {}: follow the landed commit", agent.name);
     // Compare-and-swap: a commit the agent made meanwhile wins.
-    let moved = git::output(
-        dir,
-        &[
-            "update-ref",
-            "-m",
-            &format!("git-agent land {}: follow the landed commit", agent.name),
-            &format!("refs/heads/{}", agent.branch),
-            &to,
-            &from,
-        ],
-    )?;
+    let moved = git::output(dir, &["update-ref", "-m", &message, &branch, &to, &from])?;
     if !moved.status.success() {
-        return skip(io, "it gained commits while landing");
+        return Ok(Some(("note", "it gained commits while landing".to_owned())));
     }
-    // The index and files still hold the old tip; bring them along.
-    git::run(dir, &["read-tree", "-m", "-u", &from, &to])?;
-    Ok(())
+    // The index and files still hold the old tip; bring them along. git
+    // checks everything before it writes, so a failure changed nothing.
+    let read = git::output(dir, &["read-tree", "-m", "-u", &from, &to])?;
+    if read.status.success() {
+        return Ok(None);
+    }
+    let why = String::from_utf8_lossy(&read.stderr).trim().to_owned();
+    let back = format!(
+        "git-agent land {}: the worktree could not follow",
+        agent.name
+    );
+    git::run(dir, &["update-ref", "-m", &back, &branch, &from, &to])?;
+    Ok(Some((
+        "warning",
+        format!("its worktree could not follow: {why}"),
+    )))
+}
+
+/// What a receipt says of the checks: never "passed" before they ran.
+fn checks_state(run: bool, dry_run: bool) -> &'static str {
+    match (run, dry_run) {
+        (false, _) => "skipped",
+        (true, true) => "would run",
+        (true, false) => "passed",
+    }
 }
 
 fn strategy_name(s: Strategy) -> &'static str {

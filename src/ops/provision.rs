@@ -443,7 +443,7 @@ fn make_clone(
 
 /// `defaults.worktrees` (or `../{repo}.agents/{name}`), relative to the main
 /// worktree's root.
-fn default_path(repo: &gix::Repository, template: Option<&str>, name: &str) -> Result<PathBuf> {
+pub fn default_path(repo: &gix::Repository, template: Option<&str>, name: &str) -> Result<PathBuf> {
     let root = repo::main_workdir(repo).ok_or_else(|| {
         Error::usage(
             "this repository has no main worktree to put agents beside",

@@ -12,7 +12,7 @@ use crate::cli::{RestoreArgs, RmArgs};
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::ops::gate::shell_quote;
 use crate::state::archive;
-use crate::state::registry::{Agent, State};
+use crate::state::registry::{self, Agent, State};
 use crate::{git, git::repo, ops::status, state::lease};
 
 /// Commits on the agent's branch whose work the base does not have. A branch
@@ -257,6 +257,16 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
             ),
         );
     }
+    if agent.mode == crate::state::registry::Mode::Clone && !agent.path.is_dir() {
+        // The clone, and its branch with it, is already gone: nothing is
+        // left to archive, and the entry names nothing.
+        repo::registry(repo).update(|agents| {
+            agents.remove(&agent.name);
+            Ok(())
+        })?;
+        report.removed = true;
+        return Ok(report);
+    }
     let unlanded = unlanded_commits(repo, agent)?;
     let dirty = if agent.path.is_dir() {
         status::dirty(&agent.path)?
@@ -272,6 +282,14 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         .collect();
     report.uncommitted = dirty.uncommitted.clone();
     report.untracked = dirty.untracked.clone();
+    let nested = if agent.path.is_dir() {
+        nested_work(&agent.path, &dirty)?
+    } else {
+        Vec::new()
+    };
+    if !nested.is_empty() {
+        return refused(report, nested_refusal(agent, nested));
+    }
     if !force && (!unlanded.is_empty() || !dirty.is_clean()) {
         let mut msg = format!(
             "refusing to remove agent '{}': work would be lost",
@@ -357,6 +375,65 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
     Ok(report)
 }
 
+/// Nested repositories and initialised submodules in `dir` holding work
+/// an archive cannot keep: their commits live in their own git directory
+/// (a nested repository's `.git`, a submodule's under the worktree's admin
+/// directory), and the archive records only a gitlink to them.
+fn nested_work(dir: &Path, dirty: &status::Dirty) -> Result<Vec<String>> {
+    let mut paths: Vec<String> = dirty
+        .untracked
+        .iter()
+        .filter(|p| p.ends_with('/') && dir.join(p).join(".git").exists())
+        .cloned()
+        .collect();
+    if !dir.join(".gitmodules").is_file() {
+        return Ok(paths);
+    }
+    // git's own view of submodules: gix has no recursive submodule status.
+    let out = git::run(dir, &["submodule", "status", "--recursive"])?;
+    for line in out.lines() {
+        let Some(flag) = line.chars().next() else {
+            continue;
+        };
+        let Some(path) = line[flag.len_utf8()..].split_whitespace().nth(1) else {
+            continue;
+        };
+        let changed = match flag {
+            // Not initialised: nothing of the agent's in it.
+            '-' => false,
+            // On another commit than recorded, or conflicted.
+            '+' | 'U' => true,
+            _ => !git::run(&dir.join(path), &["status", "--porcelain"])?.is_empty(),
+        };
+        if changed {
+            paths.push(path.to_owned());
+        }
+    }
+    Ok(paths)
+}
+
+fn nested_refusal(agent: &Agent, nested: Vec<String>) -> RefusalReport {
+    let mut msg = format!(
+        "refusing to remove agent '{}', even with --force: {} nested repositor{} hold work an archive cannot keep:",
+        agent.name,
+        nested.len(),
+        if nested.len() == 1 { "y" } else { "ies" }
+    );
+    for p in &nested {
+        msg.push_str(&format!(
+            "
+    {p}"
+        ));
+    }
+    msg.push_str(&format!(
+        "
+Their commits live in their own .git (a nested repository's, or a submodule's in the worktree's admin directory), which the archive does not hold.
+Commit and push them, or move them out of {}, then remove the agent again.",
+        agent.path.display()
+    ));
+    RefusalReport::new("nested_repository", msg).with_paths(nested)
+}
+
 /// Delete the agent's directory and git's registration of it. git does
 /// this (gix has no worktree removal); `--force` twice also removes a
 /// locked worktree, and dirty files were archived before we got here.
@@ -405,6 +482,15 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     }
     if let Some(p) = &args.path {
         agent.path = cwd.join(p);
+    } else if agent.path.as_os_str().is_empty() {
+        // An archive of a branch that had no worktree (doctor archives
+        // orphan branches): it comes back where `add` would put it.
+        let manifest = repo::load_policy(&repo, &agent.base).unwrap_or_default();
+        agent.path = crate::ops::provision::default_path(
+            &repo,
+            manifest.defaults.worktrees.as_deref(),
+            &agent.name,
+        )?;
     }
     // The archive holds the branch; it comes back as a worktree, whatever
     // the agent was before.
@@ -418,7 +504,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         return refuse(
             io,
             format!(
-                "agent '{}' exists; remove it first or restore under another --path",
+                "agent '{0}' exists, so its archive cannot come back under that name; remove it first (git agent rm {0}), then restore again",
                 agent.name
             ),
         );
@@ -452,11 +538,17 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     agent.state = State::Adding;
     agent.adding_pid = Some(std::process::id());
     registry.update(|agents| {
+        // The archived port may belong to another agent by now.
+        agent.port = Some(match agent.port {
+            Some(p) if !agents.values().any(|a| a.port() == p) => p,
+            _ => registry::free_port(&agent.name, agents),
+        });
         agents.insert(agent.name.clone(), agent.clone());
         Ok(())
     })?;
+    let made_branch = repo::branch_tip(&repo, &agent.branch)?.is_none();
     let result = (|| -> Result<()> {
-        if repo::branch_tip(&repo, &agent.branch)?.is_none() {
+        if made_branch {
             repo.reference(
                 full_branch.as_str(),
                 archived.tip,
@@ -472,6 +564,10 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         Ok(())
     })();
     if let Err(e) = result {
+        // Never half-apply: what this restore made goes again.
+        if made_branch && let Ok(Some(r)) = repo.try_find_reference(full_branch.as_str()) {
+            let _ = r.delete();
+        }
         let _ = registry.update(|agents| {
             agents.remove(&agent.name);
             Ok(())
@@ -487,10 +583,31 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         }
         Ok(())
     })?;
+    init_submodules(&path, io)?;
     writeln!(io.err, "restored agent '{}' from {reference}", agent.name)
         .map_err(Error::io("writing"))?;
     writeln!(io.out, "{}", path.display()).map_err(Error::io("writing"))?;
     Ok(Outcome::Done)
+}
+
+/// Check the restored worktree's submodules out, as `add` does; a failure
+/// is a warning, the agent is restored either way.
+fn init_submodules(dir: &Path, io: &mut Io) -> Result<()> {
+    if !dir.join(".gitmodules").is_file() {
+        return Ok(());
+    }
+    // Checking out submodules updates worktrees and indexes: git's job.
+    let out = git::output(dir, &["submodule", "update", "--init", "--recursive"])?;
+    if !out.status.success() {
+        writeln!(
+            io.err,
+            "warning: submodules were not initialized: {}\n         run `git submodule update --init --recursive` in {}",
+            String::from_utf8_lossy(&out.stderr).trim(),
+            dir.display()
+        )
+        .map_err(Error::io("writing"))?;
+    }
+    Ok(())
 }
 
 /// Put the archived files back in a fresh worktree of the branch tip: the

@@ -202,8 +202,14 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
         st.behind = count_commits(br, base, tip).ok();
     }
     let subject = crate::ops::gate::resolve_subject(repo, Some(&agent.name), None);
-    if let Ok(Some(subject)) = &subject {
-        st.scope = subject.patterns.iter().map(|(p, _)| p.clone()).collect();
+    match &subject {
+        Ok(Some(subject)) => {
+            st.scope = subject.patterns.iter().map(|(p, _)| p.clone()).collect();
+        }
+        // An area gone from the policy, a policy that does not parse: the
+        // scope cannot be worked out, and that is the agent's problem.
+        Err(e) => st.problems.push(format!("scope: {e}")),
+        Ok(None) => {}
     }
     let scope = subject.ok().flatten().and_then(|s| s.scope(repo).ok());
     if !agent.path.is_dir() {

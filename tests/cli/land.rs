@@ -669,7 +669,7 @@ fn land_dry_run_json_reports_what_would_happen() {
             "receipt": [
                 "Agent: billing",
                 format!("Agent-Policy: {policy_blob}"),
-                "Agent-Checks: test -f README.md (passed)",
+                "Agent-Checks: test -f README.md (would run)",
             ],
             "refusal": null,
             "removal": null,
@@ -916,4 +916,270 @@ fn land_holds_every_commit_to_the_file_limit_the_gate_enforces() {
     env.git_in(&dir, &["add", "src/billing/e.rs"]);
     env.git_in(&dir, &["commit", "-q", "-m", "One more"]);
     env.ok(env.agent("land", &["billing"]));
+}
+
+const TWO_AREAS: &str = "version: 1\nareas:\n  billing: [src/billing/]\n  api: [src/api/]\n";
+
+/// Whether git's own merge of `agent/billing` into `main` conflicts, and
+/// what it says.
+fn git_merge_tree(env: &Env) -> Run {
+    let run = env.git_run(
+        &env.repo(),
+        &["merge-tree", "--write-tree", "main", "agent/billing"],
+    );
+    assert!(run.code <= 1, "{run:?}");
+    run
+}
+
+#[test]
+fn a_directory_renamed_on_the_base_conflicts_as_in_git() {
+    let env = Env::with_policy(TWO_AREAS);
+    env.write("src/billing/legacy/old.rs", "old\n");
+    env.git(&["add", "."]);
+    env.git(&["commit", "-q", "-m", "Legacy billing"]);
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/legacy/new.rs", "new\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "New legacy"]);
+    env.git(&["mv", "src/billing/legacy", "src/api/legacy"]);
+    env.git(&["commit", "-q", "-m", "Legacy moves to the api"]);
+
+    let git = git_merge_tree(&env);
+    assert_eq!(git.code, 1, "{git:?}");
+    assert!(git.stdout.contains("CONFLICT (file location)"), "{git:?}");
+
+    let before = env.state();
+    for strategy in ["merge", "squash", "rebase"] {
+        let run = env.agent("land", &["billing", "--json", "--strategy", strategy]);
+        assert_eq!(run.code, 1, "{strategy}: {run:?}");
+        let v = json_of(&run);
+        assert_eq!(v["refusal"]["reason"], "conflict", "{strategy}: {v}");
+        assert!(
+            v["conflicts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p.as_str().unwrap().contains("legacy/new.rs")),
+            "{strategy}: {v}"
+        );
+        assert_eq!(before, env.state(), "{strategy}");
+    }
+    // The forecast agrees with the landing.
+    let run = env.agent("conflicts", &["--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["pairs"][0]["left"], "base", "{v}");
+    assert_eq!(v["pairs"][0]["right"], "billing", "{v}");
+}
+
+#[test]
+fn a_file_renamed_on_the_base_does_not_carry_the_agents_edit_out_of_scope() {
+    let env = Env::with_policy(TWO_AREAS);
+    let body: String = (0..20).map(|i| format!("line {i}\n")).collect();
+    env.write("src/billing/calc.rs", &body);
+    env.git(&["add", "."]);
+    env.git(&["commit", "-q", "-m", "Calc"]);
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/calc.rs", &format!("{body}edited\n"));
+    env.git_in(&dir, &["commit", "-q", "-am", "Edit calc"]);
+    env.git(&["mv", "src/billing/calc.rs", "src/api/calc.rs"]);
+    env.git(&["commit", "-q", "-m", "Calc moves to the api"]);
+
+    // git merges it cleanly, the edit carried to src/api/calc.rs.
+    let git = git_merge_tree(&env);
+    assert_eq!(git.code, 0, "{git:?}");
+    let merged = git.stdout.lines().next().unwrap().to_owned();
+    assert_eq!(
+        env.git(&["show", &format!("{merged}:src/api/calc.rs")]),
+        format!("{body}edited\n")
+    );
+
+    let before = env.state();
+    for strategy in ["merge", "squash", "rebase"] {
+        let run = env.agent("land", &["billing", "--json", "--strategy", strategy]);
+        assert_eq!(run.code, 1, "{strategy}: {run:?}");
+        let v = json_of(&run);
+        assert_eq!(v["refusal"]["reason"], "out_of_scope", "{strategy}: {v}");
+        assert_eq!(
+            v["refusal"]["paths"],
+            serde_json::json!(["src/api/calc.rs"]),
+            "{strategy}: {v}"
+        );
+        assert_eq!(v["out_of_scope"][0]["path"], "src/api/calc.rs", "{v}");
+        assert_eq!(v["out_of_scope"][0]["commit"], serde_json::Value::Null);
+        assert_eq!(before, env.state(), "{strategy}");
+    }
+    let run = env.agent("land", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("src/api/calc.rs"), "{run:?}");
+}
+
+/// `billing` with a commit, the base with a new file `notes.md`, and an
+/// untracked `notes.md` in the agent's worktree.
+fn with_an_untracked_file_the_base_adds() -> Env {
+    let env = with_billing_commit();
+    env.write("notes.md", "the base's notes\n");
+    env.git(&["add", "notes.md"]);
+    env.git(&["commit", "-q", "-m", "Notes"]);
+    write_in(
+        &env.agent_dir("billing"),
+        "notes.md",
+        "the agent's own notes\n",
+    );
+    env
+}
+
+#[test]
+fn squash_refuses_when_an_untracked_file_would_block_moving_the_agent() {
+    for strategy in ["squash", "rebase"] {
+        let env = with_an_untracked_file_the_base_adds();
+        let dir = env.agent_dir("billing");
+        let before = env.state();
+        let agent_before = env.git_in(&dir, &["status", "--porcelain"]);
+        let run = env.agent(
+            "land",
+            &["billing", "--json", "--no-checks", "--strategy", strategy],
+        );
+        assert_eq!(run.code, 1, "{strategy}: {run:?}");
+        let v = json_of(&run);
+        assert_eq!(v["refusal"]["reason"], "untracked_in_the_way", "{v}");
+        assert_eq!(v["refusal"]["paths"], serde_json::json!(["notes.md"]));
+        assert_eq!(before, env.state(), "{strategy}");
+        assert_eq!(agent_before, env.git_in(&dir, &["status", "--porcelain"]));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("notes.md")).unwrap(),
+            "the agent's own notes\n"
+        );
+    }
+}
+
+#[test]
+fn a_file_appearing_after_the_base_moved_leaves_branch_and_worktree_together() {
+    for strategy in ["squash", "rebase"] {
+        let env = with_billing_commit();
+        env.write("notes.md", "the base's notes\n");
+        env.git(&["add", "notes.md"]);
+        env.git(&["commit", "-q", "-m", "Notes"]);
+        let dir = env.agent_dir("billing");
+        let tip = rev(&env, "agent/billing");
+        // The file appears once the base has moved: git runs post-merge in
+        // the base's worktree after its fast-forward.
+        let hook = env.repo().join(".git/hooks/post-merge");
+        std::fs::write(
+            &hook,
+            format!(
+                "#!/bin/sh\necho late > '{}'\n",
+                dir.join("notes.md").display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+        let run = env.agent(
+            "land",
+            &["billing", "--json", "--no-checks", "--strategy", strategy],
+        );
+        assert_eq!(run.code, 0, "{strategy}: {run:?}");
+        let v = json_of(&run);
+        assert_eq!(v["verdict"], "landed", "{v}");
+        assert!(run.stderr.contains("warning"), "{run:?}");
+        assert!(run.stderr.contains("notes.md"), "{run:?}");
+        // The branch stayed where its worktree is: nothing staged, no
+        // deletion of the base's files waiting to be committed.
+        assert_eq!(rev(&env, "agent/billing"), tip, "{strategy}");
+        assert_eq!(
+            env.git_in(&dir, &["status", "--porcelain"]),
+            "?? notes.md\n",
+            "{strategy}"
+        );
+        // And it does not land twice.
+        let again = env.ok(env.agent(
+            "land",
+            &["billing", "--json", "--no-checks", "--strategy", strategy],
+        ));
+        assert_eq!(json_of(&again)["verdict"], "nothing_to_land", "{again:?}");
+    }
+}
+
+#[test]
+fn a_squash_does_not_land_twice() {
+    let env = with_two_commits_and_the_base_moved();
+    let dir = env.agent_dir("billing");
+    // The worktree is detached, so the landing leaves the branch behind.
+    env.git_in(&dir, &["switch", "-q", "--detach"]);
+    let first = env.ok(env.agent("land", &["billing", "--strategy", "squash", "--no-checks"]));
+    assert!(first.stderr.contains("was not moved"), "{first:?}");
+    let landed = rev(&env, "main");
+    let before = env.state();
+    for strategy in ["squash", "merge", "rebase"] {
+        let run = env.ok(env.agent(
+            "land",
+            &["billing", "--json", "--no-checks", "--strategy", strategy],
+        ));
+        let v = json_of(&run);
+        assert_eq!(v["verdict"], "nothing_to_land", "{strategy}: {v}");
+        assert_eq!(rev(&env, "main"), landed, "{strategy}");
+        assert_eq!(before, env.state(), "{strategy}");
+    }
+    let run = env.ok(env.agent("land", &["billing", "--strategy", "squash"]));
+    assert!(run.stderr.contains("nothing to land"), "{run:?}");
+    assert_eq!(rev(&env, "main"), landed);
+}
+
+#[test]
+fn a_check_that_ran_and_exited_127_is_a_failed_check() {
+    for check in [
+        "true && no-such-tool-inside --all",
+        "sh -c no-such-tool-inside",
+        "FOO=1 sh -c 'exit 127'",
+    ] {
+        let env = Env::with_policy(&format!(
+            "version: 1\nareas:\n  docs: [docs/]\nchecks: [\"{check}\"]\n"
+        ));
+        env.ok(env.agent("add", &["docs", "--area", "docs"]));
+        write_in(&env.agent_dir("docs"), "docs/guide.md", "x\n");
+        env.git_in(&env.agent_dir("docs"), &["commit", "-q", "-am", "x"]);
+        let before = env.state();
+        let run = env.agent("land", &["docs", "--json"]);
+        assert_eq!(run.code, 1, "{check}: {run:?}");
+        let v = json_of(&run);
+        assert_eq!(v["refusal"]["reason"], "check_failed", "{check}: {v}");
+        assert_eq!(v["checks"]["failed"], check, "{v}");
+        assert!(!run.stderr.contains("--no-checks"), "{run:?}");
+        assert_eq!(before, env.state(), "{check}");
+    }
+}
+
+#[test]
+fn a_dry_run_never_says_a_check_passed() {
+    let env = with_billing_commit();
+    for args in [
+        &["billing", "--dry-run", "--json"][..],
+        &["billing", "--dry-run"],
+    ] {
+        let run = env.ok(env.agent("land", args));
+        assert!(!run.stdout.contains("(passed)"), "{run:?}");
+        assert!(!run.stderr.contains("(passed)"), "{run:?}");
+    }
+    let v = json_of(&env.ok(env.agent("land", &["billing", "--dry-run", "--json"])));
+    assert_eq!(v["checks"]["passed"], serde_json::Value::Null);
+    assert_eq!(
+        v["receipt"][2], "Agent-Checks: test -f README.md (would run)",
+        "{v}"
+    );
+}
+
+#[test]
+fn land_into_a_base_whose_worktree_was_deleted_hints_at_prune() {
+    let env = with_billing_commit();
+    env.git(&["switch", "-q", "-c", "side"]);
+    let trunk = env.root.join("trunk");
+    env.git(&["worktree", "add", "-q", &trunk.to_string_lossy(), "main"]);
+    std::fs::remove_dir_all(&trunk).unwrap();
+    let before = env.state();
+    let run = env.agent("land", &["billing"]);
+    assert_bad_input(&env, &before, &run, &["git worktree prune"]);
 }
