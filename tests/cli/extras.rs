@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::*;
 
-const REGENERATE: &str = "cargo run --bin git-agent-install-extras -- --project-files .";
+const REGENERATE: &str = "cargo run --bin git-agent -- install-extras --project-files .";
 
 #[test]
 fn committed_man_pages_and_completions_match_the_clap_definitions() {

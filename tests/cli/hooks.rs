@@ -108,7 +108,7 @@ fn husky_gets_the_line_to_add_instead_of_a_write_into_its_directory() {
     assert!(run.stderr.contains(".husky/pre-commit"), "{run:?}");
     assert!(
         run.stderr
-            .contains("    git-agent-scope check --staged --hook"),
+            .contains("    git-agent scope check --staged --hook"),
         "{run:?}"
     );
     assert_eq!(before, env.state());
@@ -119,7 +119,8 @@ fn husky_gets_the_line_to_add_instead_of_a_write_into_its_directory() {
             .starts_with("not installed")
     );
 
-    // Once the team adds the line, the gate counts as installed.
+    // Once the team adds the line, the gate counts as installed; the line
+    // older versions printed, through the launcher, counts too.
     env.write(
         ".husky/pre-commit",
         "npm test\ngit-agent-scope check --staged --hook\n",
@@ -162,7 +163,7 @@ fn hooks_status_json() {
     // Under husky the gate belongs in the pre-commit file the team commits.
     env.write(
         ".husky/pre-commit",
-        "npm test\ngit-agent-scope check --staged --hook\n",
+        "npm test\ngit-agent scope check --staged --hook\n",
     );
     env.git(&["config", "core.hooksPath", ".husky/_"]);
     let v = json_of(&env.ok(env.agent("hooks", &["status", "--json"])));
@@ -259,4 +260,46 @@ fn the_pre_commit_framework_runs_the_gate_from_this_repository() {
     env.git_in(&dir, &["add", "src/billing/invoice.rs"]);
     let run = env.git_run(&dir, &["commit", "-q", "-m", "Bill"]);
     assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// The block versions before the single engine wrote: it calls the
+/// `git-agent-scope` launcher.
+const OLD_BLOCK: &str = "#!/bin/sh
+# >>> git-agent pre-commit gate >>>
+if command -v git-agent-scope >/dev/null 2>&1; then
+  git-agent-scope check --staged --hook || exit $?
+else
+  exit 1
+fi
+# <<< git-agent pre-commit gate <<<
+";
+
+#[test]
+fn the_hook_runs_the_gate_in_git_agent_and_an_old_hook_still_gates() {
+    let env = Env::with_policy("version: 1\n");
+    let hook = env.repo().join(".git/hooks/pre-commit");
+    let text = hook_text(&hook);
+    assert!(
+        text.contains("\n  git-agent scope check --staged --hook || exit $?\n"),
+        "{text}"
+    );
+    assert!(!text.contains("git-agent-scope"), "{text}");
+
+    std::fs::write(&hook, OLD_BLOCK).unwrap();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let dir = env.agent_dir("a");
+    write_in(&dir, "src/api/routes.rs", "x\n");
+    env.git_in(&dir, &["add", "-A"]);
+    let run = env.git_run(&dir, &["commit", "-q", "-m", "x"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("outside the scope of agent 'a'"),
+        "{run:?}"
+    );
+    let run = env.ok(env.agent("hooks", &["install"]));
+    assert!(
+        run.stdout.contains("updated the pre-commit gate"),
+        "{run:?}"
+    );
+    assert_eq!(hook_text(&hook), text);
 }
