@@ -2,8 +2,9 @@
 //! several AI coding agents working on one git repository.
 //!
 //! Every command is a plain function over a repository handle, its parsed
-//! arguments and injected output writers (see [`Io`]); the binaries in
-//! `src/bin/` only parse, call and map the outcome to an exit code.
+//! arguments and injected output writers (see [`Io`]); the `git-agent`
+//! program only parses, calls and maps the outcome to an exit
+//! code (see [`engine`]).
 
 pub mod add;
 pub mod archive;
@@ -15,6 +16,7 @@ pub mod copies;
 pub mod demo;
 pub mod dispatch;
 pub mod doctor;
+pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod extras;
