@@ -8,15 +8,25 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
 # Build before HOME points into $work: rustup reads its settings from HOME.
-cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml"
-export PATH="$root/target/release:$PATH"
+# GIT_AGENT_BIN=DIR benchmarks the programs in DIR instead (e.g. one
+# bench/install.sh installed with another release profile).
+if [ -n "${GIT_AGENT_BIN:-}" ]; then
+  bin=$(cd "$GIT_AGENT_BIN" && pwd)
+else
+  cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml"
+  bin="$root/target/release"
+fi
+export PATH="$bin:$PATH"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$work/gitconfig" HOME="$work"
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_AGENT
 printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n' > "$work/gitconfig"
 
 repo="$work/big"
 if [ ! -d "$repo" ]; then
-  python3 "$root/../shared/bench/make-big-repo" "$repo"
+  for make in "$root/../shared/bench/make-big-repo" "$root/../../shared/bench/make-big-repo"; do
+    [ -f "$make" ] && break
+  done
+  python3 "$make" "$repo"
 fi
 cd "$repo"
 echo "repository: $(git ls-files | wc -l) files"

@@ -28,7 +28,7 @@ git branch -f bench-land agent/landing
 reset="git reset -q --hard $orig"
 hyperfine --runs 7 --export-json "$work/land.json" \
   --prepare "$reset" -n 'git merge --no-ff' "git merge -q --no-ff --no-edit bench-land" \
-  --prepare "$reset" -n 'git agent land --no-checks' "git-agent-land landing --no-checks"
+  --prepare "$reset" -n 'git agent land --no-checks' "git-agent land landing --no-checks"
 eval "$reset"
 git branch -D bench-land >/dev/null
 

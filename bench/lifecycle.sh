@@ -50,7 +50,7 @@ mapfile -t dirs < <(git-agent-list --json | python3 -c 'import json,sys; [print(
 seq_status="for d in ${dirs[*]}; do git -C \$d status --porcelain >/dev/null; done"
 hyperfine --warmup 2 --runs 10 --export-json "$work/list.json" \
   --prepare true -n 'git status --porcelain in each worktree, one after another' "$seq_status" \
-  --prepare true -n 'git agent list' 'git-agent-list' \
+  --prepare true -n 'git agent list' 'git-agent list' \
   --prepare 'rm -f .git/worktrees/*/git-agent-dircache' \
   -n 'git agent list, directory cache emptied first' 'git-agent-list'
 fi

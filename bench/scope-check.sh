@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark the gate against git doing the same job, on the 100,000-file
 # repository from ../shared/bench/make-big-repo:
-#   1. `git-agent-scope check --staged` with 1,000 staged files in an agent
-#      worktree, against `git diff --cached --name-only`;
-#   2. `git-agent-scope check --range` over a 200-commit agent branch, against
+#   1. `git-agent scope check --staged`, as the pre-commit hook runs it,
+#      with 1,000 staged files in an agent worktree, against
+#      `git diff --cached --name-only`; also through the `git-agent-scope`
+#      launcher, as hooks installed by older versions run it;
+#   2. `git-agent scope check --range` over a 200-commit agent branch, against
 #      `git log --name-only base..branch`.
 # usage: bench/scope-check.sh [WORKDIR]   (WORKDIR is kept; reruns reuse it)
 # Prints hyperfine's tables and the median ratios; the JSON goes to WORKDIR.
@@ -59,19 +61,21 @@ cd "$staged_dir"
 hyperfine --shell=none --warmup 5 --runs 40 --ignore-failure \
   --export-json "$work/staged.json" \
   -n 'git diff --cached --name-only' 'git diff --cached --name-only' \
-  -n 'git-agent-scope check --staged' 'git-agent-scope check --staged'
+  -n 'git-agent scope check --staged' 'git-agent scope check --staged' \
+  -n 'git-agent-scope check --staged (launcher)' 'git-agent-scope check --staged'
 
 cd "$repo"
 hyperfine --shell=none --warmup 3 --runs 30 --ignore-failure \
   --export-json "$work/range.json" \
   -n 'git log --name-only main..agent/range' 'git log --name-only main..agent/range' \
-  -n 'git-agent-scope check --range main..agent/range' 'git-agent-scope check --agent range --range main..agent/range'
+  -n 'git-agent scope check --range main..agent/range' 'git-agent scope check --agent range --range main..agent/range'
 
 python3 - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
 for name in ["staged", "range"]:
     results = json.load(open(f"{work}/{name}.json"))["results"]
-    git, ours = results[0], results[1]
-    print(f"{name}: git median {git['median']*1000:.1f} ms, git-agent median {ours['median']*1000:.1f} ms, ratio {ours['median']/git['median']:.2f}x")
+    git = results[0]
+    for ours in results[1:]:
+        print(f"{name}: git median {git['median']*1000:.1f} ms, {ours['command']} median {ours['median']*1000:.1f} ms, ratio {ours['median']/git['median']:.2f}x")
 PY

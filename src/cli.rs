@@ -194,14 +194,16 @@ pub struct DemoArgs {
     pub color: Option<crate::ui::color::When>,
 }
 
-/// The body of every built-in binary: parse `A`, run the command with the
-/// real standard streams, render an error as a miette diagnostic, and exit
-/// 0 (done), 1 (refused) or 2 (bad input).
+/// The body of every built-in command: parse `argv` (its first item is the
+/// program's name) as `A`, run the command with the real standard streams,
+/// render an error as a miette diagnostic, and exit 0 (done), 1 (refused) or
+/// 2 (bad input).
 pub fn main_with<A: Parser>(
+    argv: Vec<std::ffi::OsString>,
     run: impl FnOnce(A, &mut crate::Io) -> crate::Result<crate::Outcome>,
 ) -> ! {
     let parsed = A::command()
-        .try_get_matches()
+        .try_get_matches_from(argv)
         .and_then(|matches| Ok((A::from_arg_matches(&matches)?, matches)));
     let (args, matches) = match parsed {
         Ok(parsed) => parsed,
@@ -514,8 +516,8 @@ pub fn git_agent() -> clap::Command {
         .about("Parallel AI coding agents on one repository: each in its own worktree, each held to its scope")
         .long_about(
             "Parallel AI coding agents on one repository: each in its own worktree, each held to its scope.\n\n\
-             `git agent <command>` runs `git-agent-<command>`, found next to git-agent first and then on PATH, \
-             so other programs can add commands. `-C PATH` and `--color WHEN`, which every command takes, \
+             The built-in commands run inside git-agent; any other `git agent <name>` runs `git-agent-<name>`, \
+             found next to git-agent first and then on PATH, so other programs can add commands. `-C PATH` and `--color WHEN`, which every command takes, \
              may also come before the command's name: `git agent -C ../shop list`.",
         )
         .subcommand_required(true)

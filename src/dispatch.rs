@@ -1,5 +1,6 @@
-//! `git agent <command>`: run `git-agent-<command>`, found next to this
-//! executable first and then on PATH, so a third party can ship
+//! `git agent <command>`: a built-in command runs in this process (see
+//! [`crate::engine`]); any other name runs `git-agent-<command>`, found next
+//! to this executable first and then on PATH, so a third party can ship
 //! `git-agent-foo` as with git and cargo.
 
 use std::collections::BTreeMap;
@@ -118,7 +119,6 @@ pub fn usage(own_dir: Option<&Path>) -> String {
     text
 }
 
-/// Run `git agent ARGS...`; returns the exit code.
 /// The options every command takes, given before the command's name
 /// (`git agent -C ../shop --color never list`, as with `git -C`): split off
 /// to be handed to the command, which parses them as its own.
@@ -146,6 +146,8 @@ fn leading_options(args: &[OsString]) -> Result<(Vec<OsString>, &[OsString])> {
     Ok((options, rest))
 }
 
+/// Run `git agent ARGS...`: a built-in command exits this process when it
+/// is done; otherwise returns the exit code.
 pub fn run(args: Vec<OsString>, io: &mut Io) -> Result<i32> {
     let own = own_dir();
     let (options, args) = leading_options(&args)?;
@@ -175,6 +177,12 @@ pub fn run(args: Vec<OsString>, io: &mut Io) -> Result<i32> {
         .iter()
         .find(|(a, _)| *a == first)
         .map_or(first.as_str(), |(_, c)| c);
+    if let Some(main) = crate::engine::builtin(command) {
+        let argv = std::iter::once(OsString::from(format!("{PREFIX}{command}")))
+            .chain(options)
+            .chain(args[1..].iter().cloned());
+        main(argv.collect());
+    }
     let Some(program) = find_command(command, own.as_deref()) else {
         let known = available_commands(own.as_deref());
         let help = match nearest(&first, known.keys().map(String::as_str)) {

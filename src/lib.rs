@@ -2,12 +2,14 @@
 //! several AI coding agents working on one git repository.
 //!
 //! Every command is a plain function over a repository handle, its parsed
-//! arguments and injected output writers (see [`Io`]); the binaries in
-//! `src/bin/` only parse, call and map the outcome to an exit code.
+//! arguments and injected output writers (see [`Io`]); the `git-agent`
+//! program only parses, calls and maps the outcome to an exit
+//! code (see [`engine`]).
 
 pub mod cli;
 pub mod commands;
 pub mod dispatch;
+pub mod engine;
 pub mod error;
 pub mod git;
 pub mod ops;

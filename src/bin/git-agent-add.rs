@@ -1,4 +1,7 @@
-//! `git agent add`: see `git_agent::ops::provision`.
+//! `git agent add`, by the name git, man and hooks know it: execs `git-agent add`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::AddArgs>(git_agent::ops::provision::run);
+    launcher::exec("add")
 }

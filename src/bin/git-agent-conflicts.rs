@@ -1,4 +1,7 @@
-//! `git agent conflicts`: see `git_agent::ops::forecast`.
+//! `git agent conflicts`, by the name git, man and hooks know it: execs `git-agent conflicts`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::ConflictsArgs>(git_agent::ops::forecast::run);
+    launcher::exec("conflicts")
 }

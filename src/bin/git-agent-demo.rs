@@ -1,4 +1,7 @@
-//! `git agent demo`: see `git_agent::commands::demo`.
+//! `git agent demo`, by the name git, man and hooks know it: execs `git-agent demo`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::DemoArgs>(git_agent::commands::demo::run);
+    launcher::exec("demo")
 }

@@ -1,4 +1,7 @@
-//! `git agent doctor`: see `git_agent::ops::health`.
+//! `git agent doctor`, by the name git, man and hooks know it: execs `git-agent doctor`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::DoctorArgs>(git_agent::ops::health::run);
+    launcher::exec("doctor")
 }

@@ -1,4 +1,7 @@
-//! `git agent exec`: see `git_agent::commands::exec`.
+//! `git agent exec`, by the name git, man and hooks know it: execs `git-agent exec`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::ExecArgs>(git_agent::commands::exec::run);
+    launcher::exec("exec")
 }

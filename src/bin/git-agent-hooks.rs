@@ -1,4 +1,7 @@
-//! `git agent hooks`: see `git_agent::ops::hooks`.
+//! `git agent hooks`, by the name git, man and hooks know it: execs `git-agent hooks`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::HooksArgs>(git_agent::ops::hooks::run);
+    launcher::exec("hooks")
 }

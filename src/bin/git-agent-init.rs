@@ -1,4 +1,7 @@
-//! `git agent init`: see `git_agent::commands::init`.
+//! `git agent init`, by the name git, man and hooks know it: execs `git-agent init`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::InitArgs>(git_agent::commands::init::run);
+    launcher::exec("init")
 }

@@ -1,6 +1,7 @@
-//! `git agent install-extras`: see `git_agent::commands::install_extras`.
+//! `git agent install-extras`, by the name git, man and hooks know it: execs `git-agent install-extras`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::InstallExtrasArgs>(
-        git_agent::commands::install_extras::run,
-    );
+    launcher::exec("install-extras")
 }

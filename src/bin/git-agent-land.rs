@@ -1,4 +1,7 @@
-//! `git agent land`: see `git_agent::ops::landing`.
+//! `git agent land`, by the name git, man and hooks know it: execs `git-agent land`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::LandArgs>(git_agent::ops::landing::run);
+    launcher::exec("land")
 }

@@ -1,4 +1,7 @@
-//! `git agent list`: see `git_agent::commands::list`.
+//! `git agent list`, by the name git, man and hooks know it: execs `git-agent list`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::ListArgs>(git_agent::commands::list::run);
+    launcher::exec("list")
 }

@@ -1,4 +1,7 @@
-//! `git agent restore`: see `git_agent::ops::removal::restore`.
+//! `git agent restore`, by the name git, man and hooks know it: execs `git-agent restore`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::RestoreArgs>(git_agent::ops::removal::restore);
+    launcher::exec("restore")
 }

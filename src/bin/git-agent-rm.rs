@@ -1,4 +1,7 @@
-//! `git agent rm`: see `git_agent::ops::removal`.
+//! `git agent rm`, by the name git, man and hooks know it: execs `git-agent rm`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::RmArgs>(git_agent::ops::removal::run);
+    launcher::exec("rm")
 }

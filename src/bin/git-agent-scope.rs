@@ -1,4 +1,7 @@
-//! `git agent scope`: see `git_agent::ops::gate`.
+//! `git agent scope`, by the name git, man and hooks know it: execs `git-agent scope`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::ScopeArgs>(git_agent::ops::gate::run);
+    launcher::exec("scope")
 }

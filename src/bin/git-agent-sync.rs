@@ -1,4 +1,7 @@
-//! `git agent sync`: see `git_agent::ops::syncing`.
+//! `git agent sync`, by the name git, man and hooks know it: execs `git-agent sync`.
+#[path = "launcher/mod.rs"]
+mod launcher;
+
 fn main() {
-    git_agent::cli::main_with::<git_agent::cli::SyncArgs>(git_agent::ops::syncing::run);
+    launcher::exec("sync")
 }

@@ -1,4 +1,5 @@
-//! `git agent <command>`: dispatches to `git-agent-<command>`.
+//! `git agent <command>`: runs a built-in command in this process, or
+//! `git-agent-<command>` for any other name (see `git_agent::dispatch`).
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let mut out = git_agent::cli::BrokenPipeSafe(std::io::stdout());

@@ -96,7 +96,7 @@ fn own_dir() -> Result<PathBuf> {
 }
 
 /// PATH with this program's own directory first, so the hook the demo
-/// installs finds the git-agent-scope that belongs to this demo.
+/// installs finds the git-agent that belongs to this demo.
 fn path_with_own_dir() -> OsString {
     let mut dirs: Vec<PathBuf> = own_dir().into_iter().collect();
     if let Some(p) = std::env::var_os("PATH") {

@@ -83,9 +83,44 @@ struct Listing {
     names: Vec<(Vec<u8>, Kind)>,
 }
 
+/// How directories are opened to anchor the `*at` lookups below them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirOpen {
+    /// Linux's `O_PATH`: cheaper to open, but not readable, so `read_dir`
+    /// opens the directory again when it must list it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    PathOnly,
+    /// Opened for reading, as every unix allows: the portable way, which
+    /// the tests also run on Linux.
+    Readable,
+}
+
+impl DirOpen {
+    /// The fastest way this platform has.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub const NATIVE: DirOpen = DirOpen::PathOnly;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub const NATIVE: DirOpen = DirOpen::Readable;
+
+    fn flags(self) -> OFlags {
+        let how = match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            DirOpen::PathOnly => OFlags::PATH,
+            DirOpen::Readable => OFlags::RDONLY,
+        };
+        how | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW
+    }
+}
+
 /// Scan the worktree of `wt`. `None` means the repository uses something the
 /// fast path does not model; use a full status instead.
 pub fn worktree(wt: &gix::Repository) -> Result<Option<Scan>> {
+    worktree_with(wt, DirOpen::NATIVE)
+}
+
+/// [`worktree`], opening directories the way `how` says.
+#[doc(hidden)]
+pub fn worktree_with(wt: &gix::Repository, how: DirOpen) -> Result<Option<Scan>> {
     let Some(workdir) = wt.workdir() else {
         return Ok(None);
     };
@@ -134,7 +169,7 @@ pub fn worktree(wt: &gix::Repository) -> Result<Option<Scan>> {
     let mut seen = vec![false; index.entries().len()];
     let mut uncertain: Vec<BString> = Vec::new();
     let mut scan = Scan::default();
-    let Ok(root) = open_dir(rustix::fs::CWD, workdir) else {
+    let Ok(root) = open_dir(rustix::fs::CWD, workdir, how) else {
         return Ok(None);
     };
     // Directories are opened relative to their parent and files are stat'ed
@@ -156,7 +191,7 @@ pub fn worktree(wt: &gix::Repository) -> Result<Option<Scan>> {
             parent
         } else {
             let name = dir.rsplit_str("/").next().unwrap_or(&dir);
-            match open_dir(&*parent, fs_path(name)) {
+            match open_dir(&*parent, fs_path(name), how) {
                 Ok(fd) => Rc::new(fd),
                 // Gone, or replaced by something else, since its parent was read.
                 Err(_) => continue,
@@ -286,6 +321,12 @@ fn supported(wt: &gix::Repository, index: &gix::index::File) -> bool {
 /// no directory is read, and the `lstat`s are spread over the cores.
 /// `None`: not a repository the fast path models; use a full status.
 pub fn tracked_changes(wt: &gix::Repository) -> Result<Option<Vec<String>>> {
+    tracked_changes_with(wt, DirOpen::NATIVE)
+}
+
+/// [`tracked_changes`], opening directories the way `how` says.
+#[doc(hidden)]
+pub fn tracked_changes_with(wt: &gix::Repository, how: DirOpen) -> Result<Option<Vec<String>>> {
     let Some(workdir) = wt.workdir() else {
         return Ok(None);
     };
@@ -297,7 +338,7 @@ pub fn tracked_changes(wt: &gix::Repository) -> Result<Option<Vec<String>>> {
     let fs = wt.filesystem_options().git("reading core.fileMode")?;
     let timestamp = index.timestamp();
     let is_racy = |stat: &gix::index::entry::Stat| stat.is_racy(timestamp, stat_options);
-    let Ok(root) = open_dir(rustix::fs::CWD, workdir) else {
+    let Ok(root) = open_dir(rustix::fs::CWD, workdir, how) else {
         return Ok(None);
     };
     let entries = index.entries();
@@ -323,7 +364,7 @@ pub fn tracked_changes(wt: &gix::Repository) -> Result<Option<Vec<String>>> {
                             Some(slash) => (&path[..slash], &path[slash + 1..]),
                             None => (&path[..0], path),
                         };
-                        let fd = dir_fd(root, &mut open, dir);
+                        let fd = dir_fd(root, &mut open, dir, how);
                         let stat = fd.and_then(|fd| {
                             rustix::fs::statat(fd, fs_path(name), AtFlags::SYMLINK_NOFOLLOW).ok()
                         });
@@ -363,6 +404,7 @@ fn dir_fd<'a>(
     root: &'a OwnedFd,
     open: &'a mut Vec<(BString, Option<OwnedFd>)>,
     dir: &[u8],
+    how: DirOpen,
 ) -> Option<&'a OwnedFd> {
     if dir.is_empty() {
         return Some(root);
@@ -388,8 +430,8 @@ fn dir_fd<'a>(
             .map_or(dir.len(), |i| start + i);
         let fd = match open.last() {
             Some((_, None)) => None,
-            Some((_, Some(parent))) => open_dir(parent, fs_path(&dir[start..end])).ok(),
-            None => open_dir(root, fs_path(&dir[start..end])).ok(),
+            Some((_, Some(parent))) => open_dir(parent, fs_path(&dir[start..end]), how).ok(),
+            None => open_dir(root, fs_path(&dir[start..end]), how).ok(),
         };
         open.push((BString::from(&dir[..end]), fd));
     }
@@ -464,13 +506,13 @@ struct Pending {
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
-fn open_dir(at: impl AsFd, path: &Path) -> std::io::Result<OwnedFd> {
+/// A descriptor of directory `path`, never through a symlink; it anchors
+/// the lookups below it, and read_dir opens it for reading when it must.
+fn open_dir(at: impl AsFd, path: &Path, how: DirOpen) -> std::io::Result<OwnedFd> {
     Ok(rustix::fs::openat(
         at,
         path,
-        // O_PATH: the descriptor only anchors lookups, which is cheaper to
-        // open; read_dir opens the directory for reading when it must.
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        how.flags(),
         rustix::fs::Mode::empty(),
     )?)
 }

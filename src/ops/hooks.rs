@@ -46,24 +46,26 @@ pub fn pre_commit_path(repo: &gix::Repository) -> PathBuf {
     hooks_dir(repo).join("pre-commit")
 }
 
-/// Our block. It prefers git-agent-scope on PATH and falls back to the one
+/// Our block. It prefers git-agent on PATH and falls back to the one
 /// installed next to the running binary, and fails closed when neither is
 /// there: a gate that silently lets everything through is worse than none.
+/// It runs the gate in `git-agent` itself, one process, not through the
+/// `git-agent-scope` launcher (which blocks from older versions still call).
 fn block() -> String {
     let fallback = std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("git-agent-scope")))
+        .and_then(|exe| exe.parent().map(|d| d.join("git-agent")))
         .map(|p| crate::ops::gate::shell_quote(&p.to_string_lossy()))
-        .unwrap_or_else(|| "git-agent-scope".into());
+        .unwrap_or_else(|| "git-agent".into());
     format!(
         "{BEGIN}
 # Installed by `git agent hooks install`; `git agent hooks uninstall` removes this block.
-if command -v git-agent-scope >/dev/null 2>&1; then
-  git-agent-scope check --staged --hook || exit $?
+if command -v git-agent >/dev/null 2>&1; then
+  {GATE_LINE} || exit $?
 elif [ -x {fallback} ]; then
-  {fallback} check --staged --hook || exit $?
+  {fallback} scope check --staged --hook || exit $?
 else
-  echo 'git-agent: git-agent-scope was not found, so the scope gate cannot run.' >&2
+  echo 'git-agent: git-agent was not found, so the scope gate cannot run.' >&2
   echo 'Install git-agent (cargo install git-agent), or remove the gate: git agent hooks uninstall' >&2
   exit 1
 fi
@@ -121,7 +123,13 @@ fn is_shell_script(text: &str) -> bool {
 }
 
 /// The line a hook manager's own pre-commit hook should run.
-pub const GATE_LINE: &str = "git-agent-scope check --staged --hook";
+pub const GATE_LINE: &str = "git-agent scope check --staged --hook";
+/// The same gate as older versions wrote it, through the launcher.
+const OLD_GATE_LINE: &str = "git-agent-scope check --staged --hook";
+
+fn has_gate_line(text: &str) -> bool {
+    text.contains(GATE_LINE) || text.contains(OLD_GATE_LINE)
+}
 
 /// When husky owns `core.hooksPath` (`.husky/_` since husky 9, `.husky`
 /// before), the pre-commit file the team edits and commits.
@@ -145,7 +153,7 @@ fn husky_pre_commit(repo: &gix::Repository) -> Option<PathBuf> {
 
 pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
     if let Some(husky) = husky_pre_commit(repo) {
-        if read(&husky)?.is_some_and(|text| text.contains(GATE_LINE)) {
+        if read(&husky)?.is_some_and(|text| has_gate_line(&text)) {
             writeln!(
                 io.out,
                 "the pre-commit gate is already in {}",
@@ -198,7 +206,7 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
                 writeln!(
                     io.err,
                     "git-agent: {} is not a shell script, so the gate cannot be appended to it.\n\
-                     Call the gate from it yourself: run `git-agent-scope check --staged --hook` and fail the commit when it exits non-zero.",
+                     Call the gate from it yourself: run `{GATE_LINE}` and fail the commit when it exits non-zero.",
                     path.display()
                 )
                 .map_err(Error::io("writing"))?;
@@ -255,7 +263,7 @@ pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
 /// husky, the gate's line in husky's pre-commit file).
 pub fn is_installed(repo: &gix::Repository) -> Result<bool> {
     if let Some(husky) = husky_pre_commit(repo) {
-        return Ok(read(&husky)?.is_some_and(|text| text.contains(GATE_LINE)));
+        return Ok(read(&husky)?.is_some_and(|text| has_gate_line(&text)));
     }
     Ok(read(&pre_commit_path(repo))?
         .as_deref()

@@ -256,16 +256,61 @@ fn lock_owner_is_gone(path: &Path) -> bool {
     process_is_gone(pid)
 }
 
-#[cfg(target_os = "linux")]
+/// Whether no process `pid` exists: Linux looks in /proc, other unixes ask
+/// the kernel with signal 0.
 pub fn process_is_gone(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    return gone_by_proc(pid);
+    #[cfg(all(unix, not(target_os = "linux")))]
+    return gone_by_signal(pid);
+    #[cfg(not(unix))]
+    {
+        // Without a liveness check, never take a lock over; the timeout
+        // error tells the user what to remove.
+        let _ = pid;
+        false
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn gone_by_proc(pid: u32) -> bool {
     !Path::new(&format!("/proc/{pid}")).exists()
 }
 
-#[cfg(not(target_os = "linux"))]
-pub fn process_is_gone(_pid: u32) -> bool {
-    // Without a portable liveness check, never take a lock over; the
-    // timeout error tells the user what to remove.
-    false
+/// The portable check, which the tests also run on Linux.
+#[cfg(all(unix, any(test, not(target_os = "linux"))))]
+fn gone_by_signal(pid: u32) -> bool {
+    // 0 would mean our own process group, and no process has a larger pid
+    // than pid_t holds.
+    let Some(pid) = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0) else {
+        return true;
+    };
+    // Signal 0 sends nothing; EPERM means the process exists but is
+    // another user's.
+    // SAFETY: kill with signal 0 has no effect on any process.
+    let sent = unsafe { libc::kill(pid, 0) } == 0;
+    !sent && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod liveness_tests {
+    /// Both ways agree, on a live process, a dead one and impossible pids.
+    #[test]
+    fn the_portable_check_agrees_with_proc() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let init_or_other_user = 1;
+        for pid in [std::process::id(), dead, init_or_other_user, 0, u32::MAX] {
+            assert_eq!(
+                super::gone_by_signal(pid),
+                super::gone_by_proc(pid),
+                "pid {pid}"
+            );
+        }
+        assert!(!super::gone_by_signal(std::process::id()));
+        assert!(super::gone_by_signal(dead));
+    }
 }
 
 /// Agent names become branch names (`agent/NAME`) and directory names.

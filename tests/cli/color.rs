@@ -1,6 +1,8 @@
 //! Colour: `--color`, git's `color.ui` (config and `git -c`), `NO_COLOR`,
 //! and `auto` on a real terminal.
 
+use std::path::Path;
+
 use crate::support::*;
 
 const ESC: &str = "\x1b[";
@@ -133,8 +135,8 @@ fn errors_follow_the_same_rules() {
 
 /// Run `git-agent-list` on a pseudo-terminal (util-linux `script`), with
 /// `vars` set and NO_COLOR unset unless `vars` sets it.
-fn list_on_a_terminal(env: &Env, vars: &[(&str, &str)]) -> String {
-    let mut cmd = env.command("script", &env.repo());
+fn list_on_a_terminal(env: &Env, script: &Path, vars: &[(&str, &str)]) -> String {
+    let mut cmd = env.command(script, &env.repo());
     cmd.args(["-qec", "git-agent-list", "/dev/null"])
         .env_remove("NO_COLOR")
         .env("TERM", "xterm");
@@ -149,15 +151,18 @@ fn list_on_a_terminal(env: &Env, vars: &[(&str, &str)]) -> String {
 
 #[test]
 fn auto_colours_a_terminal_unless_no_color_or_a_dumb_terminal() {
+    let Some(script) = require_tool("script") else {
+        return;
+    };
     let env = Env::new();
     env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
-    assert!(list_on_a_terminal(&env, &[]).contains(ESC));
-    assert!(!list_on_a_terminal(&env, &[("NO_COLOR", "1")]).contains(ESC));
+    assert!(list_on_a_terminal(&env, &script, &[]).contains(ESC));
+    assert!(!list_on_a_terminal(&env, &script, &[("NO_COLOR", "1")]).contains(ESC));
     // An empty NO_COLOR does not count.
-    assert!(list_on_a_terminal(&env, &[("NO_COLOR", "")]).contains(ESC));
-    assert!(!list_on_a_terminal(&env, &[("TERM", "dumb")]).contains(ESC));
+    assert!(list_on_a_terminal(&env, &script, &[("NO_COLOR", "")]).contains(ESC));
+    assert!(!list_on_a_terminal(&env, &script, &[("TERM", "dumb")]).contains(ESC));
     env.git(&["config", "color.ui", "never"]);
-    assert!(!list_on_a_terminal(&env, &[]).contains(ESC));
+    assert!(!list_on_a_terminal(&env, &script, &[]).contains(ESC));
 }
 
 /// `text` without its ANSI colour sequences.

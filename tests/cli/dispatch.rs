@@ -322,3 +322,139 @@ fn options_every_command_takes_may_come_before_its_name() {
         assert!(bad.stderr.contains(says), "{args:?}: {bad:?}");
     }
 }
+
+/// A directory holding links to just `programs` of the build, and a PATH
+/// with it first and without the build directory.
+fn only(env: &Env, programs: &[&str]) -> (std::path::PathBuf, std::ffi::OsString) {
+    let dir = env.root.join("only");
+    std::fs::create_dir_all(&dir).unwrap();
+    for program in programs {
+        let to = dir.join(program);
+        if std::fs::hard_link(bin(program), &to).is_err() {
+            std::fs::copy(bin(program), &to).unwrap();
+        }
+    }
+    let system = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::iter::once(dir.clone())
+        .chain(std::env::split_paths(&system).filter(|d| *d != bin_dir()));
+    (dir, std::env::join_paths(dirs).unwrap())
+}
+
+#[test]
+fn git_agent_runs_every_builtin_in_its_own_process() {
+    let env = Env::with_policy("version: 1\n");
+    let (dir, path) = only(&env, &["git-agent"]);
+    let run = |args: &[&str]| {
+        Run::from_output(
+            env.command(dir.join("git-agent"), &env.repo())
+                .env("PATH", &path)
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    // No git-agent-<command> program anywhere, and every built-in still runs.
+    env.ok(run(&["add", "billing", "--scope", "src/billing/"]));
+    assert_eq!(env.ok(run(&["list", "--names"])).stdout, "billing\n");
+    assert_eq!(env.ok(run(&["ls", "--names"])).stdout, "billing\n");
+    let refused = run(&[
+        "scope",
+        "check",
+        "--agent",
+        "billing",
+        "--paths",
+        "src/api/routes.rs",
+    ]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    let help = env.ok(run(&["land", "--help"]));
+    assert!(
+        help.stdout
+            .contains("Usage: git agent land [OPTIONS] <AGENT>"),
+        "{help:?}"
+    );
+    let bad = run(&["land"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    // The hook it installs runs the gate in git-agent too, through git.
+    let agent = env.agent_dir("billing");
+    write_in(&agent, "src/api/routes.rs", "fn routes() { 1 }\n");
+    env.git_in(&agent, &["add", "-A"]);
+    let commit = Run::from_output(
+        env.command("git", &agent)
+            .env("PATH", &path)
+            .args(["commit", "-q", "-m", "x"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(commit.code, 1, "{commit:?}");
+    assert!(
+        commit
+            .stderr
+            .contains("outside the scope of agent 'billing'"),
+        "{commit:?}"
+    );
+}
+
+#[test]
+fn a_launcher_execs_the_git_agent_beside_it_keeping_arguments_and_exit_code() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
+    let (dir, path) = only(&env, &["git-agent-scope", "git-agent-list"]);
+    let launch = |program: &str, args: &[&str]| {
+        Run::from_output(
+            env.command(dir.join(program), &env.repo())
+                .env("PATH", &path)
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    // Without git-agent beside it or on PATH, it says what is missing.
+    let before = env.state();
+    let missing = launch("git-agent-list", &["--names"]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .contains("git-agent-list: cannot run git-agent"),
+        "{missing:?}"
+    );
+    assert_eq!(before, env.state());
+
+    only(&env, &["git-agent"]);
+    assert_eq!(
+        env.ok(launch("git-agent-list", &["--names"])).stdout,
+        "billing\n"
+    );
+    let refused = launch(
+        "git-agent-scope",
+        &[
+            "check",
+            "--agent",
+            "billing",
+            "--paths",
+            "src/api/routes.rs",
+        ],
+    );
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("src/api/routes.rs"), "{refused:?}");
+    let bad = launch("git-agent-scope", &["--no-such-flag"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+}
+
+#[test]
+fn launchers_link_neither_gix_nor_the_library() {
+    for (name, _) in git_agent::cli::builtins() {
+        let program = bin(&format!("git-agent-{name}"));
+        let bytes = std::fs::read(&program).unwrap();
+        for symbol in ["gix_hash", "gix_odb", "scope_cmd", "clap_builder", "miette"] {
+            assert!(
+                !bytes.windows(symbol.len()).any(|w| w == symbol.as_bytes()),
+                "{} contains {symbol}",
+                program.display()
+            );
+        }
+    }
+    // The check can fail: the engine has them.
+    let engine = std::fs::read(bin("git-agent")).unwrap();
+    assert!(engine.windows(7).any(|w| w == b"gix_odb"));
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::*;
 
-const REGENERATE: &str = "cargo run --bin git-agent-install-extras -- --project-files .";
+const REGENERATE: &str = "cargo run --bin git-agent -- install-extras --project-files .";
 
 #[test]
 fn committed_man_pages_and_completions_match_the_clap_definitions() {
@@ -87,6 +87,16 @@ fn install_extras_puts_man_pages_where_man_and_git_help_find_them() {
                 .unwrap(),
         )
     };
+    let run = run_with_prefix("git", &["agent", "land", "--help"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Usage: git agent land [OPTIONS] <AGENT>"),
+        "{run:?}"
+    );
+    if require_tool("man").is_none() {
+        return;
+    }
     // man finds share/man beside every bin/ on PATH by itself.
     let run = run_with_prefix("man", &["-w", "git-agent-land"]);
     assert_eq!(
@@ -107,31 +117,26 @@ fn install_extras_puts_man_pages_where_man_and_git_help_find_them() {
         "{run:?}"
     );
     assert!(page.contains("git-agent-land(1)"), "{run:?}");
-    let run = run_with_prefix("git", &["agent", "land", "--help"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    assert!(
-        run.stdout
-            .contains("Usage: git agent land [OPTIONS] <AGENT>"),
-        "{run:?}"
-    );
 }
 
-/// git's own bash completion script, as git packages install it.
-fn git_completion_script() -> PathBuf {
+/// git's own bash completion script, as git packages install it, and bash
+/// to run it (see [`require`]).
+fn git_completion_script() -> Option<PathBuf> {
+    require_tool("bash")?;
     let candidates = [
         PathBuf::from("/usr/share/bash-completion/completions/git"),
         PathBuf::from("/usr/local/share/bash-completion/completions/git"),
         PathBuf::from("/usr/share/git-core/contrib/completion/git-completion.bash"),
     ];
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .expect("git's bash completion script (shipped with git) is needed for this test")
+    require(
+        "git's bash completion script (bash-completion)",
+        candidates.into_iter().find(|p| p.is_file()),
+    )
 }
 
 /// The candidates bash offers for `line` (the cursor at its end), with
 /// git's completion loaded and git-agent's installed one sourced.
-fn complete(env: &Env, prefix: &Path, line: &str) -> Vec<String> {
+fn complete(env: &Env, prefix: &Path, git: &Path, line: &str) -> Vec<String> {
     let script = format!(
         r#"source "{git}"
 source "{ours}"
@@ -144,7 +149,7 @@ COMP_POINT=${{#line}}
 {function}
 printf '%s\n' "${{COMPREPLY[@]}}"
 "#,
-        git = git_completion_script().display(),
+        git = git.display(),
         ours = prefix
             .join("share/bash-completion/completions/git-agent")
             .display(),
@@ -169,11 +174,14 @@ printf '%s\n' "${{COMPREPLY[@]}}"
 
 #[test]
 fn bash_completes_commands_agent_names_and_options_through_gits_completion() {
+    let Some(git) = git_completion_script() else {
+        return;
+    };
     let env = Env::with_policy("version: 1\n");
     env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
     env.ok(env.agent("add", &["docs", "--scope", "docs/"]));
     let prefix = installed(&env);
-    let commands = complete(&env, &prefix, "git agent ");
+    let commands = complete(&env, &prefix, &git, "git agent ");
     for command in [
         "add",
         "conflicts",
@@ -189,36 +197,36 @@ fn bash_completes_commands_agent_names_and_options_through_gits_completion() {
             "{command}: {commands:?}"
         );
     }
-    assert_eq!(complete(&env, &prefix, "git agent la"), ["land"]);
+    assert_eq!(complete(&env, &prefix, &git, "git agent la"), ["land"]);
     assert_eq!(
-        complete(&env, &prefix, "git agent land "),
+        complete(&env, &prefix, &git, "git agent land "),
         ["billing", "docs"]
     );
-    assert_eq!(complete(&env, &prefix, "git agent rm b"), ["billing"]);
+    assert_eq!(complete(&env, &prefix, &git, "git agent rm b"), ["billing"]);
     assert_eq!(
-        complete(&env, &prefix, "git agent land --strategy "),
+        complete(&env, &prefix, &git, "git agent land --strategy "),
         ["ff", "merge", "rebase", "squash"]
     );
     assert_eq!(
-        complete(&env, &prefix, "git agent land --st"),
+        complete(&env, &prefix, &git, "git agent land --st"),
         ["--strategy"]
     );
     assert_eq!(
-        complete(&env, &prefix, "git agent scope check --agent "),
+        complete(&env, &prefix, &git, "git agent scope check --agent "),
         ["billing", "docs"]
     );
     assert_eq!(
-        complete(&env, &prefix, "git agent scope "),
+        complete(&env, &prefix, &git, "git agent scope "),
         ["add", "billing", "check", "docs", "rm", "set"]
     );
     // A new agent's name is not one of the live ones.
     assert_eq!(
-        complete(&env, &prefix, "git agent add "),
+        complete(&env, &prefix, &git, "git agent add "),
         Vec::<String>::new()
     );
     // `git-agent` typed directly completes the same way.
     assert_eq!(
-        complete(&env, &prefix, "git-agent land "),
+        complete(&env, &prefix, &git, "git-agent land "),
         ["billing", "docs"]
     );
 }
@@ -227,7 +235,7 @@ fn bash_completes_commands_agent_names_and_options_through_gits_completion() {
 /// typing `line` and TAB, with git's `_git` completing and git-agent's
 /// installed `_git-agent` in fpath. Waits until every one of `expect`
 /// appears, or ten seconds.
-fn zsh_shows(env: &Env, prefix: &Path, line: &str, expect: &[&str]) -> (bool, String) {
+fn zsh_shows(env: &Env, zsh: &Path, prefix: &Path, line: &str, expect: &[&str]) -> (bool, String) {
     let script = r#"
 zmodload zsh/zpty
 zpty -b z zsh -f -i
@@ -252,7 +260,7 @@ zpty -d z
 print -r -- "$out"
 exit $rc
 "#;
-    let mut cmd = env.command("zsh", &env.repo());
+    let mut cmd = env.command(zsh, &env.repo());
     cmd.args(["-f", "-c", script, "zsh"])
         .args(expect)
         .env("PATH", path_with(prefix))
@@ -260,12 +268,15 @@ exit $rc
         .env("DUMP", env.root.join("zcompdump"))
         .env("LINE", line)
         .env("TERM", "xterm");
-    let run = Run::from_output(cmd.output().expect("zsh is needed for this test"));
+    let run = Run::from_output(cmd.output().unwrap());
     (run.code == 0, format!("{}{}", run.stdout, run.stderr))
 }
 
 #[test]
 fn zsh_completes_git_agent_through_gits_own_completion() {
+    let Some(zsh) = require_tool("zsh") else {
+        return;
+    };
     let env = Env::with_policy("version: 1\n");
     env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
     env.ok(env.agent("add", &["docs", "--scope", "docs/"]));
@@ -279,7 +290,7 @@ fn zsh_completes_git_agent_through_gits_own_completion() {
             &["merge", "squash", "rebase"][..],
         ),
     ] {
-        let (found, shown) = zsh_shows(&env, &prefix, line, expect);
+        let (found, shown) = zsh_shows(&env, &zsh, &prefix, line, expect);
         assert!(
             found,
             "{line:?} should show {expect:?}; zsh showed:\n{shown}"

@@ -108,7 +108,7 @@ fn husky_gets_the_line_to_add_instead_of_a_write_into_its_directory() {
     assert!(run.stderr.contains(".husky/pre-commit"), "{run:?}");
     assert!(
         run.stderr
-            .contains("    git-agent-scope check --staged --hook"),
+            .contains("    git-agent scope check --staged --hook"),
         "{run:?}"
     );
     assert_eq!(before, env.state());
@@ -119,7 +119,8 @@ fn husky_gets_the_line_to_add_instead_of_a_write_into_its_directory() {
             .starts_with("not installed")
     );
 
-    // Once the team adds the line, the gate counts as installed.
+    // Once the team adds the line, the gate counts as installed; the line
+    // older versions printed, through the launcher, counts too.
     env.write(
         ".husky/pre-commit",
         "npm test\ngit-agent-scope check --staged --hook\n",
@@ -162,7 +163,7 @@ fn hooks_status_json() {
     // Under husky the gate belongs in the pre-commit file the team commits.
     env.write(
         ".husky/pre-commit",
-        "npm test\ngit-agent-scope check --staged --hook\n",
+        "npm test\ngit-agent scope check --staged --hook\n",
     );
     env.git(&["config", "core.hooksPath", ".husky/_"]);
     let v = json_of(&env.ok(env.agent("hooks", &["status", "--json"])));
@@ -174,40 +175,12 @@ fn hooks_status_json() {
     );
 }
 
-/// The pre-commit framework, from PyPI: on PATH, or installed once into a
-/// virtual environment under the build directory.
-fn pre_commit() -> std::path::PathBuf {
-    if let Ok(found) = which_pre_commit() {
-        return found;
-    }
-    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-venv");
-    let program = venv.join("bin/pre-commit");
-    if !program.is_file() {
-        let status = std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 is needed to install the pre-commit framework");
-        assert!(status.success());
-        let status = std::process::Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "pre-commit"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "pip install pre-commit failed");
-    }
-    program
-}
-
-fn which_pre_commit() -> Result<std::path::PathBuf, ()> {
-    let path = std::env::var_os("PATH").ok_or(())?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("pre-commit"))
-        .find(|p| p.is_file())
-        .ok_or(())
-}
-
 #[test]
 fn the_pre_commit_framework_runs_the_gate_from_this_repository() {
+    // From PyPI; .ci/run installs it, so the test never reaches the network.
+    let Some(pre_commit) = require_tool("pre-commit") else {
+        return;
+    };
     let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let env = Env::new();
     env.commit_policy("version: 1\n");
@@ -226,7 +199,6 @@ fn the_pre_commit_framework_runs_the_gate_from_this_repository() {
     env.git(&["commit", "-q", "-m", "pre-commit"]);
     env.ok(env.agent("add", &["billing", "--scope", "src/billing/"]));
     let dir = env.agent_dir("billing");
-    let pre_commit = pre_commit();
     let run_pre_commit = |args: &[&str]| {
         Run::from_output(
             env.command(&pre_commit, &dir)
@@ -259,4 +231,46 @@ fn the_pre_commit_framework_runs_the_gate_from_this_repository() {
     env.git_in(&dir, &["add", "src/billing/invoice.rs"]);
     let run = env.git_run(&dir, &["commit", "-q", "-m", "Bill"]);
     assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// The block versions before the single engine wrote: it calls the
+/// `git-agent-scope` launcher.
+const OLD_BLOCK: &str = "#!/bin/sh
+# >>> git-agent pre-commit gate >>>
+if command -v git-agent-scope >/dev/null 2>&1; then
+  git-agent-scope check --staged --hook || exit $?
+else
+  exit 1
+fi
+# <<< git-agent pre-commit gate <<<
+";
+
+#[test]
+fn the_hook_runs_the_gate_in_git_agent_and_an_old_hook_still_gates() {
+    let env = Env::with_policy("version: 1\n");
+    let hook = env.repo().join(".git/hooks/pre-commit");
+    let text = hook_text(&hook);
+    assert!(
+        text.contains("\n  git-agent scope check --staged --hook || exit $?\n"),
+        "{text}"
+    );
+    assert!(!text.contains("git-agent-scope"), "{text}");
+
+    std::fs::write(&hook, OLD_BLOCK).unwrap();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let dir = env.agent_dir("a");
+    write_in(&dir, "src/api/routes.rs", "x\n");
+    env.git_in(&dir, &["add", "-A"]);
+    let run = env.git_run(&dir, &["commit", "-q", "-m", "x"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("outside the scope of agent 'a'"),
+        "{run:?}"
+    );
+    let run = env.ok(env.agent("hooks", &["install"]));
+    assert!(
+        run.stdout.contains("updated the pre-commit gate"),
+        "{run:?}"
+    );
+    assert_eq!(hook_text(&hook), text);
 }

@@ -40,6 +40,7 @@ fn our_view(dir: &Path, cached: bool) -> (BTreeSet<String>, BTreeSet<String>) {
 /// wrote, then the uncached path, then git.
 fn assert_agrees(env: &Env, step: &str) {
     let dir = env.repo();
+    assert_portable_scan_agrees(&dir, step);
     let first = our_view(&dir, true);
     let second = our_view(&dir, true);
     let exact = our_view(&dir, false);
@@ -47,6 +48,37 @@ fn assert_agrees(env: &Env, step: &str) {
     assert_eq!(first, git, "{step}: first scan differs from git status");
     assert_eq!(second, git, "{step}: cached scan differs from git status");
     assert_eq!(exact, git, "{step}: full status differs from git status");
+}
+
+/// The portable way of opening directories (every unix but Linux) finds
+/// what the Linux one does, both without a cache. The cache the previous
+/// step left is put back, for the scans `assert_agrees` runs next.
+fn assert_portable_scan_agrees(dir: &Path, step: &str) {
+    use git_agent::git::scan::{DirOpen, tracked_changes_with, worktree_with};
+    let repo = gix::open(dir).unwrap();
+    let cache = repo.git_dir().join("git-agent-dircache");
+    let kept = std::fs::read(&cache).ok();
+    let scan = |how| {
+        let _ = std::fs::remove_file(&cache);
+        let scan = worktree_with(&repo, how).unwrap().unwrap();
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        (sorted(scan.modified), sorted(scan.untracked))
+    };
+    assert_eq!(scan(DirOpen::Readable), scan(DirOpen::NATIVE), "{step}");
+    assert_eq!(
+        tracked_changes_with(&repo, DirOpen::Readable).unwrap(),
+        tracked_changes_with(&repo, DirOpen::NATIVE).unwrap(),
+        "{step}"
+    );
+    match kept {
+        Some(bytes) => std::fs::write(&cache, bytes).unwrap(),
+        None => {
+            let _ = std::fs::remove_file(&cache);
+        }
+    }
 }
 
 /// Give every directory an old mtime, so the scan caches its listing (a

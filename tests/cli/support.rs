@@ -242,3 +242,48 @@ pub fn json_of(run: &Run) -> serde_json::Value {
     assert_eq!(value["version"], 1, "{run:?}");
     value
 }
+
+/// Whether this run is CI's (`CI=true`), where every tool a test needs is
+/// installed (see `.ci/run`) and a missing one is a failure.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// `found`, or `None` after saying why the test is skipped: a fresh machine
+/// with only git and Rust runs the suite, skipping what needs `what`. Under
+/// CI a missing tool fails the test instead.
+pub fn require(what: &str, found: Option<PathBuf>) -> Option<PathBuf> {
+    if found.is_some() {
+        return found;
+    }
+    assert!(
+        !in_ci(),
+        "{what} is needed for this test, and CI=true: .ci/run installs it"
+    );
+    // Straight to the stream, past the test harness's capture, so the
+    // skip shows in `cargo test`'s output.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!(
+            "skipped {}: {what} is not installed\n",
+            std::thread::current().name().unwrap_or("a test")
+        )
+        .as_bytes(),
+    );
+    None
+}
+
+/// The program `name` on PATH (see [`require`]).
+pub fn require_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p));
+    require(name, found)
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
