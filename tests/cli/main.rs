@@ -16,6 +16,7 @@ mod hooks;
 mod land;
 mod lifecycle;
 mod manifest;
+mod orchestrate;
 mod range;
 mod scan;
 mod scope;
