@@ -8,6 +8,10 @@ use crate::repo;
 
 pub fn run(args: InitArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
+    if let Some(refusal) = crate::authority::who_may_act(&repo, crate::authority::Action::Init)? {
+        refusal.say(io)?;
+        return Ok(Outcome::Refused);
+    }
     let Some(workdir) = repo.workdir().map(ToOwned::to_owned) else {
         return Err(Error::usage(
             "init needs a worktree, and this repository is bare",

@@ -8,6 +8,7 @@
 
 pub mod add;
 pub mod archive;
+pub mod authority;
 pub mod changes;
 pub mod cli;
 pub mod color;
