@@ -37,19 +37,23 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
             writeln!(
                 io.err,
                 "git-agent: agent '{}' is busy: pid {} holds its lease, running `{}`\nOne writer at a time: wait for it to finish, or stop it (kill {}).",
-                agent.name, holder.pid, holder.command, holder.pid
+                agent.name,
+                holder.shown_pid(),
+                holder.command,
+                holder.shown_pid()
             )
             .map_err(Error::io("writing"))?;
             return Ok(Outcome::Refused);
         }
     };
-    let mut child = match Command::new(&args.command[0])
+    let mut command = Command::new(&args.command[0]);
+    command
         .args(&args.command[1..])
         .current_dir(&agent.path)
         .env("GIT_AGENT", &agent.name)
-        .env("GIT_AGENT_PORT", agent.port().to_string())
-        .spawn()
-    {
+        .env("GIT_AGENT_PORT", agent.port().to_string());
+    let group = own_group(&mut command);
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
             writeln!(io.err, "git-agent: cannot run `{shown}`: {e}")
@@ -64,8 +68,66 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
             ));
         }
     };
+    let pgid = match group {
+        Group::Ours => Some(current_group()),
+        Group::Child => Some(child.id()),
+        Group::Shared => None,
+    };
+    if let Err(e) = _guard.record_command(child.id(), pgid) {
+        writeln!(
+            io.err,
+            "git-agent: warning: the lease does not name the command: {e}"
+        )
+        .map_err(Error::io("writing"))?;
+    }
     let status = forward_signals_until_exit(&mut child)?;
     Ok(Outcome::Exited(exit_code(status)))
+}
+
+/// The process group the command runs in, which the lease follows.
+enum Group {
+    /// Ours, and only our job's: a shell with job control made it for us.
+    Ours,
+    /// A new one the command leads.
+    Child,
+    /// Ours, shared with whoever started us and holding the terminal:
+    /// moving the command out of it would stop it from reading the
+    /// terminal, so the lease follows the command's pid only.
+    Shared,
+}
+
+#[cfg(unix)]
+fn own_group(command: &mut Command) -> Group {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: getpid, getpgrp and tcgetpgrp only read process state.
+    let (pid, pgrp, foreground) = unsafe {
+        (
+            libc::getpid(),
+            libc::getpgrp(),
+            libc::tcgetpgrp(libc::STDIN_FILENO),
+        )
+    };
+    if pid == pgrp {
+        Group::Ours
+    } else if foreground == pgrp {
+        Group::Shared
+    } else {
+        command.process_group(0);
+        Group::Child
+    }
+}
+
+#[cfg(not(unix))]
+fn own_group(_: &mut Command) -> Group {
+    Group::Shared
+}
+
+fn current_group() -> u32 {
+    #[cfg(unix)]
+    // SAFETY: getpgrp only reads process state.
+    return unsafe { libc::getpgrp() } as u32;
+    #[cfg(not(unix))]
+    return std::process::id();
 }
 
 /// Wait for `child`, passing on the signals a user or a supervisor sends us.

@@ -8,6 +8,12 @@ use crate::policy::manifest::{MANIFEST_FILE, STARTER};
 
 pub fn run(args: InitArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
+    if let Some(refusal) =
+        crate::ops::authority::who_may_act(&repo, crate::ops::authority::Action::Init)?
+    {
+        refusal.say(io)?;
+        return Ok(Outcome::Refused);
+    }
     let Some(workdir) = repo.workdir().map(ToOwned::to_owned) else {
         return Err(Error::usage(
             "init needs a worktree, and this repository is bare",

@@ -256,17 +256,11 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
     let registry = repo::registry(repo);
     let agents = registry.load()?;
     // Humans orchestrate: an agent may not widen its own scope.
-    let inside = repo::agent_of_worktree(repo, &agents).map(|a| a.name.clone());
-    if let Some(agent) = std::env::var_os("GIT_AGENT")
-        .map(|v| v.to_string_lossy().into_owned())
-        .or(inside)
-    {
-        writeln!(
-            io.err,
-            "error: refusing to edit a scope from inside agent '{agent}''s context\n\
-             Scopes are changed by the person orchestrating the agents: run this from the main worktree, without GIT_AGENT set."
-        )
-        .map_err(Error::io("writing"))?;
+    if let Some(refusal) = crate::ops::authority::who_may_act(
+        repo,
+        crate::ops::authority::Action::EditScope(&edit.name),
+    )? {
+        refusal.say(io)?;
         return Ok(Outcome::Refused);
     }
     if !agents.contains_key(&edit.name) {

@@ -241,6 +241,13 @@ impl Problem {
 
 pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
+    if args.fix
+        && let Some(refusal) =
+            crate::ops::authority::who_may_act(&repo, crate::ops::authority::Action::DoctorFix)?
+    {
+        refusal.render(io, args.json)?;
+        return Ok(Outcome::Refused);
+    }
     let problems = find(&repo)?;
     let outcome = if problems.iter().all(|p| args.fix && p.fixable()) {
         Outcome::Done

@@ -2,8 +2,10 @@
 //!
 //! The hook goes where git will run it (`core.hooksPath` if set, else the
 //! common directory's `hooks/`, shared by every worktree). Another tool's
-//! hook is never replaced: our lines go in a marked block appended to it,
-//! and uninstall removes only that block.
+//! hook is never replaced: our lines go in a marked block at its top, right
+//! after its `#!` line, where no `exec` or `exit` of the hook can skip them
+//! (the pre-commit framework's hooks end with both), and uninstall removes
+//! only that block.
 
 use std::path::{Path, PathBuf};
 
@@ -13,12 +15,24 @@ use crate::Io;
 use crate::cli::{HooksArgs, HooksCommand};
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
+use crate::ops::authority::{self, Action};
 
 const BEGIN: &str = "# >>> git-agent pre-commit gate >>>";
 const END: &str = "# <<< git-agent pre-commit gate <<<";
 
 pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
+    let action = match args.command {
+        HooksCommand::Install => Some(Action::InstallHooks),
+        HooksCommand::Uninstall => Some(Action::UninstallHooks),
+        HooksCommand::Status(_) => None,
+    };
+    if let Some(action) = action
+        && let Some(refusal) = authority::who_may_act(&repo, action)?
+    {
+        refusal.say(io)?;
+        return Ok(Outcome::Refused);
+    }
     match args.command {
         HooksCommand::Install => install(&repo, io),
         HooksCommand::Uninstall => uninstall(&repo, io),
@@ -186,7 +200,7 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
             )?;
         }
         Some(text) => match find_block(&text) {
-            Some((s, e)) if text[s..e] == ours => {
+            Some((s, e)) if text[s..e] == ours && block_runs(&text, s) => {
                 w(
                     io,
                     format!(
@@ -196,16 +210,19 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
                 )?;
             }
             Some((s, e)) => {
-                write_hook(&path, &format!("{}{}{}", &text[..s], ours, &text[e..]))?;
+                write_hook(&path, &at_top(&without_block(&text, s, e), &ours))?;
                 w(
                     io,
-                    format!("updated the pre-commit gate in {}", path.display()),
+                    format!(
+                        "updated the pre-commit gate in {}, first in the hook so that it runs",
+                        path.display()
+                    ),
                 )?;
             }
             None if !is_shell_script(&text) => {
                 writeln!(
                     io.err,
-                    "git-agent: {} is not a shell script, so the gate cannot be appended to it.\n\
+                    "git-agent: {} is not a shell script, so the gate cannot be added to it.\n\
                      Call the gate from it yourself: run `{GATE_LINE}` and fail the commit when it exits non-zero.",
                     path.display()
                 )
@@ -213,12 +230,11 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
                 return Ok(Outcome::Refused);
             }
             None => {
-                let sep = if text.ends_with('\n') { "\n" } else { "\n\n" };
-                write_hook(&path, &format!("{text}{sep}{ours}"))?;
+                write_hook(&path, &at_top(&text, &ours))?;
                 w(
                     io,
                     format!(
-                        "appended the pre-commit gate to the existing hook {} (its own lines are untouched)",
+                        "added the pre-commit gate to the existing hook {}, before its own lines so that no exec or exit of theirs skips it (they are untouched)",
                         path.display()
                     ),
                 )?;
@@ -226,6 +242,37 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
         },
     }
     Ok(Outcome::Done)
+}
+
+/// `text` with our block (at `s..e`) taken out, and the blank line an
+/// earlier version put before an appended block.
+fn without_block(text: &str, s: usize, e: usize) -> String {
+    let mut rest = format!("{}{}", &text[..s], &text[e..]);
+    if rest.ends_with("\n\n") {
+        rest.pop();
+    }
+    rest
+}
+
+/// `ours` placed first in the hook `text`: after its `#!` line.
+fn at_top(text: &str, ours: &str) -> String {
+    if !text.starts_with("#!") {
+        return format!("{ours}{text}");
+    }
+    match text.split_once('\n') {
+        Some((first, rest)) => format!("{first}\n{ours}{rest}"),
+        None => format!("{text}\n{ours}"),
+    }
+}
+
+/// Whether the block starting at `start` runs whenever the hook does:
+/// nothing but the `#!` line, comments and blank lines come before it, so
+/// no command of the hook can end it first.
+fn block_runs(text: &str, start: usize) -> bool {
+    text[..start].lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#')
+    })
 }
 
 pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
@@ -240,11 +287,7 @@ pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
         .map_err(Error::io("writing"))?;
         return Ok(Outcome::Done);
     };
-    let mut rest = format!("{}{}", &text[..s], &text[e..]);
-    // Drop the blank line install put before an appended block.
-    if rest.ends_with("\n\n") {
-        rest.pop();
-    }
+    let rest = without_block(text, s, e);
     if rest.trim().is_empty() || rest.trim() == "#!/bin/sh" {
         std::fs::remove_file(&path).map_err(Error::io(format!("removing {}", path.display())))?;
     } else {
@@ -259,16 +302,32 @@ pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Whether our block is in the pre-commit hook git will run (or, under
-/// husky, the gate's line in husky's pre-commit file).
+/// Whether our block is in the pre-commit hook git will run, where it runs
+/// (or, under husky, the gate's line in husky's pre-commit file).
 pub fn is_installed(repo: &gix::Repository) -> Result<bool> {
+    Ok(gate(repo)? == Gate::Runs)
+}
+
+/// Where the gate stands in the hook git runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Missing,
+    /// Our block is there, after commands of the hook that may end it.
+    Skipped,
+    Runs,
+}
+
+fn gate(repo: &gix::Repository) -> Result<Gate> {
     if let Some(husky) = husky_pre_commit(repo) {
-        return Ok(read(&husky)?.is_some_and(|text| has_gate_line(&text)));
+        let present = read(&husky)?.is_some_and(|text| has_gate_line(&text));
+        return Ok(if present { Gate::Runs } else { Gate::Missing });
     }
-    Ok(read(&pre_commit_path(repo))?
-        .as_deref()
-        .and_then(find_block)
-        .is_some())
+    let text = read(&pre_commit_path(repo))?.unwrap_or_default();
+    Ok(match find_block(&text) {
+        None => Gate::Missing,
+        Some((s, _)) if block_runs(&text, s) => Gate::Runs,
+        Some(_) => Gate::Skipped,
+    })
 }
 
 #[derive(Serialize)]
@@ -288,7 +347,8 @@ pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome
     let husky = husky_pre_commit(repo);
     let manager = husky.as_ref().map(|_| "husky");
     let path = husky.unwrap_or_else(|| pre_commit_path(repo));
-    let installed = is_installed(repo)?;
+    let gate = gate(repo)?;
+    let installed = gate == Gate::Runs;
     if json {
         let text = serde_json::to_string_pretty(&StatusJson {
             version: 1,
@@ -304,6 +364,13 @@ pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome
     let paint = io.color.out(Some(repo));
     if installed {
         writeln!(io.out, "{} {}", paint.green("installed:"), path.display())
+    } else if gate == Gate::Skipped {
+        writeln!(
+            io.out,
+            "{} the gate's block in {} comes after the hook's own commands, which may exec or exit before it\n  run `git agent hooks install` to move it first",
+            paint.yellow("not installed (never runs):"),
+            path.display()
+        )
     } else {
         writeln!(
             io.out,

@@ -145,9 +145,11 @@ impl Report {
 pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let here = repo::open(&cwd)?;
-    if let Some(refusal) = orchestrator_refusal(&here, "land")? {
+    if let Some(refusal) =
+        crate::ops::authority::who_may_act(&here, crate::ops::authority::Action::Land(&args.name))?
+    {
         let mut report = Report::new(&args, None, None, io.color.err(Some(&here)));
-        let outcome = report.refuse(io, RefusalReport::new("agent_context", refusal))?;
+        let outcome = report.refuse(io, refusal.report())?;
         if args.json {
             report.print(io)?;
         }
@@ -220,30 +222,6 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
         report.print(io)?;
     }
     Ok(outcome)
-}
-
-/// Landing and syncing are for the person orchestrating the agents: never
-/// from inside an agent's context.
-pub fn orchestrator_refusal(repo: &gix::Repository, what: &str) -> Result<Option<String>> {
-    if let Some(name) = std::env::var_os("GIT_AGENT").filter(|v| !v.is_empty()) {
-        return Ok(Some(format!(
-            "refusing to {what} from inside an agent's context (GIT_AGENT={}); a person lands agents' work, from the main worktree",
-            name.to_string_lossy()
-        )));
-    }
-    if repo::control(repo)?.is_some() {
-        return Ok(Some(format!(
-            "refusing to {what} from inside an agent's clone; run it from the repository the agents belong to"
-        )));
-    }
-    let agents = repo::registry(repo).load()?;
-    if let Some(agent) = repo::agent_of_worktree(repo, &agents) {
-        return Ok(Some(format!(
-            "refusing to {what} from agent '{}''s worktree; run it from the main worktree",
-            agent.name
-        )));
-    }
-    Ok(None)
 }
 
 enum Attempt {

@@ -1,6 +1,7 @@
 //! The operations commands share: the gate, provisioning, landing, syncing,
 //! removal, the conflict forecast, health checks and hook installation.
 
+pub mod authority;
 pub mod copies;
 pub mod forecast;
 pub mod gate;

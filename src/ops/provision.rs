@@ -22,6 +22,12 @@ use crate::state::registry::{self, Agent, Mode, State};
 pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
+    if let Some(refusal) =
+        crate::ops::authority::who_may_act(&repo, crate::ops::authority::Action::Add(&args.name))?
+    {
+        refusal.say(io)?;
+        return Ok(Outcome::Refused);
+    }
     let name = args.name.clone();
     registry::validate_name(&name).map_err(|why| Error::InvalidName {
         name: name.clone(),

@@ -106,6 +106,13 @@ fn merge_changes_nothing(repo: &gix::Repository, base: ObjectId, tip: ObjectId) 
 pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
+    if let Some(refusal) = crate::ops::authority::who_may_act(
+        &repo,
+        crate::ops::authority::Action::Remove(&args.name),
+    )? {
+        refusal.render(io, args.json)?;
+        return Ok(Outcome::Refused);
+    }
     let registry = repo::registry(&repo);
     let agents = registry.load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
@@ -229,18 +236,12 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         report.refusal = Some(refusal);
         Ok(report)
     };
-    if let Some(holder) = lease::holder(repo.common_dir(), &agent.name)? {
-        return refused(
-            report,
-            RefusalReport::new(
-                "in_use",
-                format!(
-                    "agent '{}' is in use: `git agent exec` (pid {}) is running `{}` in its worktree; wait for it to finish",
-                    agent.name, holder.pid, holder.command
-                ),
-            ),
-        );
-    }
+    // Hold the agent's lease while its directory goes: no `exec` may start
+    // in it, and none may be running.
+    let _lease = match lease::acquire(repo.common_dir(), &agent.name, "git agent rm")? {
+        Ok(guard) => guard,
+        Err(holder) => return refused(report, lease::in_use(&agent.name, &holder)),
+    };
     let canonical_cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned());
     if agent.path.is_dir()
         && canonical_cwd
@@ -457,6 +458,13 @@ pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
 pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
+    if let Some(refusal) = crate::ops::authority::who_may_act(
+        &repo,
+        crate::ops::authority::Action::Restore(&args.name),
+    )? {
+        refusal.say(io)?;
+        return Ok(Outcome::Refused);
+    }
     let reference = match args.archive {
         Some(r) => r,
         None => match archive::list(&repo, &args.name)?.pop() {

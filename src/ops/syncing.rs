@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use crate::Io;
 use crate::cli::SyncArgs;
-use crate::error::{Error, Outcome, RefusalReport, Result};
-use crate::{git, git::repo, ops::status};
+use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
+use crate::ops::authority::{self, Action};
+use crate::{git, git::changes, git::repo, ops::status, state::lease};
 
 /// How a sync ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,6 +48,10 @@ struct Report {
 pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let here = repo::open(&cwd)?;
+    // An agent may sync itself, from its own context; that context is then
+    // the writer, which holds the lease if anyone does.
+    let own_context = !authority::contexts(&here)?.is_empty();
+    let refusal = authority::who_may_act(&here, Action::Sync(&args.name))?;
     // From an agent's clone, the registry lives in the repository it came from.
     let repo = repo::control(&here)?.unwrap_or(here);
     let agents = repo::registry(&repo).load()?;
@@ -75,14 +80,32 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
         how: if args.merge { "merge" } else { "rebase" },
         result: Ended::Refused,
         base_tip: base_tip.to_string(),
-        old_tip: None,
+        old_tip: repo::branch_tip(&repo::branch_repo(&repo, &agent)?, &agent.branch)?
+            .map(|id| id.to_string()),
         new_tip: None,
         conflicts: Vec::new(),
         go_on: None,
         abort: None,
-        refusal: None,
+        refusal: refusal.map(|r| r.report()),
     };
-    sync(&agent, dir, base_tip, &mut report)?;
+    if report.refusal.is_none() {
+        // Hold the agent's lease while its directory changes, unless the
+        // agent itself is syncing.
+        let lease = match own_context {
+            true => None,
+            false => match lease::acquire(repo.common_dir(), &agent.name, "git agent sync")? {
+                Ok(guard) => Some(guard),
+                Err(holder) => {
+                    report.refusal = Some(lease::in_use(&agent.name, &holder));
+                    None
+                }
+            },
+        };
+        if report.refusal.is_none() {
+            sync(&agent, dir, base_tip, &mut report)?;
+        }
+        drop(lease);
+    }
     let outcome = match report.result {
         Ended::Synced | Ended::UpToDate => Outcome::Done,
         Ended::Stopped | Ended::Refused => Outcome::Refused,
@@ -92,39 +115,49 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
         return Ok(outcome);
     }
-    let (out_paint, err_paint) = (io.color.out(Some(&repo)), io.color.err(Some(&repo)));
+    render(&report, &repo, io)?;
+    Ok(outcome)
+}
+
+/// The text report: what happened on stdout, a stop or refusal on stderr.
+fn render(report: &Report, repo: &gix::Repository, io: &mut Io) -> Result<()> {
+    let (out_paint, err_paint) = (io.color.out(Some(repo)), io.color.err(Some(repo)));
+    let short = |t: &Option<String>| {
+        t.as_deref()
+            .map_or("?".to_owned(), |t| t[..12.min(t.len())].to_owned())
+    };
     match report.result {
         Ended::Synced => writeln!(
             io.out,
             "{} agent '{}' with {} at {} ({}): {} {}..{}",
             out_paint.green("synced"),
-            agent.name,
-            agent.base,
+            report.agent,
+            report.base,
             &report.base_tip[..12],
             report.how,
-            agent.branch,
-            report.old_tip.as_deref().map_or("?", |t| &t[..12.min(t.len())]),
-            report.new_tip.as_deref().map_or("?", |t| &t[..12.min(t.len())]),
+            report.branch,
+            short(&report.old_tip),
+            short(&report.new_tip),
         ),
         Ended::UpToDate => writeln!(
             io.out,
             "agent '{}' is {} with {}",
-            agent.name,
+            report.agent,
             out_paint.green("up to date"),
-            agent.base
+            report.base
         ),
         Ended::Stopped => writeln!(
             io.err,
             "git-agent: {} with {} in:\n{}\n  resolve them in {}, `git add` them, then `{}` (or `{}` to go back)",
-            err_paint.red(format!("sync of agent '{}' stopped on a conflict", agent.name)),
-            agent.base,
+            err_paint.red(format!("sync of agent '{}' stopped on a conflict", report.agent)),
+            report.base,
             report
                 .conflicts
                 .iter()
                 .map(|f| format!("  {}", err_paint.red(f)))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            dir.display(),
+            report.path,
             report.go_on.unwrap_or_default(),
             report.abort.unwrap_or_default(),
         ),
@@ -137,8 +170,7 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
                 .map_or_else(String::new, |r| r.text(err_paint))
         ),
     }
-    .map_err(Error::io("writing"))?;
-    Ok(outcome)
+    .map_err(Error::io("writing"))
 }
 
 /// Sync `agent`'s worktree `dir` with `base_tip`, recording how it went.
@@ -190,6 +222,24 @@ fn sync(
         report.new_tip = report.old_tip.clone();
         return Ok(());
     }
+    if let Some(head) = head {
+        let blocking = untracked_in_the_way(&wt, dir, head, base_tip)?;
+        if !blocking.is_empty() {
+            report.refusal = Some(
+                RefusalReport::new(
+                    "untracked_would_be_overwritten",
+                    format!(
+                        "untracked files in {} would be overwritten by {}'s files: {}\n  move them away (or commit them), then sync",
+                        dir.display(),
+                        agent.base,
+                        blocking.join(", ")
+                    ),
+                )
+                .with_paths(blocking),
+            );
+            return Ok(());
+        }
+    }
     // A clone borrows this repository's objects, so the base's tip is
     // readable there by id without fetching.
     let target = base_tip.to_string();
@@ -218,19 +268,81 @@ fn sync(
         report.new_tip = Some(git::run(dir, &["rev-parse", "HEAD"])?.trim().to_owned());
         return Ok(());
     }
-    let conflicted = git::run(dir, &["diff", "--name-only", "--diff-filter=U"])?;
-    if conflicted.trim().is_empty() {
+    // NUL-separated, so that names come as they are, not C-quoted.
+    let conflicted = git::run(dir, &["diff", "--name-only", "-z", "--diff-filter=U"])?;
+    let conflicted: Vec<String> = conflicted
+        .split('\0')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if conflicted.is_empty() {
         return Err(Error::GitCommand {
             args: cmd.join(" "),
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         });
     }
     report.result = Ended::Stopped;
-    report.conflicts = conflicted.lines().map(str::to_owned).collect();
+    report.conflicts = conflicted;
     (report.go_on, report.abort) = if report.how == "merge" {
         (Some("git commit"), Some("git merge --abort"))
     } else {
         (Some("git rebase --continue"), Some("git rebase --abort"))
     };
     Ok(())
+}
+
+/// Untracked files of the worktree `dir` that bringing in `base_tip` would
+/// overwrite: git would stop on them before changing anything, so we
+/// refuse first, with their names. The files to come are those `base_tip`
+/// has and `head` has not (a rebase or a merge writes no others).
+fn untracked_in_the_way(
+    wt: &gix::Repository,
+    dir: &std::path::Path,
+    head: gix::ObjectId,
+    base_tip: gix::ObjectId,
+) -> Result<Vec<String>> {
+    let untracked = status::dirty(dir)?.untracked;
+    if untracked.is_empty() {
+        return Ok(untracked);
+    }
+    let tree = |id: gix::ObjectId| -> Result<gix::ObjectId> {
+        Ok(wt
+            .find_commit(id)
+            .git("reading a commit")?
+            .tree_id()
+            .git("reading a tree")?
+            .detach())
+    };
+    let mut changes = Vec::new();
+    changes::diff_trees(
+        wt,
+        Some(tree(head)?),
+        Some(tree(base_tip)?),
+        "".into(),
+        &mut changes,
+    )?;
+    let incoming: Vec<String> = changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                changes::ChangeKind::Added | changes::ChangeKind::TypeChanged
+            )
+        })
+        .map(|c| c.path.to_string())
+        .collect();
+    let under = |inner: &str, outer: &str| {
+        inner.len() > outer.len()
+            && inner.starts_with(outer)
+            && inner.as_bytes()[outer.len()] == b'/'
+    };
+    Ok(untracked
+        .into_iter()
+        .filter(|u| {
+            let u = u.trim_end_matches('/');
+            incoming
+                .iter()
+                .any(|p| p == u || under(p, u) || under(u, p))
+        })
+        .collect())
 }

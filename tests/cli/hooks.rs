@@ -35,26 +35,36 @@ fn a_foreign_hook_keeps_its_lines_and_still_runs() {
     let run = env.ok(env.agent("hooks", &["install"]));
     assert!(
         run.stdout
-            .contains("appended the pre-commit gate to the existing hook"),
+            .contains("added the pre-commit gate to the existing hook"),
         "{run:?}"
     );
+    // First, after the `#!` line: no command of the hook can skip it.
     let text = hook_text(&hook);
-    assert!(text.starts_with(foreign), "{text}");
+    assert!(
+        text.starts_with("#!/bin/sh\n# >>> git-agent pre-commit gate >>>\n"),
+        "{text}"
+    );
+    assert!(text.ends_with(&foreign["#!/bin/sh\n".len()..]), "{text}");
     env.ok(env.agent("hooks", &["install"]));
     assert_eq!(text, hook_text(&hook), "a second install changes nothing");
 
-    // Both run: the foreign part prints, our part refuses out-of-scope work.
+    // Both run: our part refuses out-of-scope work, and lets in-scope work
+    // through to the foreign part.
     env.ok(env.agent("add", &["a", "--scope", "docs/"]));
     let dir = env.agent_dir("a");
     write_in(&dir, "src/api/routes.rs", "x\n");
     env.git_in(&dir, &["add", "-A"]);
     let run = env.git_run(&dir, &["commit", "-q", "-m", "x"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("foreign-hook-ran"), "{run:?}");
     assert!(
         run.stderr.contains("outside the scope of agent 'a'"),
         "{run:?}"
     );
+    env.git_in(&dir, &["reset", "-q", "--hard"]);
+    write_in(&dir, "docs/guide.md", "y\n");
+    let run = env.git_run(&dir, &["commit", "-q", "-am", "y"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("foreign-hook-ran"), "{run:?}");
 
     env.ok(env.agent("hooks", &["uninstall"]));
     assert_eq!(hook_text(&hook), foreign, "only our block is removed");

@@ -266,7 +266,8 @@ fn humans_orchestrate() {
     let run = env.agent_in(&env.agent_dir("billing"), "land", &["billing"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr.contains("from agent 'billing''s worktree"),
+        run.stderr
+            .contains("from inside agent 'billing''s context (its worktree"),
         "{run:?}"
     );
     assert_eq!(before, env.state());

@@ -306,7 +306,8 @@ fn rm_refuses_from_inside_the_agent_worktree() {
     let run = env.agent_in(&env.agent_dir("a").join("docs"), "rm", &["a"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr.contains("from inside its own worktree"),
+        run.stderr
+            .contains("refusing to remove agent 'a' from inside agent 'a''s context (its worktree"),
         "{run:?}"
     );
     assert_eq!(before, env.state());

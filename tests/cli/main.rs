@@ -19,6 +19,7 @@ mod lifecycle;
 mod manifest;
 mod merges;
 mod moved;
+mod orchestrate;
 mod range;
 mod scan;
 mod scope;

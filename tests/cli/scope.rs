@@ -58,7 +58,7 @@ fn an_agent_cannot_widen_its_own_scope() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr
-            .contains("refusing to edit a scope from inside agent 'a''s context"),
+            .contains("refusing to edit a scope (agent 'a') from inside agent 'a''s context"),
         "{run:?}"
     );
     let run = Run::from_output(
