@@ -20,5 +20,7 @@ mod manifest;
 mod merges;
 mod moved;
 mod range;
+#[cfg(target_os = "linux")]
+mod sandbox;
 mod scan;
 mod scope;
