@@ -146,6 +146,8 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
         'git-agent;exec' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in <PATH> instead of the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output [default: git''s color.ui, else auto]')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Let CMD and its children write only in the agent''s scope, its git directory, the policy''s `sandbox.writable`, temporary directories and --writable directories (Linux, Landlock). `strict` (the default) refuses to run where the kernel cannot confine CMD; `best-effort` runs it unconfined with a warning. The policy''s `defaults.sandbox: true` makes `strict` the default')
+            [CompletionResult]::new('--writable', '--writable', [CompletionResultType]::ParameterName, 'With the sandbox, also let CMD write below DIR (repeatable), e.g. the agent''s own state directory')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

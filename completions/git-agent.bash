@@ -28,7 +28,7 @@ __git_agent_options ()
 	"scope add") echo "-C --color --help -h" ;;
 	"scope rm") echo "-C --color --help -h" ;;
 	"scope check") echo "--staged --range --paths --agent --json -C --color --help -h" ;;
-	"exec") echo "-C --color --help -h --version -V" ;;
+	"exec") echo "-C --color --sandbox --writable --help -h --version -V" ;;
 	"conflicts") echo "-C --color --json --help -h --version -V" ;;
 	"land") echo "-C --color --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
 	"sync") echo "-C --color --rebase --merge --json --help -h --version -V" ;;
@@ -77,6 +77,8 @@ __git_agent_value_kind ()
 	"scope check|--color") echo "values:auto always never" ;;
 	"exec|-C") echo "dir" ;;
 	"exec|--color") echo "values:auto always never" ;;
+	"exec|--sandbox") echo "values:strict best-effort" ;;
+	"exec|--writable") echo "dir" ;;
 	"conflicts|-C") echo "dir" ;;
 	"conflicts|--color") echo "values:auto always never" ;;
 	"land|-C") echo "dir" ;;

@@ -133,6 +133,8 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         &'git-agent;exec'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand --sandbox 'Let CMD and its children write only in the agent''s scope, its git directory, the policy''s `sandbox.writable`, temporary directories and --writable directories (Linux, Landlock). `strict` (the default) refuses to run where the kernel cannot confine CMD; `best-effort` runs it unconfined with a warning. The policy''s `defaults.sandbox: true` makes `strict` the default'
+            cand --writable 'With the sandbox, also let CMD write below DIR (repeatable), e.g. the agent''s own state directory'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -122,6 +122,9 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s C -d 'Run a
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -l sandbox -d 'Let CMD and its children write only in the agent\'s scope, its git directory, the policy\'s `sandbox.writable`, temporary directories and --writable directories (Linux, Landlock). `strict` (the default) refuses to run where the kernel cannot confine CMD; `best-effort` runs it unconfined with a warning. The policy\'s `defaults.sandbox: true` makes `strict` the default' -r -f -a "strict\t'Refuse to run the command where the kernel cannot confine it'
+best-effort\t'Run it anyway, unconfined, with a warning'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -l writable -d 'With the sandbox, also let CMD write below DIR (repeatable), e.g. the agent\'s own state directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F

@@ -294,6 +294,24 @@ pub struct ExecArgs {
     /// The agent.
     #[arg(value_name = AGENT)]
     pub name: String,
+    /// Let CMD and its children write only in the agent's scope, its git
+    /// directory, the policy's `sandbox.writable`, temporary directories
+    /// and --writable directories (Linux, Landlock). `strict` (the
+    /// default) refuses to run where the kernel cannot confine CMD;
+    /// `best-effort` runs it unconfined with a warning. The policy's
+    /// `defaults.sandbox: true` makes `strict` the default.
+    #[arg(
+        long,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "strict"
+    )]
+    pub sandbox: Option<crate::ops::sandbox::Enforcement>,
+    /// With the sandbox, also let CMD write below DIR (repeatable), e.g.
+    /// the agent's own state directory.
+    #[arg(long, value_name = "DIR")]
+    pub writable: Vec<PathBuf>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,

@@ -1,12 +1,15 @@
 //! `git agent exec NAME -- CMD...`: run CMD in the agent's directory with
 //! `GIT_AGENT` and `GIT_AGENT_PORT` set, holding the agent's lease, passing
-//! signals on to CMD and its exit code back.
+//! signals on to CMD and its exit code back. With `--sandbox` (or the
+//! policy's `defaults.sandbox`), CMD may write only where the agent should.
 
 use std::process::Command;
 
 use crate::Io;
 use crate::cli::ExecArgs;
 use crate::error::{Error, Outcome, Result};
+use crate::ops::sandbox::{self, AgentRoots, Enforcement, Sandbox};
+use crate::state::registry::Agent;
 use crate::{git::repo, state::lease};
 
 pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
@@ -25,6 +28,7 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
             "run `git agent doctor` to find and repair it",
         ));
     }
+    let confinement = confine(&repo, agent, &args, io)?;
     let shown: Vec<String> = args
         .command
         .iter()
@@ -53,6 +57,9 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
         .env("GIT_AGENT", &agent.name)
         .env("GIT_AGENT_PORT", agent.port().to_string());
     let group = own_group(&mut command);
+    if let Some(sandbox) = confinement {
+        sandbox.install(&mut command);
+    }
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -128,6 +135,70 @@ fn current_group() -> u32 {
     return unsafe { libc::getpgrp() } as u32;
     #[cfg(not(unix))]
     return std::process::id();
+}
+
+/// The sandbox CMD runs in, if any: `--sandbox`, else the policy's
+/// default. Refuses (bad input) where strict confinement cannot be had;
+/// best effort warns and runs unconfined.
+fn confine(
+    repo: &gix::Repository,
+    agent: &Agent,
+    args: &ExecArgs,
+    io: &mut Io,
+) -> Result<Option<Sandbox>> {
+    let Some(subject) = crate::ops::gate::resolve_subject(repo, Some(&agent.name), None)? else {
+        return Ok(None);
+    };
+    let mode = args.sandbox.or(subject
+        .manifest
+        .defaults
+        .sandbox
+        .then_some(Enforcement::Strict));
+    let Some(mode) = mode else {
+        if let Some(dir) = args.writable.first() {
+            return Err(Error::usage(
+                format!("--writable {} needs the sandbox", dir.display()),
+                "add --sandbox, or leave --writable out",
+            ));
+        }
+        return Ok(None);
+    };
+    let scope = subject.scope(repo)?;
+    let cwd = args.common.absolute_dir()?;
+    let extra: Vec<_> = args.writable.iter().map(|d| cwd.join(d)).collect();
+    let agent_repo = repo::open(&agent.path)?;
+    let roots = AgentRoots {
+        worktree: &agent.path,
+        branch: &agent.branch,
+        scope_dirs: scope.writable_dirs(),
+        policy_writable: &subject.manifest.sandbox.writable,
+        extra: &extra,
+    }
+    .resolve(&agent_repo)?;
+    let mut warn =
+        |text: String| writeln!(io.err, "git-agent: warning: {text}").map_err(Error::io("writing"));
+    match (sandbox::prepare(&roots), mode) {
+        (Ok(sandbox), _) => {
+            if let Some(gap) = sandbox.gaps() {
+                warn(format!("the sandbox is partial on this kernel: {gap}"))?;
+            }
+            if let Some(tmp) = sandbox::temporary_dir_holding(agent_repo.common_dir()) {
+                warn(format!(
+                    "the repository is inside {}, which the sandbox leaves writable: it protects nothing here",
+                    tmp.display()
+                ))?;
+            }
+            Ok(Some(sandbox))
+        }
+        (Err(why), Enforcement::Strict) => Err(Error::usage(
+            format!("cannot confine agent '{}''s command: {why}", agent.name),
+            "run on Linux 5.13 or later with Landlock enabled, or use --sandbox=best-effort to run unconfined",
+        )),
+        (Err(why), Enforcement::BestEffort) => {
+            warn(format!("running unconfined: {why}"))?;
+            Ok(None)
+        }
+    }
 }
 
 /// Wait for `child`, passing on the signals a user or a supervisor sends us.

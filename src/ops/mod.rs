@@ -1,5 +1,6 @@
 //! The operations commands share: the gate, provisioning, landing, syncing,
-//! removal, the conflict forecast, health checks and hook installation.
+//! removal, the conflict forecast, health checks, hook installation and the
+//! write sandbox.
 
 pub mod authority;
 pub mod copies;
@@ -10,5 +11,6 @@ pub mod hooks;
 pub mod landing;
 pub mod provision;
 pub mod removal;
+pub mod sandbox;
 pub mod status;
 pub mod syncing;

@@ -50,6 +50,17 @@ pub struct Defaults {
     pub base: Option<String>,
     pub worktrees: Option<String>,
     pub strategy: Strategy,
+    /// `git agent exec` runs every command under the write sandbox.
+    pub sandbox: bool,
+}
+
+/// The policy's `sandbox:` section: what `exec --sandbox` also lets a
+/// command write.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Sandbox {
+    /// Directories relative to the worktree (`target/`, `node_modules/`),
+    /// checked to stay inside it.
+    pub writable: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -75,6 +86,7 @@ pub struct Manifest {
     pub checks: Vec<String>,
     pub hot: Vec<String>,
     pub limits: Limits,
+    pub sandbox: Sandbox,
 }
 
 // The raw shapes mirror the YAML and keep locations for later checks.
@@ -101,6 +113,8 @@ struct Raw {
     hot: Vec<Spanned<String>>,
     #[serde(default)]
     limits: Option<RawLimits>,
+    #[serde(default)]
+    sandbox: Option<RawSandbox>,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +124,15 @@ struct RawDefaults {
     worktrees: Option<String>,
     #[serde(default)]
     strategy: Strategy,
+    #[serde(default)]
+    sandbox: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSandbox {
+    #[serde(default)]
+    writable: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -208,8 +231,21 @@ impl Manifest {
                 base: d.base,
                 worktrees: d.worktrees,
                 strategy: d.strategy,
+                sandbox: d.sandbox,
             })
             .unwrap_or_default();
+        let mut writable = Vec::new();
+        for entry in raw.sandbox.iter().flat_map(|s| &s.writable) {
+            if let Err(why) = inside_worktree(&entry.value) {
+                return Err(at(
+                    &entry.referenced,
+                    format!("sandbox writable entry '{}' {why}", entry.value),
+                    "this entry",
+                    Some("name a directory relative to the worktree, without `..`, e.g. 'target/'; give other directories with `exec --writable DIR`".into()),
+                ));
+            }
+            writable.push(entry.value.clone());
+        }
         Ok(Manifest {
             defaults,
             protected: check_patterns(&raw.protected)?,
@@ -222,8 +258,25 @@ impl Manifest {
             limits: Limits {
                 max_files_per_commit: raw.limits.and_then(|l| l.max_files_per_commit),
             },
+            sandbox: Sandbox { writable },
         })
     }
+}
+
+/// Why `entry` does not name a path inside the worktree, if it does not.
+fn inside_worktree(entry: &str) -> std::result::Result<(), &'static str> {
+    use std::path::Component;
+    let path = std::path::Path::new(entry);
+    if entry.trim().is_empty() {
+        return Err("is empty");
+    }
+    if path.has_root() || entry.starts_with('~') {
+        return Err("is absolute: it would be outside the worktree");
+    }
+    if path.components().any(|c| c == Component::ParentDir) {
+        return Err("contains `..`: it could reach outside the worktree");
+    }
+    Ok(())
 }
 
 fn from_yaml_error(err: &serde_saphyr::Error, text: &str, origin: &str) -> Error {
@@ -354,6 +407,9 @@ defaults:
   worktrees: ../{repo}.agents/{name}
   # How `git agent land` integrates: merge | squash | rebase | ff
   strategy: merge
+  # Run every `git agent exec` as `exec --sandbox` (writes confined to the
+  # agent's scope; Linux with Landlock only).
+  # sandbox: true
 
 # Paths no agent may change, whatever its scope (.gitignore syntax).
 # .git-agent.yaml itself is always protected.
@@ -380,6 +436,11 @@ checks: []
 
 limits: {}
 #  max_files_per_commit: 200
+
+# What `git agent exec --sandbox` also lets a command write, relative to the
+# worktree (build output, installed packages).
+# sandbox:
+#   writable: [target/, node_modules/]
 "#;
 
 #[cfg(test)]
@@ -471,6 +532,35 @@ mod error_tests {
         assert!(e.message.contains("unsupported manifest version 2"));
         let e = err("protected: []\n");
         assert!(e.message.contains("version"), "{}", e.message);
+    }
+
+    #[test]
+    fn sandbox_keys_parse() {
+        let m = Manifest::parse(
+            "version: 1\ndefaults: { sandbox: true }\nsandbox:\n  writable: [target/, ./node_modules]\n",
+            "x",
+        )
+        .unwrap();
+        assert!(m.defaults.sandbox);
+        assert_eq!(m.sandbox.writable, ["target/", "./node_modules"]);
+        assert!(
+            !Manifest::parse("version: 1\n", "x")
+                .unwrap()
+                .defaults
+                .sandbox
+        );
+    }
+
+    #[test]
+    fn sandbox_writable_outside_the_worktree_is_shown_in_place() {
+        let e = err("version: 1\nsandbox:\n  writable: [target/, /etc]\n");
+        assert_eq!((e.line, e.column), (3, 23), "{e:?}");
+        assert!(e.message.contains("'/etc' is absolute"), "{}", e.message);
+        let e = err("version: 1\nsandbox:\n  writable:\n    - build/../../x\n");
+        assert_eq!((e.line, e.column), (4, 7), "{e:?}");
+        assert!(e.message.contains("`..`"), "{}", e.message);
+        let e = err("version: 1\ndefaults: { sandbox: maybe }\n");
+        assert_eq!(e.line, 2, "{e:?}");
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct Pattern {
     /// The literal text every matching path starts with, when the pattern
     /// is anchored and case-sensitive: lets callers skip whole subtrees.
     anchored_prefix: Option<String>,
+    /// The deepest directory every matching path lies in, when the pattern
+    /// is anchored and case-sensitive ("" for the root).
+    literal_dir: Option<String>,
     glob: GlobMatcher,
 }
 
@@ -59,6 +62,19 @@ impl Pattern {
             let end = body.find(['*', '?', '[', '\\']).unwrap_or(body.len());
             body[..end].to_owned()
         });
+        let literal_dir = anchored_prefix.as_deref().map(|prefix| {
+            if dir_only && prefix.len() == body.len() {
+                // `src/billing/`: the directory itself.
+                prefix.to_owned()
+            } else {
+                // `src/billing/*.rs`, `src/main.rs`, `src/bill*`: its parent.
+                prefix
+                    .rfind('/')
+                    .map(|i| &prefix[..i])
+                    .unwrap_or("")
+                    .to_owned()
+            }
+        });
         let glob_text = translate(body)?;
         let glob = GlobBuilder::new(&glob_text)
             .literal_separator(true)
@@ -74,6 +90,7 @@ impl Pattern {
             dir_only,
             basename_only,
             anchored_prefix,
+            literal_dir,
             glob,
         })
     }
@@ -82,6 +99,12 @@ impl Pattern {
     /// it can match anywhere (`*.md`, `Cargo.lock`, or ignoring case).
     pub fn anchored_prefix(&self) -> Option<&str> {
         self.anchored_prefix.as_deref()
+    }
+
+    /// The deepest directory (slash-separated, "" for the root) that holds
+    /// every path this pattern matches; `None` when it can match anywhere.
+    pub fn literal_dir(&self) -> Option<&str> {
+        self.literal_dir.as_deref()
     }
 
     /// Whether this pattern, alone, matches `path` (a file) or one of the

@@ -233,6 +233,22 @@ impl Scope {
             .collect()
     }
 
+    /// Directories (slash-separated, relative to the root; "" for the
+    /// root) that hold every path this scope allows, or `None` when one of
+    /// its patterns can match anywhere. Exclusions and protected paths are
+    /// not subtracted: the directories over-approximate the scope.
+    pub fn writable_dirs(&self) -> Option<Vec<&str>> {
+        let mut dirs: Vec<&str> = self
+            .rules
+            .iter()
+            .filter(|r| !r.pattern.negated)
+            .map(|r| r.pattern.literal_dir())
+            .collect::<Option<_>>()?;
+        dirs.sort_unstable();
+        dirs.dedup();
+        Some(dirs)
+    }
+
     fn verdict(&self, allowed: bool, rule: &Rule) -> Verdict {
         Verdict {
             allowed,
@@ -256,6 +272,30 @@ fn last_match<'a>(rules: &'a [Rule], path: &[u8]) -> Option<&'a Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writable_dirs_are_the_literal_directories_of_the_patterns() {
+        let s = scope(
+            &[
+                "src/billing/",
+                "tests/billing/*.rs",
+                "/Makefile",
+                "!src/billing/gen/",
+            ],
+            &[],
+        );
+        assert_eq!(
+            s.writable_dirs(),
+            Some(vec!["", "src/billing", "tests/billing"])
+        );
+        let s = scope(&["src/bill*", "docs/guide.md", "/lib/x/"], &[]);
+        assert_eq!(s.writable_dirs(), Some(vec!["docs", "lib/x", "src"]));
+        assert_eq!(scope(&["src/", "*.md"], &[]).writable_dirs(), None);
+        assert_eq!(
+            scope(&["src/**/gen/"], &[]).writable_dirs(),
+            Some(vec!["src"])
+        );
+    }
 
     fn scope(p: &[&str], protected: &[&str]) -> Scope {
         let p: Vec<_> = p.iter().map(|s| (s.to_string(), Origin::Scope)).collect();

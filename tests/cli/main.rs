@@ -21,5 +21,7 @@ mod merges;
 mod moved;
 mod orchestrate;
 mod range;
+#[cfg(target_os = "linux")]
+mod sandbox;
 mod scan;
 mod scope;

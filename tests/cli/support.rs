@@ -50,9 +50,15 @@ impl std::fmt::Debug for Run {
 impl Env {
     /// An environment with an empty repository at `repo`.
     pub fn empty() -> Env {
+        Env::empty_in(&std::env::temp_dir())
+    }
+
+    /// An empty repository in a scratch directory below `parent`.
+    pub fn empty_in(parent: &Path) -> Env {
+        std::fs::create_dir_all(parent).unwrap();
         let tmp = tempfile::Builder::new()
             .prefix("git-agent-test.")
-            .tempdir()
+            .tempdir_in(parent)
             .unwrap();
         let root = std::fs::canonicalize(tmp.path()).unwrap();
         std::fs::write(
@@ -68,7 +74,12 @@ impl Env {
 
     /// A repository with a few files committed on `main`.
     pub fn new() -> Env {
-        let env = Env::empty();
+        Env::new_in(&std::env::temp_dir())
+    }
+
+    /// [`Env::new`] below `parent`.
+    pub fn new_in(parent: &Path) -> Env {
+        let env = Env::empty_in(parent);
         env.write("src/billing/invoice.rs", "fn total() {}\n");
         env.write("src/billing/secrets/key.rs", "const K: u8 = 1;\n");
         env.write("src/api/routes.rs", "fn routes() {}\n");
