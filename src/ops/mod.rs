@@ -1,5 +1,5 @@
 //! The operations commands share: the gate, provisioning, landing, syncing,
-//! removal, the conflict forecast, health checks and hook installation.
+//! removal, the conflict forecast, health checks, hook installation and the seals on agents' rights.
 
 pub mod copies;
 pub mod forecast;
@@ -9,5 +9,6 @@ pub mod hooks;
 pub mod landing;
 pub mod provision;
 pub mod removal;
+pub mod sealing;
 pub mod status;
 pub mod syncing;

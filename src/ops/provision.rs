@@ -23,6 +23,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
     let name = args.name.clone();
+    crate::ops::sealing::require_key()?;
     registry::validate_name(&name).map_err(|why| Error::InvalidName {
         name: name.clone(),
         why,
@@ -168,7 +169,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
             a.path = canonical.clone();
             a.setup_failed = setup_failed;
         }
-        Ok(())
+        crate::ops::sealing::seal(repo.common_dir(), agents, &[&name])
     })?;
 
     let w = &mut io.err;

@@ -262,6 +262,8 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         // left to archive, and the entry names nothing.
         repo::registry(repo).update(|agents| {
             agents.remove(&agent.name);
+            // Only tidies a record no entry uses any more: never fails the removal.
+            let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
             Ok(())
         })?;
         report.removed = true;
@@ -361,6 +363,8 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
     }
     repo::registry(repo).update(|agents| {
         agents.remove(&agent.name);
+        // Only tidies a record no entry uses any more: never fails the removal.
+        let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
         Ok(())
     })?;
     report.removed = true;
@@ -457,6 +461,7 @@ pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
 pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
+    crate::ops::sealing::require_key()?;
     let reference = match args.archive {
         Some(r) => r,
         None => match archive::list(&repo, &args.name)?.pop() {
@@ -581,7 +586,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
             a.adding_pid = None;
             a.path = path.clone();
         }
-        Ok(())
+        crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name])
     })?;
     init_submodules(&path, io)?;
     writeln!(io.err, "restored agent '{}' from {reference}", agent.name)
