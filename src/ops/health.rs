@@ -12,7 +12,9 @@ use crate::Io;
 use crate::cli::DoctorArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::state::registry::{self, Agent, Mode, State};
-use crate::{git::repo, ops::copies, ops::removal as rm, ops::sealing, state::archive, state::lease};
+use crate::{
+    git::repo, ops::copies, ops::removal as rm, ops::sealing, state::archive, state::lease,
+};
 
 #[derive(Debug)]
 enum Problem {

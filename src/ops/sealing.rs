@@ -68,7 +68,9 @@ impl Checker {
             Record::Missing => return Ok(Verdict::Unsealed),
             Record::Forged(why) => {
                 return Ok(Verdict::Tampered(Tamper {
-                    changes: vec![format!("the seal record was changed outside `git agent`: {why}")],
+                    changes: vec![format!(
+                        "the seal record was changed outside `git agent`: {why}"
+                    )],
                     restorable: false,
                 }));
             }
@@ -144,7 +146,11 @@ pub fn land_refusal(repo: &gix::Repository, agent: &Agent) -> Result<Option<Refu
 
 /// One change per line, indented.
 pub fn bullets(changes: &[String]) -> String {
-    changes.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n")
+    changes
+        .iter()
+        .map(|c| format!("  {c}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Fail now, before anything changes, when the key is unusable: a command
@@ -203,14 +209,17 @@ pub fn gate_of(dir: &Path) -> Result<Option<Gate>> {
     if !dir.is_dir() {
         return Ok(None);
     }
-    let hooks = git_in(dir, &["rev-parse", "--path-format=absolute", "--git-path", "hooks"])?;
+    let hooks = git_in(
+        dir,
+        &["rev-parse", "--path-format=absolute", "--git-path", "hooks"],
+    )?;
     let Some(hooks) = hooks.filter(|h| !h.is_empty()) else {
         return Ok(None); // not a git directory any more: doctor's business
     };
     let hooks_dir = PathBuf::from(hooks);
     let mut digests = BTreeMap::new();
     for hook in GATE_HOOKS {
-        digests.insert(hook.to_owned(), seal::file_digest(&hooks_dir.join(hook))?);
+        digests.insert(hook.to_owned(), seal::file_digest(&hooks_dir.join(hook)));
     }
     let ignore_case = git_in(dir, &["config", "--get", "core.ignoreCase"])?;
     Ok(Some(Gate {
@@ -226,7 +235,12 @@ pub fn gate_of(dir: &Path) -> Result<Option<Gate>> {
 fn git_in(dir: &Path, args: &[&str]) -> Result<Option<String>> {
     let mut cmd = crate::git::command(dir)?;
     // The agent's own repository, not one the caller's environment names.
-    for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE"] {
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_COMMON_DIR",
+        "GIT_INDEX_FILE",
+    ] {
         cmd.env_remove(var);
     }
     let out = cmd
@@ -241,8 +255,22 @@ fn git_in(dir: &Path, args: &[&str]) -> Result<Option<String>> {
 
 fn entry_changes(name: &str, sealed: &Sealed, agent: &Agent) -> Vec<String> {
     let mut found = Vec::new();
-    list_changes(&mut found, name, "scope", &sealed.scope, &agent.scope, "`git agent scope`");
-    list_changes(&mut found, name, "areas", &sealed.areas, &agent.areas, "`git agent scope`");
+    list_changes(
+        &mut found,
+        name,
+        "scope",
+        &sealed.scope,
+        &agent.scope,
+        "`git agent scope`",
+    );
+    list_changes(
+        &mut found,
+        name,
+        "areas",
+        &sealed.areas,
+        &agent.areas,
+        "`git agent scope`",
+    );
     let mut field = |what: &str, then: String, now: String| {
         if then != now {
             found.push(format!(
@@ -253,20 +281,49 @@ fn entry_changes(name: &str, sealed: &Sealed, agent: &Agent) -> Vec<String> {
     field("role", sealed.role.to_string(), agent.role.to_string());
     field("base", sealed.base.clone(), agent.base.clone());
     field("branch", sealed.branch.clone(), agent.branch.clone());
-    field("path", sealed.path.display().to_string(), agent.path.display().to_string());
-    field("mode", format!("{:?}", sealed.mode).to_lowercase(), format!("{:?}", agent.mode).to_lowercase());
+    field(
+        "path",
+        sealed.path.display().to_string(),
+        agent.path.display().to_string(),
+    );
+    field(
+        "mode",
+        format!("{:?}", sealed.mode).to_lowercase(),
+        format!("{:?}", agent.mode).to_lowercase(),
+    );
     found
 }
 
 /// Gained and lost patterns; a reordering too, since the last match wins.
-fn list_changes(found: &mut Vec<String>, name: &str, what: &str, then: &[String], now: &[String], how: &str) {
-    let gained: Vec<&str> = now.iter().filter(|p| !then.contains(p)).map(String::as_str).collect();
-    let lost: Vec<&str> = then.iter().filter(|p| !now.contains(p)).map(String::as_str).collect();
+fn list_changes(
+    found: &mut Vec<String>,
+    name: &str,
+    what: &str,
+    then: &[String],
+    now: &[String],
+    how: &str,
+) {
+    let gained: Vec<&str> = now
+        .iter()
+        .filter(|p| !then.contains(p))
+        .map(String::as_str)
+        .collect();
+    let lost: Vec<&str> = then
+        .iter()
+        .filter(|p| !now.contains(p))
+        .map(String::as_str)
+        .collect();
     if !gained.is_empty() {
-        found.push(format!("{what} of '{name}' gained {} outside {how}", gained.join(", ")));
+        found.push(format!(
+            "{what} of '{name}' gained {} outside {how}",
+            gained.join(", ")
+        ));
     }
     if !lost.is_empty() {
-        found.push(format!("{what} of '{name}' lost {} outside {how}", lost.join(", ")));
+        found.push(format!(
+            "{what} of '{name}' lost {} outside {how}",
+            lost.join(", ")
+        ));
     }
     if gained.is_empty() && lost.is_empty() && then != now {
         found.push(format!("{what} of '{name}' was reordered outside {how}"));

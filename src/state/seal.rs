@@ -149,6 +149,9 @@ impl Key {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(key_error(path, format!("cannot be read: {e}"), RECREATE)),
         };
+        if !meta.is_file() {
+            return Err(key_error(path, "is not a regular file", RECREATE));
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -163,9 +166,6 @@ impl Key {
                     ),
                 ));
             }
-        }
-        if !meta.is_file() {
-            return Err(key_error(path, "is not a regular file", RECREATE));
         }
         let text = std::fs::read_to_string(path)
             .map_err(|e| key_error(path, format!("cannot be read: {e}"), RECREATE))?;
@@ -187,12 +187,22 @@ impl Key {
         create_private_dir(dir)?;
         let mut bytes = vec![0u8; KEY_LEN];
         getrandom::fill(&mut bytes).map_err(|e| {
-            key_error(path, format!("cannot be created: no randomness ({e})"), "retry")
+            key_error(
+                path,
+                format!("cannot be created: no randomness ({e})"),
+                "retry",
+            )
         })?;
         let tmp = tempfile::Builder::new()
             .prefix(".seal.key.")
             .tempfile_in(dir)
-            .map_err(|e| key_error(path, format!("cannot be created: {e}"), "check that the directory is writable"))?;
+            .map_err(|e| {
+                key_error(
+                    path,
+                    format!("cannot be created: {e}"),
+                    "check that the directory is writable",
+                )
+            })?;
         let written = (|| {
             let mut f = tmp.as_file();
             f.write_all(format!("{}\n", encode_hex(&bytes)).as_bytes())?;
@@ -203,7 +213,11 @@ impl Key {
             Ok(()) => Ok(Key(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Key::read(path)?
                 .ok_or_else(|| key_error(path, "vanished while being created", "retry")),
-            Err(e) => Err(key_error(path, format!("cannot be created: {e}"), "check that the directory is writable")),
+            Err(e) => Err(key_error(
+                path,
+                format!("cannot be created: {e}"),
+                "check that the directory is writable",
+            )),
         }
     }
 
@@ -261,7 +275,12 @@ impl Store {
         let Some(tag) = decode_hex(&parsed.mac) else {
             return Ok(Record::Forged("its MAC is malformed".into()));
         };
-        if parsed.version != 1 || key.mac(&self.common_dir, &parsed.seals).verify_slice(&tag).is_err() {
+        if parsed.version != 1
+            || key
+                .mac(&self.common_dir, &parsed.seals)
+                .verify_slice(&tag)
+                .is_err()
+        {
             return Ok(Record::Forged(
                 "its MAC does not verify (edited by hand, copied from elsewhere, or sealed with another key)".into(),
             ));
@@ -292,12 +311,20 @@ impl Store {
 }
 
 /// A digest of a file's bytes (SHA-256, hex), with its executable bit.
-pub fn file_digest(path: &Path) -> Result<Option<String>> {
+pub fn file_digest(path: &Path) -> Option<String> {
     use sha2::Digest;
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return None;
+        }
+        // git cannot run it either: a change like any other.
+        Err(e) => return Some(format!("unreadable ({})", e.kind())),
     };
     let digest = encode_hex(&Sha256::digest(&bytes));
     #[cfg(unix)]
@@ -305,10 +332,10 @@ pub fn file_digest(path: &Path) -> Result<Option<String>> {
         use std::os::unix::fs::PermissionsExt;
         let exec = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
         if !exec {
-            return Ok(Some(format!("{digest} (not executable)")));
+            return Some(format!("{digest} (not executable)"));
         }
     }
-    Ok(Some(digest))
+    Some(digest)
 }
 
 fn encode_hex(bytes: &[u8]) -> String {
@@ -331,7 +358,10 @@ mod tests {
 
     #[test]
     fn hex_round_trips_and_rejects_junk() {
-        assert_eq!(decode_hex(&encode_hex(&[0, 1, 254, 255])), Some(vec![0, 1, 254, 255]));
+        assert_eq!(
+            decode_hex(&encode_hex(&[0, 1, 254, 255])),
+            Some(vec![0, 1, 254, 255])
+        );
         assert_eq!(decode_hex("abc"), None);
         assert_eq!(decode_hex("zz"), None);
     }
