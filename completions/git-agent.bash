@@ -34,7 +34,7 @@ __git_agent_options ()
 	"sync") echo "-C --color --rebase --merge --json --help -h --version -V" ;;
 	"rm") echo "-C --color --force --json --help -h --version -V" ;;
 	"restore") echo "-C --color --archive --path --help -h --version -V" ;;
-	"doctor") echo "-C --color --fix --json --help -h --version -V" ;;
+	"doctor") echo "-C --color --fix --reseal --json --help -h --version -V" ;;
 	"hooks") echo "-C --color --help -h --version -V" ;;
 	"hooks install") echo "-C --color --help -h" ;;
 	"hooks uninstall") echo "-C --color --help -h" ;;

@@ -199,6 +199,7 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --fix 'Repair what was found'
+            cand --reseal 'Accept what unsealed and tampered agents'' entries and gates are now, and seal them: after checking them, or after re-creating the seal key. Refused from an agent''s context'
             cand --json 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

@@ -179,6 +179,7 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l color -d 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l fix -d 'Repair what was found'
+complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l reseal -d 'Accept what unsealed and tampered agents\' entries and gates are now, and seal them: after checking them, or after re-creating the seal key. Refused from an agent\'s context'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l json -d 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s V -l version -d 'Print version'

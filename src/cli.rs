@@ -475,6 +475,11 @@ pub struct DoctorArgs {
     /// Repair what was found.
     #[arg(long)]
     pub fix: bool,
+    /// Accept what unsealed and tampered agents' entries and gates are now,
+    /// and seal them: after checking them, or after re-creating the seal key.
+    /// Refused from an agent's context.
+    #[arg(long)]
+    pub reseal: bool,
     /// Print JSON instead of text: each problem, its fix, and with --fix
     /// whether it was repaired.
     #[arg(long)]

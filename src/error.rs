@@ -121,6 +121,14 @@ pub enum Error {
     #[diagnostic(help("restore it from a backup, or move it aside to start with no agents"))]
     RegistryCorrupt { path: String, why: String },
 
+    #[error("the seal key {path} {problem}")]
+    #[diagnostic(help("{help}"))]
+    SealKey {
+        path: String,
+        problem: String,
+        help: String,
+    },
+
     #[error("{context}: {source}")]
     Io {
         context: String,

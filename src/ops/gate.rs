@@ -288,6 +288,10 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
             }
         })?;
     }
+    if let Some(refusal) = crate::ops::sealing::edit_refusal(repo, &agents[&edit.name])? {
+        writeln!(io.err, "{refusal}").map_err(Error::io("writing"))?;
+        return Ok(Outcome::Refused);
+    }
     let name = edit.name.clone();
     let scope = registry.update(|agents| {
         let Some(agent) = agents.get_mut(&name) else {
@@ -314,7 +318,9 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
                 agent.scope.retain(|p| !edit.patterns.contains(p));
             }
         }
-        Ok(agent.scope.clone())
+        let scope = agent.scope.clone();
+        crate::ops::sealing::seal(repo.common_dir(), agents, &[&name])?;
+        Ok(scope)
     })?;
     writeln!(
         io.out,

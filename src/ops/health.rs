@@ -12,7 +12,9 @@ use crate::Io;
 use crate::cli::DoctorArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::state::registry::{self, Agent, Mode, State};
-use crate::{git::repo, ops::copies, ops::removal as rm, state::archive, state::lease};
+use crate::{
+    git::repo, ops::copies, ops::removal as rm, ops::sealing, state::archive, state::lease,
+};
 
 #[derive(Debug)]
 enum Problem {
@@ -61,6 +63,17 @@ enum Problem {
     },
     /// An agent's clone is gone, and its branch with it.
     CloneMissing(Agent),
+    /// The entry or the gate changed since `git agent` sealed them.
+    Tampered(Agent, sealing::Tamper),
+    /// The entry carries no seal.
+    Unsealed(Agent),
+}
+
+/// What this run of `doctor` may repair.
+#[derive(Debug, Clone, Copy)]
+struct Repairs {
+    fix: bool,
+    reseal: bool,
 }
 
 impl Problem {
@@ -155,6 +168,25 @@ impl Problem {
                 format!("agent '{agent}': its lease is held by pid {pid}, which is gone"),
                 "remove the stale lease".into(),
             ),
+            Problem::Tampered(a, t) => (
+                format!(
+                    "agent '{}' was changed since `git agent` last set it: {}",
+                    a.name,
+                    t.changes.join("; ")
+                ),
+                t.remedy().into(),
+            ),
+            Problem::Unsealed(a) => (
+                format!(
+                    "agent '{}' carries no seal (added before seals, or its seal record was deleted); as it is now: scope [{}], areas [{}], role {}, base {}",
+                    a.name,
+                    a.scope.join(", "),
+                    a.areas.join(", "),
+                    a.role,
+                    a.base
+                ),
+                "if that is what you set, seal it with `git agent doctor --reseal`; otherwise correct it first with `git agent scope set`".into(),
+            ),
         }
     }
 }
@@ -198,12 +230,21 @@ impl Problem {
             Problem::InMainWorktree { .. } => "in_main_worktree",
             Problem::StaleLease { .. } => "stale_lease",
             Problem::CloneMissing(_) => "clone_missing",
+            Problem::Tampered(..) => "tampered",
+            Problem::Unsealed(_) => "unsealed",
         }
     }
 
-    /// Whether `--fix` repairs it; the others need a person first.
-    fn fixable(&self) -> bool {
-        !matches!(self, Problem::InMainWorktree { .. })
+    /// Whether this run repairs it; the others need a person first. A seal
+    /// problem is never accepted by `--fix` alone: it puts sealed values
+    /// back, and only `--reseal` accepts what is there now.
+    fn fixable(&self, how: Repairs) -> bool {
+        match self {
+            Problem::InMainWorktree { .. } => false,
+            Problem::Tampered(_, t) => how.reseal || (how.fix && t.restorable),
+            Problem::Unsealed(_) => how.reseal,
+            _ => how.fix,
+        }
     }
 
     fn json(&self) -> ProblemJson {
@@ -213,7 +254,9 @@ impl Problem {
             Problem::HalfAdded(a)
             | Problem::DirectoryMissing(a)
             | Problem::BranchMissing(a)
-            | Problem::CloneMissing(a) => (a.name.clone(), show(&a.path), None, None),
+            | Problem::CloneMissing(a)
+            | Problem::Tampered(a, _)
+            | Problem::Unsealed(a) => (a.name.clone(), show(&a.path), None, None),
             Problem::Moved(a, to) => (a.name.clone(), show(&a.path), show(to), None),
             Problem::StrayCopy { name, path, .. } => (name.clone(), show(path), None, None),
             Problem::SharedAdminDir { agent, path, .. } => {
@@ -241,7 +284,11 @@ impl Problem {
 
 pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
-    if args.fix
+    let how = Repairs {
+        fix: args.fix,
+        reseal: args.reseal,
+    };
+    if (how.fix || how.reseal)
         && let Some(refusal) =
             crate::ops::authority::who_may_act(&repo, crate::ops::authority::Action::DoctorFix)?
     {
@@ -249,7 +296,7 @@ pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Refused);
     }
     let problems = find(&repo)?;
-    let outcome = if problems.iter().all(|p| args.fix && p.fixable()) {
+    let outcome = if problems.iter().all(|p| p.fixable(how)) {
         Outcome::Done
     } else {
         Outcome::Refused
@@ -259,15 +306,15 @@ pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
         for p in &problems {
             // Described before the repair changes what it describes.
             let mut report = p.json();
-            if args.fix && p.fixable() {
-                report.archived = repair(&repo, p)?.map(|(_, reference)| reference);
+            if p.fixable(how) {
+                report.archived = repair(&repo, p, how)?.map(|(_, reference)| reference);
                 report.fixed = true;
             }
             reports.push(report);
         }
         let text = serde_json::to_string_pretty(&Json {
             version: 1,
-            fix: args.fix,
+            fix: args.fix || args.reseal,
             problems: reports,
         })
         .expect("serialises");
@@ -288,18 +335,18 @@ pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
             paint.cyan(fix)
         )
         .map_err(Error::io("writing"))?;
-        if args.fix && !p.fixable() {
+        if (how.fix || how.reseal) && !p.fixable(how) {
             writeln!(io.out, "  {}", paint.yellow("left as it is."))
                 .map_err(Error::io("writing"))?;
-        } else if args.fix {
-            if let Some((branch, reference)) = repair(&repo, p)? {
+        } else if p.fixable(how) {
+            if let Some((branch, reference)) = repair(&repo, p, how)? {
                 writeln!(io.out, "  archived {branch} as {}", paint.yellow(reference))
                     .map_err(Error::io("writing"))?;
             }
             writeln!(io.out, "  {}", paint.green("fixed.")).map_err(Error::io("writing"))?;
         }
     }
-    if !args.fix {
+    if !how.fix && !how.reseal {
         writeln!(
             io.out,
             "\n{} problem(s); `git agent doctor --fix` repairs them",
@@ -394,6 +441,7 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
             problems.push(Problem::BranchMissing(agent.clone()));
         }
     }
+    problems.extend(seal_problems(repo, &agents)?);
     problems.extend(copy_problems(repo, &agents, &found));
     let refs = repo.references().git("reading refs")?;
     for r in refs.prefixed("refs/heads/agent/").git("reading branches")? {
@@ -423,6 +471,21 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
                 path: path.clone(),
             }),
             None => problems.push(Problem::OrphanBranch(name)),
+        }
+    }
+    Ok(problems)
+}
+
+/// Agents whose entry or gate changed since sealed, or that carry no seal.
+/// An agent still being added is sealed when its `add` finishes.
+fn seal_problems(repo: &gix::Repository, agents: &registry::Agents) -> Result<Vec<Problem>> {
+    let checker = sealing::Checker::load(repo.common_dir())?;
+    let mut problems = Vec::new();
+    for agent in agents.values().filter(|a| a.state == State::Ready) {
+        match checker.verify(agent)? {
+            sealing::Verdict::Sealed => {}
+            sealing::Verdict::Unsealed => problems.push(Problem::Unsealed(agent.clone())),
+            sealing::Verdict::Tampered(t) => problems.push(Problem::Tampered(agent.clone(), t)),
         }
     }
     Ok(problems)
@@ -485,9 +548,18 @@ fn copy_problems(
 
 /// Repair `problem`. `Some((branch, archive ref))` when a branch with
 /// unlanded work was archived before it was deleted.
-fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, String)>> {
+fn repair(
+    repo: &gix::Repository,
+    problem: &Problem,
+    how: Repairs,
+) -> Result<Option<(String, String)>> {
     let registry = repo::registry(repo);
     match problem {
+        Problem::Tampered(agent, _) | Problem::Unsealed(agent) if how.reseal => {
+            registry.update(|agents| sealing::seal(repo.common_dir(), agents, &[&agent.name]))?;
+        }
+        Problem::Tampered(agent, _) => restore_sealed(repo, agent)?,
+        Problem::Unsealed(_) => {}
         Problem::HalfAdded(agent) => {
             // Work may have been written into it since: archive first.
             let kept = archive_worktree_work(repo, agent)?;
@@ -517,9 +589,10 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
             let to = canonical(to);
             registry.update(|agents| {
                 if let Some(a) = agents.get_mut(&agent.name) {
-                    a.path = to;
+                    a.path = to.clone();
                 }
-                Ok(())
+                // The seal follows the move; nothing else in it changes.
+                sealing::follow_move(repo.common_dir(), &agent.name, &to)
             })?;
         }
         Problem::DirectoryMissing(agent) => {
@@ -578,7 +651,8 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
                 let mut agent = adopted(&name, path, base);
                 agent.port = Some(registry::free_port(&name, agents));
                 agents.insert(name.clone(), agent);
-                Ok(())
+                // Adopted with an empty scope: nothing to widen, safe to seal.
+                sealing::seal(repo.common_dir(), agents, &[&name])
             })?;
         }
         Problem::OrphanBranch(name) => {
@@ -614,6 +688,20 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
         }
     }
     Ok(None)
+}
+
+/// Put the values `git agent` sealed back into the agent's entry.
+fn restore_sealed(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+    let checker = sealing::Checker::load(repo.common_dir())?;
+    let Some(sealed) = checker.sealed(&agent.name).cloned() else {
+        return Ok(());
+    };
+    repo::registry(repo).update(|agents| {
+        if let Some(a) = agents.get_mut(&agent.name) {
+            sealed.restore_into(a);
+        }
+        Ok(())
+    })
 }
 
 /// Delete the agent's branch; archive it first if it holds commits the

@@ -34,10 +34,22 @@ pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Refused);
     }
     match args.command {
-        HooksCommand::Install => install(&repo, io),
-        HooksCommand::Uninstall => uninstall(&repo, io),
+        HooksCommand::Install => install(&repo, io).and_then(|o| reseal(&repo, o)),
+        HooksCommand::Uninstall => uninstall(&repo, io).and_then(|o| reseal(&repo, o)),
         HooksCommand::Status(status_args) => status(&repo, status_args.json, io),
     }
+}
+
+/// A person changed the hooks: the agents' seals record the new ones, so
+/// `land` does not take the change for an agent's tampering.
+fn reseal(repo: &gix::Repository, outcome: Outcome) -> Result<Outcome> {
+    if outcome != Outcome::Done || !crate::ops::sealing::any_sealed(repo.common_dir()) {
+        return Ok(outcome);
+    }
+    let dir = hooks_dir(repo);
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    repo::registry(repo).update(|_| crate::ops::sealing::reseal_hooks(repo.common_dir(), &dir))?;
+    Ok(outcome)
 }
 
 /// The directory git runs hooks from.

@@ -168,6 +168,21 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
         .strategy
         .map(Strategy::from)
         .unwrap_or(policy.defaults.strategy);
+    // The scope below is only as good as the entry: one widened by hand
+    // would let its own out-of-scope commits through.
+    if let Some(refusal) = crate::ops::sealing::land_refusal(&repo, &agent)? {
+        let mut report = Report::new(
+            &args,
+            Some(&agent),
+            Some(strategy),
+            io.color.err(Some(&repo)),
+        );
+        let outcome = report.refuse(io, refusal)?;
+        if args.json {
+            report.print(io)?;
+        }
+        return Ok(outcome);
+    }
 
     for _ in 0..ATTEMPTS {
         let mut report = Report::new(

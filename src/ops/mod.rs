@@ -1,6 +1,6 @@
 //! The operations commands share: the gate, provisioning, landing, syncing,
-//! removal, the conflict forecast, health checks, hook installation and the
-//! write sandbox.
+//! removal, the conflict forecast, health checks, hook installation, the
+//! write sandbox and the seals on agents' rights.
 
 pub mod authority;
 pub mod copies;
@@ -12,5 +12,6 @@ pub mod landing;
 pub mod provision;
 pub mod removal;
 pub mod sandbox;
+pub mod sealing;
 pub mod status;
 pub mod syncing;

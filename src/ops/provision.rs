@@ -29,6 +29,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Refused);
     }
     let name = args.name.clone();
+    crate::ops::sealing::require_key()?;
     registry::validate_name(&name).map_err(|why| Error::InvalidName {
         name: name.clone(),
         why,
@@ -174,7 +175,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
             a.path = canonical.clone();
             a.setup_failed = setup_failed;
         }
-        Ok(())
+        crate::ops::sealing::seal(repo.common_dir(), agents, &[&name])
     })?;
 
     let w = &mut io.err;

@@ -263,6 +263,8 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         // left to archive, and the entry names nothing.
         repo::registry(repo).update(|agents| {
             agents.remove(&agent.name);
+            // Only tidies a record no entry uses any more: never fails the removal.
+            let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
             Ok(())
         })?;
         report.removed = true;
@@ -362,6 +364,8 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
     }
     repo::registry(repo).update(|agents| {
         agents.remove(&agent.name);
+        // Only tidies a record no entry uses any more: never fails the removal.
+        let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
         Ok(())
     })?;
     report.removed = true;
@@ -458,6 +462,7 @@ pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
 pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
+    crate::ops::sealing::require_key()?;
     if let Some(refusal) = crate::ops::authority::who_may_act(
         &repo,
         crate::ops::authority::Action::Restore(&args.name),
@@ -589,7 +594,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
             a.adding_pid = None;
             a.path = path.clone();
         }
-        Ok(())
+        crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name])
     })?;
     init_submodules(&path, io)?;
     writeln!(io.err, "restored agent '{}' from {reference}", agent.name)

@@ -1,6 +1,7 @@
 //! git-agent's own state in the common directory: the registry of agents,
-//! leases and archives of removed agents.
+//! leases, archives of removed agents and the seals on agents' rights.
 
 pub mod archive;
 pub mod lease;
 pub mod registry;
+pub mod seal;

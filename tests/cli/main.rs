@@ -25,3 +25,4 @@ mod range;
 mod sandbox;
 mod scan;
 mod scope;
+mod seal;

@@ -139,7 +139,9 @@ impl Env {
             .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
             .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
             .env("NO_COLOR", "1")
-            .env_remove("GIT_AGENT");
+            .env_remove("GIT_AGENT")
+            // The seal key goes under HOME/.config, inside the test's directory.
+            .env_remove("XDG_CONFIG_HOME");
         cmd
     }
 
@@ -191,6 +193,8 @@ impl Env {
         let mut beside: Vec<String> = std::fs::read_dir(&self.root)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            // The user's configuration (the seal key), not the repository.
+            .filter(|name| name != ".config")
             .collect();
         beside.sort();
         s += &beside.join(",");
