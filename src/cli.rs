@@ -510,20 +510,26 @@ pub struct InstallExtrasArgs {
 pub fn builtins() -> Vec<(&'static str, clap::Command)> {
     use clap::CommandFactory;
     vec![
-        ("init", InitArgs::command()),
-        ("add", AddArgs::command()),
-        ("list", ListArgs::command()),
-        ("scope", ScopeArgs::command()),
-        ("exec", ExecArgs::command()),
-        ("conflicts", ConflictsArgs::command()),
-        ("land", LandArgs::command()),
-        ("sync", SyncArgs::command()),
-        ("rm", RmArgs::command()),
-        ("restore", RestoreArgs::command()),
-        ("doctor", DoctorArgs::command()),
-        ("hooks", HooksArgs::command()),
-        ("demo", DemoArgs::command()),
-        ("install-extras", InstallExtrasArgs::command()),
+        ("init", crate::commands::init::InitArgs::command()),
+        ("add", crate::commands::add::AddArgs::command()),
+        ("list", crate::commands::list::ListArgs::command()),
+        ("scope", crate::commands::scope::ScopeArgs::command()),
+        ("exec", crate::commands::exec::ExecArgs::command()),
+        (
+            "conflicts",
+            crate::commands::conflicts::ConflictsArgs::command(),
+        ),
+        ("land", crate::commands::land::LandArgs::command()),
+        ("sync", crate::commands::sync::SyncArgs::command()),
+        ("rm", crate::commands::rm::RmArgs::command()),
+        ("restore", crate::commands::restore::RestoreArgs::command()),
+        ("doctor", crate::commands::doctor::DoctorArgs::command()),
+        ("hooks", crate::commands::hooks::HooksArgs::command()),
+        ("demo", crate::commands::demo::DemoArgs::command()),
+        (
+            "install-extras",
+            crate::commands::install_extras::InstallExtrasArgs::command(),
+        ),
     ]
 }
 

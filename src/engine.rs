@@ -5,7 +5,8 @@
 
 use std::ffi::OsString;
 
-use crate::cli::{self, main_with};
+use crate::cli::main_with;
+use crate::commands;
 
 /// Parses its arguments (the first is the program's name), runs the
 /// command and exits with its code.
@@ -15,46 +16,46 @@ pub type Main = fn(Vec<OsString>) -> !;
 /// in the same order, as [`cli::builtins`].
 pub const BUILTINS: &[(&str, Main)] = &[
     ("init", |a| {
-        main_with::<cli::InitArgs>(a, crate::commands::init::run)
+        main_with::<commands::init::InitArgs>(a, commands::init::run)
     }),
     ("add", |a| {
-        main_with::<cli::AddArgs>(a, crate::ops::provision::run)
+        main_with::<commands::add::AddArgs>(a, commands::add::run)
     }),
     ("list", |a| {
-        main_with::<cli::ListArgs>(a, crate::commands::list::run)
+        main_with::<commands::list::ListArgs>(a, commands::list::run)
     }),
     ("scope", |a| {
-        main_with::<cli::ScopeArgs>(a, crate::ops::gate::run)
+        main_with::<commands::scope::ScopeArgs>(a, commands::scope::run)
     }),
     ("exec", |a| {
-        main_with::<cli::ExecArgs>(a, crate::commands::exec::run)
+        main_with::<commands::exec::ExecArgs>(a, commands::exec::run)
     }),
     ("conflicts", |a| {
-        main_with::<cli::ConflictsArgs>(a, crate::ops::forecast::run)
+        main_with::<commands::conflicts::ConflictsArgs>(a, commands::conflicts::run)
     }),
     ("land", |a| {
-        main_with::<cli::LandArgs>(a, crate::ops::landing::run)
+        main_with::<commands::land::LandArgs>(a, commands::land::run)
     }),
     ("sync", |a| {
-        main_with::<cli::SyncArgs>(a, crate::ops::syncing::run)
+        main_with::<commands::sync::SyncArgs>(a, commands::sync::run)
     }),
     ("rm", |a| {
-        main_with::<cli::RmArgs>(a, crate::ops::removal::run)
+        main_with::<commands::rm::RmArgs>(a, commands::rm::run)
     }),
     ("restore", |a| {
-        main_with::<cli::RestoreArgs>(a, crate::ops::removal::restore)
+        main_with::<commands::restore::RestoreArgs>(a, commands::restore::run)
     }),
     ("doctor", |a| {
-        main_with::<cli::DoctorArgs>(a, crate::ops::health::run)
+        main_with::<commands::doctor::DoctorArgs>(a, commands::doctor::run)
     }),
     ("hooks", |a| {
-        main_with::<cli::HooksArgs>(a, crate::ops::hooks::run)
+        main_with::<commands::hooks::HooksArgs>(a, commands::hooks::run)
     }),
     ("demo", |a| {
-        main_with::<cli::DemoArgs>(a, crate::commands::demo::run)
+        main_with::<commands::demo::DemoArgs>(a, commands::demo::run)
     }),
     ("install-extras", |a| {
-        main_with::<cli::InstallExtrasArgs>(a, crate::commands::install_extras::run)
+        main_with::<commands::install_extras::InstallExtrasArgs>(a, commands::install_extras::run)
     }),
 ];
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::Io;
-use crate::cli::DemoArgs;
+pub use crate::cli::DemoArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::git;
 use crate::ui::color::Paint;

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use crate::Io;
-use crate::cli::ExecArgs;
+pub use crate::cli::ExecArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::ops::sandbox::{self, AgentRoots, Enforcement, Sandbox};
 use crate::state::registry::Agent;

@@ -1,7 +1,7 @@
 //! `git agent init`: a commented starter `.git-agent.yaml`, and the gate.
 
 use crate::Io;
-use crate::cli::InitArgs;
+pub use crate::cli::InitArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::policy::manifest::{MANIFEST_FILE, STARTER};

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use clap::{Arg, ArgAction, Command, ValueHint};
 
 use crate::Io;
-use crate::cli::{AGENT, InstallExtrasArgs};
+use crate::cli::AGENT;
+pub use crate::cli::InstallExtrasArgs;
 use crate::error::{Error, Outcome, Result};
 
 /// A generated file: its name and its bytes.

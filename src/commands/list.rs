@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::Io;
-use crate::cli::ListArgs;
+pub use crate::cli::ListArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::ops::status::{self, AgentStatus};

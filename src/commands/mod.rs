@@ -1,8 +1,17 @@
 //! One module per command: its arguments, the call into `ops` and the
 //! rendering of what came back.
 
+pub mod add;
+pub mod conflicts;
 pub mod demo;
+pub mod doctor;
 pub mod exec;
+pub mod hooks;
 pub mod init;
 pub mod install_extras;
+pub mod land;
 pub mod list;
+pub mod restore;
+pub mod rm;
+pub mod scope;
+pub mod sync;
