@@ -43,7 +43,8 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
             return Ok(Outcome::Refused);
         }
     };
-    let mut child = match Command::new(&args.command[0])
+    // The agent's git finds its own worktree, not one we were pointed at.
+    let mut child = match crate::git::scrub(&mut Command::new(&args.command[0]))
         .args(&args.command[1..])
         .current_dir(&agent.path)
         .env("GIT_AGENT", &agent.name)

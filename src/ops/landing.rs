@@ -1252,7 +1252,7 @@ fn command_found(check: &str, dir: &Path) -> Result<bool> {
     if !first.starts_with(|c: char| c.is_alphanumeric() || "./_-~".contains(c)) {
         return Ok(true);
     }
-    let status = std::process::Command::new("sh")
+    let status = git::scrub(&mut std::process::Command::new("sh"))
         .args(["-c", "command -v -- \"$1\" >/dev/null 2>&1", "sh", first])
         .current_dir(dir)
         .status()
@@ -1264,7 +1264,10 @@ fn command_found(check: &str, dir: &Path) -> Result<bool> {
 
 fn run_shell(command: &str, dir: &Path, name: &str) -> Result<std::process::ExitStatus> {
     let mut cmd = std::process::Command::new("sh");
-    cmd.arg("-c")
+    // Its git commands find the checked tree, not a repository we were
+    // pointed at.
+    git::scrub(&mut cmd)
+        .arg("-c")
         .arg(command)
         .current_dir(dir)
         .env_remove("GIT_AGENT")

@@ -22,3 +22,4 @@ mod moved;
 mod range;
 mod scan;
 mod scope;
+mod state;
