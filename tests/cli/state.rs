@@ -54,3 +54,79 @@ fn git_children_find_their_repository_from_their_directory() {
     assert_eq!(env.git(&["status", "--porcelain"]), "");
     assert_ne!(std::fs::read(&main_index).unwrap(), index_before);
 }
+
+/// Writers that all find a lock left by a dead process: each takes its
+/// turn, and no change is lost (two taking the stale lock over at once
+/// would each write the registry they read).
+#[test]
+fn writers_racing_over_a_dead_owners_lock_take_turns() {
+    let env = Env::new();
+    let names: Vec<String> = (0..6).map(|i| format!("a{i}")).collect();
+    for name in &names {
+        env.ok(env.agent("add", &[name, "--scope", "docs/"]));
+    }
+    let lock = env.repo().join(".git/git-agent/agents.json.lock");
+    for round in 0..4 {
+        std::fs::write(&lock, dead_pid().to_string()).unwrap();
+        let children: Vec<_> = names
+            .iter()
+            .map(|name| {
+                env.command(bin("git-agent-scope"), &env.repo())
+                    .args(["add", name, &format!("round{round}/")])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+    }
+    let registry: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.repo().join(".git/git-agent/agents.json")).unwrap(),
+    )
+    .unwrap();
+    for name in &names {
+        assert_eq!(
+            registry["agents"][name]["scope"],
+            serde_json::json!(["docs/", "round0/", "round1/", "round2/", "round3/"]),
+            "{name}: {registry}"
+        );
+    }
+}
+
+/// A lock is held by a process, not named by a file: a lock file left by
+/// a killed command whose pid now belongs to another live process (here,
+/// this test) is not in the way, and a real holder is waited for.
+#[test]
+fn a_lock_file_naming_a_live_pid_that_holds_nothing_is_not_in_the_way() {
+    let env = Env::new();
+    let lock = env.repo().join(".git/git-agent/agents.json.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, std::process::id().to_string()).unwrap();
+    let run = Run::from_output(
+        env.command(bin("git-agent-add"), &env.repo())
+            .env("GIT_AGENT_LOCK_TIMEOUT_MS", "300")
+            .args(["a", "--scope", "docs/"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    // The same for the land and worktree locks: a landing takes both.
+    for name in ["land-main.lock", "worktrees.lock"] {
+        std::fs::write(lock.with_file_name(name), std::process::id().to_string()).unwrap();
+    }
+    let dir = env.agent_dir("a");
+    write_in(&dir, "docs/new.md", "new\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "New"]);
+    let run = Run::from_output(
+        env.command(bin("git-agent-land"), &env.repo())
+            .env("GIT_AGENT_LOCK_TIMEOUT_MS", "300")
+            .args(["a", "--strategy", "squash"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+}
