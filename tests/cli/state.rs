@@ -130,3 +130,70 @@ fn a_lock_file_naming_a_live_pid_that_holds_nothing_is_not_in_the_way() {
     );
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+/// An agent may be named `base`: it is never taken for the base of another
+/// agent's pair, in the JSON, the table or `list`'s count.
+#[test]
+fn an_agent_named_base_is_not_the_base_in_conflicts() {
+    let env = Env::with_policy("version: 1\n");
+    env.ok(env.agent("add", &["base", "--scope", "README.md"]));
+    env.ok(env.agent("add", &["c", "--scope", "docs/"]));
+    for (agent, path, text) in [
+        ("base", "README.md", "# base's shop\n"),
+        ("c", "docs/guide.md", "# c's guide\n"),
+    ] {
+        let dir = env.agent_dir(agent);
+        write_in(&dir, path, text);
+        env.git_in(&dir, &["commit", "-q", "--no-verify", "-am", "work"]);
+    }
+    env.write("docs/guide.md", "# the base's guide\n");
+    env.git(&["commit", "-q", "-am", "Base edits the guide"]);
+
+    let run = env.agent("conflicts", &["--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["version"], 2);
+    assert_eq!(
+        v["pairs"],
+        serde_json::json!([{"left": null, "right": "c", "files": ["docs/guide.md"]}])
+    );
+    assert_eq!(v["order"], serde_json::json!(["base", "c"]));
+
+    let run = env.agent("conflicts", &[]);
+    let row = |name: &str| -> Vec<String> {
+        let line = run
+            .stdout
+            .lines()
+            // After the title and the header.
+            .skip(2)
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row {name}: {run:?}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    // Columns: name, the agent's base, then the agents base and c.
+    assert_eq!(row("base"), ["base", "·", "-", "·"], "{run:?}");
+    assert_eq!(row("c"), ["c", "1", "·", "-"], "{run:?}");
+    assert!(
+        run.stdout.contains("c × its base: docs/guide.md"),
+        "{run:?}"
+    );
+
+    let list: serde_json::Value =
+        serde_json::from_str(&env.agent("list", &["--json"]).stdout).unwrap();
+    let conflicts: Vec<(String, serde_json::Value)> = list["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["conflicts"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        conflicts,
+        [("base".to_owned(), 0.into()), ("c".to_owned(), 1.into())],
+        "{list}"
+    );
+}
