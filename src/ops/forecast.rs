@@ -347,7 +347,7 @@ struct Cache {
     /// "<base tip>:<agent tip>" → the files the agent changed since it left the base.
     #[serde(default)]
     changes: BTreeMap<String, Vec<String>>,
-    /// A digest of the bases' trees and the scopes → their overlaps.
+    /// [`overlaps_key`] of the bases' trees and the scopes → their overlaps.
     #[serde(default)]
     overlaps: BTreeMap<String, Vec<ScopeOverlap>>,
     #[serde(skip)]
@@ -355,7 +355,8 @@ struct Cache {
 }
 
 impl Cache {
-    const VERSION: u32 = 2;
+    /// 3: the overlaps' key is a SHA-1, no longer std's hash.
+    const VERSION: u32 = 3;
 
     fn path(repo: &gix::Repository) -> PathBuf {
         repo.common_dir()
@@ -531,6 +532,41 @@ pub fn scope_overlaps(
     overlaps_of(repo, &scope_groups(repo, agents)?, only)
 }
 
+/// The cache key of the overlaps of `groups`: the SHA-1 (hex) of what they
+/// depend on, each field written as `<byte length>:<bytes>` so no two
+/// inputs read alike: `ignore-case` and `0` or `1`; then for each base,
+/// `tree` and its tree's id; for each agent of it, `agent` and its name,
+/// `scope` and each pattern, `protected` and each protected pattern.
+/// Stable across processes, builds and Rust versions, unlike std's hasher.
+/// `None` when SHA-1 refuses the input (a collision attack), which only
+/// costs the cache.
+fn overlaps_key(repo: &gix::Repository, groups: &ScopeGroups) -> Result<Option<String>> {
+    let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
+    let mut field = |bytes: &[u8]| {
+        hasher.update(format!("{}:", bytes.len()).as_bytes());
+        hasher.update(bytes);
+    };
+    field(b"ignore-case");
+    field(if repo::ignore_case(repo) { b"1" } else { b"0" });
+    for (base_tip, subjects) in groups {
+        field(b"tree");
+        field(tree_of(repo, *base_tip)?.to_string().as_bytes());
+        for subject in subjects {
+            field(b"agent");
+            field(subject.name.as_bytes());
+            for (pattern, _) in &subject.patterns {
+                field(b"scope");
+                field(pattern.as_bytes());
+            }
+            for pattern in &subject.manifest.protected {
+                field(b"protected");
+                field(pattern.as_bytes());
+            }
+        }
+    }
+    Ok(hasher.try_finalize().ok().map(|id| id.to_string()))
+}
+
 /// [`scope_overlaps`] of every pair, reused while the bases' trees and the
 /// scopes stay the same.
 fn scope_overlaps_cached(
@@ -538,21 +574,10 @@ fn scope_overlaps_cached(
     agents: &[Agent],
     cache: &mut Cache,
 ) -> Result<Vec<ScopeOverlap>> {
-    use std::hash::{Hash, Hasher};
     let groups = scope_groups(repo, agents)?;
-    let mut hasher = std::hash::DefaultHasher::new();
-    repo::ignore_case(repo).hash(&mut hasher);
-    for (base_tip, subjects) in &groups {
-        tree_of(repo, *base_tip)?.hash(&mut hasher);
-        for subject in subjects {
-            subject.name.hash(&mut hasher);
-            for (pattern, _) in &subject.patterns {
-                pattern.hash(&mut hasher);
-            }
-            subject.manifest.protected.hash(&mut hasher);
-        }
-    }
-    let digest = format!("{:016x}", hasher.finish());
+    let Some(digest) = overlaps_key(repo, &groups)? else {
+        return overlaps_of(repo, &groups, None);
+    };
     if let Some(known) = cache.overlaps.get(&digest) {
         return Ok(known.clone());
     }

@@ -197,3 +197,64 @@ fn an_agent_named_base_is_not_the_base_in_conflicts() {
         "{list}"
     );
 }
+
+/// The overlaps cache is keyed by a SHA-1 of what the overlaps depend on,
+/// computed the documented way, so another process (or another build)
+/// finds the entry: here a planted entry is what the next run reports.
+#[test]
+fn the_overlaps_cache_key_is_stable_and_reused_by_another_process() {
+    let env = Env::with_policy("version: 1\n");
+    env.ok(env.agent("add", &["a", "--scope", "src/"]));
+    env.ok(env.agent("add", &["b", "--scope", "src/billing/", "--scope", "docs/"]));
+    env.agent("conflicts", &["--json"]);
+    let path = env.repo().join(".git/git-agent/conflicts-cache.json");
+    let mut cache: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+
+    let mut input = Vec::new();
+    let mut field = |bytes: &[u8]| {
+        input.extend_from_slice(format!("{}:", bytes.len()).as_bytes());
+        input.extend_from_slice(bytes);
+    };
+    let tree = rev(&env, "main^{tree}");
+    for f in [
+        "ignore-case",
+        "0",
+        "tree",
+        &tree,
+        "agent",
+        "a",
+        "scope",
+        "src/",
+        "agent",
+        "b",
+        "scope",
+        "src/billing/",
+        "scope",
+        "docs/",
+    ] {
+        field(f.as_bytes());
+    }
+    let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
+    hasher.update(&input);
+    let key = hasher.try_finalize().unwrap().to_string();
+    let overlaps = cache["overlaps"].as_object().unwrap();
+    assert_eq!(
+        overlaps.keys().collect::<Vec<_>>(),
+        [&key],
+        "{}",
+        serde_json::to_string_pretty(&cache).unwrap()
+    );
+
+    cache["overlaps"][&key] = serde_json::json!([
+        {"left": "a", "right": "b", "files": 99, "examples": ["planted"]}
+    ]);
+    std::fs::write(&path, cache.to_string()).unwrap();
+    let run = env.agent("conflicts", &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["scope_overlaps"][0]["examples"],
+        serde_json::json!(["planted"]),
+        "{run:?}"
+    );
+}
