@@ -46,6 +46,14 @@ enum Problem {
         name: String,
         path: PathBuf,
     },
+    /// `agent/NAME` with no registry entry, checked out in a worktree, but
+    /// NAME is one `add` refuses: registering it would make an agent no
+    /// other command can name.
+    InvalidName {
+        name: String,
+        path: PathBuf,
+        why: String,
+    },
     /// `agent/NAME` with no registry entry and no worktree.
     OrphanBranch(String),
     /// `agent/NAME` with no registry entry, checked out in the main
@@ -130,6 +138,16 @@ impl Problem {
                     "register it as agent '{name}' with an empty scope (widen it with `git agent scope add {name} PAT`)"
                 ),
             ),
+            Problem::InvalidName { name, path, why } => (
+                format!(
+                    "branch agent/{name} is checked out in {} but is not a registered agent, and '{name}' cannot be an agent's name: {why}",
+                    path.display()
+                ),
+                format!(
+                    "rename it (git -C {} branch -m agent/NEWNAME), then run `git agent doctor --fix` again to register it; --fix leaves it alone until then",
+                    crate::ops::gate::shell_quote(&path.to_string_lossy())
+                ),
+            ),
             Problem::OrphanBranch(name) => (
                 format!("branch agent/{name} belongs to no agent"),
                 format!(
@@ -194,6 +212,7 @@ impl Problem {
             Problem::DirectoryMissing(_) => "directory_missing",
             Problem::BranchMissing(_) => "branch_missing",
             Problem::Unregistered { .. } => "unregistered",
+            Problem::InvalidName { .. } => "invalid_name",
             Problem::OrphanBranch(_) => "orphan_branch",
             Problem::InMainWorktree { .. } => "in_main_worktree",
             Problem::StaleLease { .. } => "stale_lease",
@@ -203,7 +222,10 @@ impl Problem {
 
     /// Whether `--fix` repairs it; the others need a person first.
     fn fixable(&self) -> bool {
-        !matches!(self, Problem::InMainWorktree { .. })
+        !matches!(
+            self,
+            Problem::InMainWorktree { .. } | Problem::InvalidName { .. }
+        )
     }
 
     fn json(&self) -> ProblemJson {
@@ -219,9 +241,9 @@ impl Problem {
             Problem::SharedAdminDir { agent, path, .. } => {
                 (agent.name.clone(), show(path), None, None)
             }
-            Problem::Unregistered { name, path } | Problem::InMainWorktree { name, path } => {
-                (name.clone(), show(path), None, None)
-            }
+            Problem::Unregistered { name, path }
+            | Problem::InMainWorktree { name, path }
+            | Problem::InvalidName { name, path, .. } => (name.clone(), show(path), None, None),
             Problem::OrphanBranch(name) => (name.clone(), None, None, None),
             Problem::StaleLease { agent, pid } => (agent.clone(), None, None, Some(*pid)),
         };
@@ -411,9 +433,16 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
             .iter()
             .find(|(p, b)| b.as_deref() == Some(branch.as_str()) && p.is_dir())
         {
-            Some((path, _)) => problems.push(Problem::Unregistered {
-                name,
-                path: path.clone(),
+            Some((path, _)) => problems.push(match registry::validate_name(&name) {
+                Ok(()) => Problem::Unregistered {
+                    name,
+                    path: path.clone(),
+                },
+                Err(why) => Problem::InvalidName {
+                    name,
+                    path: path.clone(),
+                    why,
+                },
             }),
             None => problems.push(Problem::OrphanBranch(name)),
         }
@@ -579,7 +608,7 @@ fn repair(repo: &gix::Repository, problem: &Problem) -> Result<Option<(String, S
             // Nothing tells which base it was for: keep all of it.
             return delete_branch_keeping_work(repo, &agent, true);
         }
-        Problem::InMainWorktree { .. } => {}
+        Problem::InMainWorktree { .. } | Problem::InvalidName { .. } => {}
         Problem::StrayCopy {
             name,
             agent,

@@ -258,3 +258,34 @@ fn the_overlaps_cache_key_is_stable_and_reused_by_another_process() {
         "{run:?}"
     );
 }
+
+/// `doctor --fix` registers an unregistered `agent/NAME` worktree only when
+/// `add` would accept NAME; otherwise it reports it and changes nothing.
+#[test]
+fn doctor_never_registers_a_name_add_refuses() {
+    let env = Env::new();
+    for (i, name) in ["a/b", "-x", "has@sign", "_x"].iter().enumerate() {
+        let dir = env.root.join(format!("wt{i}"));
+        env.git(&[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            &format!("agent/{name}"),
+            dir.to_str().unwrap(),
+        ]);
+        let refused = env.agent("add", &[name, "--scope", "docs/"]);
+        assert_eq!(refused.code, 2, "add refuses {name}: {refused:?}");
+        let before = env.state();
+        let run = env.agent("doctor", &["--fix", "--json"]);
+        assert_eq!(run.code, 1, "{name}: {run:?}");
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let problem = &v["problems"][0];
+        assert_eq!(problem["kind"], "invalid_name", "{name}: {v}");
+        assert_eq!(problem["agent"], *name, "{v}");
+        assert_eq!(problem["fixed"], false, "{v}");
+        assert_eq!(before, env.state(), "{name}: nothing registered");
+        env.git(&["worktree", "remove", dir.to_str().unwrap()]);
+        env.git(&["branch", "-D", &format!("agent/{name}")]);
+    }
+}
