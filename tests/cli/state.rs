@@ -289,3 +289,36 @@ fn doctor_never_registers_a_name_add_refuses() {
         env.git(&["branch", "-D", &format!("agent/{name}")]);
     }
 }
+
+/// `copy:` entries are joined to the main worktree's root to read and the
+/// new worktree's root to write: one that is absolute or climbs with `..`
+/// would reach outside both. Each is refused where it stands, exit 2.
+#[test]
+fn copy_entries_that_leave_the_worktree_are_refused_in_place() {
+    let env = Env::new();
+    std::fs::write(env.root.join("secret.txt"), "outside\n").unwrap();
+    let outside = env.root.join("secret.txt");
+    for (entry, why) in [
+        ("../secret.txt", "it climbs out of the worktree with '..'"),
+        (
+            "docs/../../secret.txt",
+            "it climbs out of the worktree with '..'",
+        ),
+        ("..", "it climbs out of the worktree with '..'"),
+        (outside.to_str().unwrap(), "it is an absolute path"),
+    ] {
+        env.commit_policy(&format!("version: 1\ncopy:\n  - .env\n  - \"{entry}\"\n"));
+        let before = env.state();
+        let run = env.agent("add", &["a", "--scope", "docs/"]);
+        assert_bad_input(
+            &env,
+            &before,
+            &run,
+            &[
+                &format!(".git-agent.yaml on main:4:5: bad copy entry '{entry}': {why}"),
+                "this entry",
+            ],
+        );
+        assert!(!env.root.join("repo.agents/secret.txt").exists());
+    }
+}
