@@ -322,3 +322,49 @@ fn copy_entries_that_leave_the_worktree_are_refused_in_place() {
         assert!(!env.root.join("repo.agents/secret.txt").exists());
     }
 }
+
+/// After a squash landing the agent's branch and worktree follow the
+/// landed commit, but not while a live process holds the agent's lease
+/// (an `exec` running in that directory): the landing stands and says so.
+#[test]
+fn land_moves_the_agents_worktree_only_under_its_lease() {
+    let env = squashable();
+    let dir = env.agent_dir("billing");
+    let tip = rev(&env, "agent/billing");
+    let mut holder = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let lease = env.write_lease("billing", holder.id(), "claude");
+    let run = env.ok(env.agent("land", &["billing", "--strategy", "squash"]));
+    assert!(
+        run.stderr.contains(&format!(
+            "pid {} holds its lease, running `claude` in it",
+            holder.id()
+        )),
+        "{run:?}"
+    );
+    assert_eq!(rev(&env, "agent/billing"), tip, "the branch stayed");
+    assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
+    assert!(lease.exists(), "the holder's lease is left alone");
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+
+    // With the holder gone, the next landing finds nothing to land, and
+    // the lease it took is released.
+    let again = env.ok(env.agent("land", &["billing"]));
+    assert!(again.stderr.contains("nothing to land"), "{again:?}");
+}
+
+/// Without a holder, land takes the lease for the move and releases it.
+#[test]
+fn land_releases_the_lease_it_took_to_move_the_worktree() {
+    let env = squashable();
+    env.ok(env.agent("land", &["billing", "--strategy", "squash"]));
+    assert_eq!(rev(&env, "agent/billing"), rev(&env, "main"));
+    assert!(
+        !env.repo()
+            .join(".git/git-agent/leases/billing.json")
+            .exists()
+    );
+}
