@@ -10,7 +10,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::{git::repo, state::lease};
 
 pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
-    let repo = repo::open(&args.common.absolute_dir()?)?;
+    let repo = repo::open_home(&args.common.absolute_dir()?)?;
     let agents = repo::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name) else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));

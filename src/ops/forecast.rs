@@ -737,8 +737,7 @@ struct Json<'a> {
 
 pub fn run(args: ConflictsArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
-    let here = repo::open(&cwd)?;
-    let repo = repo::control(&here)?.unwrap_or(here);
+    let repo = repo::open_home(&cwd)?;
     let agents: Vec<Agent> = repo::registry(&repo).load()?.into_values().collect();
     let mut cache = Cache::load(&repo);
     let tips = tips(&repo, &agents)?;

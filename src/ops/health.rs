@@ -262,7 +262,7 @@ impl Problem {
 }
 
 pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
-    let repo = repo::open(&args.common.absolute_dir()?)?;
+    let repo = repo::open_home(&args.common.absolute_dir()?)?;
     let problems = find(&repo)?;
     let outcome = if problems.iter().all(|p| args.fix && p.fixable()) {
         Outcome::Done

@@ -105,7 +105,7 @@ fn merge_changes_nothing(repo: &gix::Repository, base: ObjectId, tip: ObjectId) 
 
 pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
-    let repo = repo::open(&cwd)?;
+    let repo = repo::open_home(&cwd)?;
     let registry = repo::registry(&repo);
     let agents = registry.load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
@@ -456,7 +456,7 @@ pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
 
 pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
-    let repo = repo::open(&cwd)?;
+    let repo = repo::open_home(&cwd)?;
     let reference = match args.archive {
         Some(r) => r,
         None => match archive::list(&repo, &args.name)?.pop() {

@@ -46,9 +46,7 @@ struct Report {
 
 pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
-    let here = repo::open(&cwd)?;
-    // From an agent's clone, the registry lives in the repository it came from.
-    let repo = repo::control(&here)?.unwrap_or(here);
+    let repo = repo::open_home(&cwd)?;
     let agents = repo::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));

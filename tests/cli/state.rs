@@ -368,3 +368,21 @@ fn land_releases_the_lease_it_took_to_move_the_worktree() {
             .exists()
     );
 }
+
+/// From inside an agent's clone, every command that reads the registry
+/// finds the one of the repository the clone belongs to.
+#[test]
+fn commands_run_in_a_clone_use_the_registry_it_belongs_to() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "docs/", "--clone"]));
+    env.ok(env.agent("add", &["b", "--scope", "src/"]));
+    let clone = env.agent_dir("a");
+    let names = env.ok(env.agent_in(&clone, "list", &["--names"]));
+    assert_eq!(names.stdout, "a\nb\n", "{names:?}");
+    let doctor = env.ok(env.agent_in(&clone, "doctor", &[]));
+    assert_eq!(doctor.stdout, "no problems found\n");
+    let exec = env.ok(env.agent_in(&clone, "exec", &["b", "--", "pwd"]));
+    assert_eq!(exec.stdout.trim(), env.agent_dir("b").to_str().unwrap());
+    env.ok(env.agent_in(&clone, "rm", &["b"]));
+    assert_eq!(env.ok(env.agent("list", &["--names"])).stdout, "a\n");
+}
