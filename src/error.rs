@@ -113,7 +113,7 @@ pub enum Error {
 
     #[error("the agent registry is locked by another git-agent process ({path})")]
     #[diagnostic(help(
-        "wait for the other command to finish; if none is running, remove the lock file"
+        "wait for the other command to finish: a lock is held only while the process holding it runs"
     ))]
     RegistryLocked { path: String },
 

@@ -147,11 +147,8 @@ impl Demo {
                 } else {
                     "'color.ui'='never'"
                 },
-            )
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
-            .env_remove("GIT_COMMON_DIR");
+            );
+        git::scrub(cmd);
     }
 
     fn git(&self, dir: &Path, args: &[&str]) -> Result<Output> {

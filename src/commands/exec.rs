@@ -13,7 +13,7 @@ use crate::state::registry::Agent;
 use crate::{git::repo, state::lease};
 
 pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
-    let repo = repo::open(&args.common.absolute_dir()?)?;
+    let repo = repo::open_home(&args.common.absolute_dir()?)?;
     let agents = repo::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name) else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
@@ -51,7 +51,8 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
         }
     };
     let mut command = Command::new(&args.command[0]);
-    command
+    // The agent's git finds its own worktree, not one we were pointed at.
+    crate::git::scrub(&mut command)
         .args(&args.command[1..])
         .current_dir(&agent.path)
         .env("GIT_AGENT", &agent.name)

@@ -16,7 +16,7 @@ struct Json<'a> {
 
 pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
-    let repo = repo::open(&cwd)?;
+    let repo = repo::open_home(&cwd)?;
     let agents: Vec<_> = repo::registry(&repo).load()?.into_values().collect();
     if args.names {
         for agent in &agents {

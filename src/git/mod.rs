@@ -24,10 +24,48 @@ pub fn git_binary() -> Result<PathBuf> {
     })
 }
 
-/// A `git` command in `dir`, ready to be given arguments.
+/// The variables that make git look for its repository, index or objects
+/// somewhere other than the directory it runs in: what `git rev-parse
+/// --local-env-vars` lists (git 2.47), less the `-c` settings
+/// (`GIT_CONFIG_PARAMETERS`, `GIT_CONFIG_COUNT`), which are the user's and
+/// which git itself passes on to submodules; plus `GIT_NAMESPACE`, since
+/// we read and write refs without one.
+///
+/// We are often started with them set: by a pre-commit hook (`GIT_DIR`,
+/// `GIT_INDEX_FILE` of a `git commit -a`) or by `git -C`. Every git we
+/// start is aimed at a directory of our choosing, so inheriting them would
+/// point it at another repository or index.
+pub const REPOSITORY_ENV: &[&str] = &[
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_CONFIG",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_PREFIX",
+    "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+];
+
+/// Remove [`REPOSITORY_ENV`] from what `cmd` inherits. Callers that mean to
+/// pass one (a temporary index) set it afterwards.
+pub fn scrub(cmd: &mut Command) -> &mut Command {
+    for var in REPOSITORY_ENV {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A `git` command in `dir`, ready to be given arguments, that finds its
+/// repository from `dir` alone (see [`scrub`]).
 pub fn command(dir: &Path) -> Result<Command> {
     let mut cmd = Command::new(git_binary()?);
-    cmd.current_dir(dir);
+    scrub(&mut cmd).current_dir(dir);
     Ok(cmd)
 }
 

@@ -156,6 +156,15 @@ pub fn control(repo: &gix::Repository) -> Result<Option<gix::Repository>> {
     })
 }
 
+/// The repository whose registry and policy a command run in `dir` works
+/// on: `dir`'s own, or for an agent's clone, the repository it belongs to.
+/// Every command that reads the registry from where it runs opens it here,
+/// so all of them agree on it.
+pub fn open_home(dir: &Path) -> Result<gix::Repository> {
+    let here = open(dir)?;
+    Ok(control(&here)?.unwrap_or(here))
+}
+
 /// The repository holding the agent's branch: its clone, or `control`
 /// itself for a worktree. A clone borrows `control`'s objects (it is made
 /// with `--shared`), so commits of both are readable through it.

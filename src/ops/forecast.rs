@@ -27,13 +27,42 @@ use crate::policy::pattern::Pattern;
 use crate::state::registry::Agent;
 use crate::ui::color::Paint;
 
-/// A pair whose merge would conflict. `left` is `"base"` for an agent
-/// against its own base.
+/// A pair whose merge would conflict.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Pair {
-    pub left: String,
+    pub left: Left,
     pub right: String,
     pub files: Vec<String>,
+}
+
+/// The left side of a pair: the right agent's own base, or another agent.
+/// Not a name: an agent may be called anything, `base` included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Left {
+    Base,
+    Agent(String),
+}
+
+impl Left {
+    fn is(&self, name: &str) -> bool {
+        matches!(self, Left::Agent(a) if a == name)
+    }
+}
+
+/// `null` for the base, else the agent's name.
+impl Serialize for Left {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Left::Base => s.serialize_none(),
+            Left::Agent(name) => s.serialize_some(name),
+        }
+    }
+}
+
+impl Pair {
+    fn involves(&self, name: &str) -> bool {
+        self.left.is(name) || self.right == name
+    }
 }
 
 /// The agents the forecast covers, and the conflicting pairs among them.
@@ -48,10 +77,7 @@ pub struct Forecast {
 impl Forecast {
     /// How many conflicting pairs `name` is in.
     pub fn count(&self, name: &str) -> usize {
-        self.pairs
-            .iter()
-            .filter(|p| p.left == name || p.right == name)
-            .count()
+        self.pairs.iter().filter(|p| p.involves(name)).count()
     }
 }
 
@@ -156,7 +182,7 @@ fn forecast_tips(
         forecast.pairs.push(Pair {
             left: job
                 .0
-                .map_or_else(|| "base".to_owned(), |l| sides[l].agent.name.clone()),
+                .map_or(Left::Base, |l| Left::Agent(sides[l].agent.name.clone())),
             right: sides[job.1].agent.name.clone(),
             files,
         });
@@ -321,7 +347,7 @@ struct Cache {
     /// "<base tip>:<agent tip>" → the files the agent changed since it left the base.
     #[serde(default)]
     changes: BTreeMap<String, Vec<String>>,
-    /// A digest of the bases' trees and the scopes → their overlaps.
+    /// [`overlaps_key`] of the bases' trees and the scopes → their overlaps.
     #[serde(default)]
     overlaps: BTreeMap<String, Vec<ScopeOverlap>>,
     #[serde(skip)]
@@ -329,7 +355,8 @@ struct Cache {
 }
 
 impl Cache {
-    const VERSION: u32 = 2;
+    /// 3: the overlaps' key is a SHA-1, no longer std's hash.
+    const VERSION: u32 = 3;
 
     fn path(repo: &gix::Repository) -> PathBuf {
         repo.common_dir()
@@ -505,6 +532,41 @@ pub fn scope_overlaps(
     overlaps_of(repo, &scope_groups(repo, agents)?, only)
 }
 
+/// The cache key of the overlaps of `groups`: the SHA-1 (hex) of what they
+/// depend on, each field written as `<byte length>:<bytes>` so no two
+/// inputs read alike: `ignore-case` and `0` or `1`; then for each base,
+/// `tree` and its tree's id; for each agent of it, `agent` and its name,
+/// `scope` and each pattern, `protected` and each protected pattern.
+/// Stable across processes, builds and Rust versions, unlike std's hasher.
+/// `None` when SHA-1 refuses the input (a collision attack), which only
+/// costs the cache.
+fn overlaps_key(repo: &gix::Repository, groups: &ScopeGroups) -> Result<Option<String>> {
+    let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
+    let mut field = |bytes: &[u8]| {
+        hasher.update(format!("{}:", bytes.len()).as_bytes());
+        hasher.update(bytes);
+    };
+    field(b"ignore-case");
+    field(if repo::ignore_case(repo) { b"1" } else { b"0" });
+    for (base_tip, subjects) in groups {
+        field(b"tree");
+        field(tree_of(repo, *base_tip)?.to_string().as_bytes());
+        for subject in subjects {
+            field(b"agent");
+            field(subject.name.as_bytes());
+            for (pattern, _) in &subject.patterns {
+                field(b"scope");
+                field(pattern.as_bytes());
+            }
+            for pattern in &subject.manifest.protected {
+                field(b"protected");
+                field(pattern.as_bytes());
+            }
+        }
+    }
+    Ok(hasher.try_finalize().ok().map(|id| id.to_string()))
+}
+
 /// [`scope_overlaps`] of every pair, reused while the bases' trees and the
 /// scopes stay the same.
 fn scope_overlaps_cached(
@@ -512,21 +574,10 @@ fn scope_overlaps_cached(
     agents: &[Agent],
     cache: &mut Cache,
 ) -> Result<Vec<ScopeOverlap>> {
-    use std::hash::{Hash, Hasher};
     let groups = scope_groups(repo, agents)?;
-    let mut hasher = std::hash::DefaultHasher::new();
-    repo::ignore_case(repo).hash(&mut hasher);
-    for (base_tip, subjects) in &groups {
-        tree_of(repo, *base_tip)?.hash(&mut hasher);
-        for subject in subjects {
-            subject.name.hash(&mut hasher);
-            for (pattern, _) in &subject.patterns {
-                pattern.hash(&mut hasher);
-            }
-            subject.manifest.protected.hash(&mut hasher);
-        }
-    }
-    let digest = format!("{:016x}", hasher.finish());
+    let Some(digest) = overlaps_key(repo, &groups)? else {
+        return overlaps_of(repo, &groups, None);
+    };
     if let Some(known) = cache.overlaps.get(&digest) {
         return Ok(known.clone());
     }
@@ -666,7 +717,7 @@ pub fn landing_order(forecast: &Forecast) -> Vec<String> {
         forecast
             .pairs
             .iter()
-            .filter(|p| p.left == name || p.right == name)
+            .filter(|p| p.involves(name))
             .map(|p| p.files.len())
             .sum()
     };
@@ -686,8 +737,7 @@ struct Json<'a> {
 
 pub fn run(args: ConflictsArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
-    let here = repo::open(&cwd)?;
-    let repo = repo::control(&here)?.unwrap_or(here);
+    let repo = repo::open_home(&cwd)?;
     let agents: Vec<Agent> = repo::registry(&repo).load()?.into_values().collect();
     let mut cache = Cache::load(&repo);
     let tips = tips(&repo, &agents)?;
@@ -704,7 +754,8 @@ pub fn run(args: ConflictsArgs, io: &mut Io) -> Result<Outcome> {
     };
     if args.json {
         let text = serde_json::to_string_pretty(&Json {
-            version: 1,
+            // 2: a pair's `left` is null, not "base", for the agent's base.
+            version: 2,
             pairs: &forecast.pairs,
             order: &order,
             shared_files: &shared,
@@ -737,15 +788,19 @@ fn render(
     if forecast.agents.is_empty() {
         writeln!(out, "no agents to compare")?;
     } else {
-        let cell = |left: &str, right: &str| -> String {
-            if left == right {
+        let cell = |left: &Left, right: &str| -> String {
+            if left.is(right) {
                 return "-".into();
             }
             forecast
                 .pairs
                 .iter()
-                .find(|p| {
-                    (p.left == left && p.right == right) || (p.left == right && p.right == left)
+                .find(|p| match left {
+                    Left::Base => p.left == Left::Base && p.right == right,
+                    Left::Agent(name) => {
+                        (p.left.is(name) && p.right == right)
+                            || (p.left.is(right) && p.right == *name)
+                    }
                 })
                 .map_or_else(|| "·".into(), |p| p.files.len().to_string())
         };
@@ -753,8 +808,9 @@ fn render(
         header.extend(forecast.agents.iter().cloned());
         let mut table = vec![header];
         for name in &forecast.agents {
-            let mut row = vec![name.clone(), cell("base", name)];
-            row.extend(forecast.agents.iter().map(|other| cell(name, other)));
+            let mut row = vec![name.clone(), cell(&Left::Base, name)];
+            let left = Left::Agent(name.clone());
+            row.extend(forecast.agents.iter().map(|other| cell(&left, other)));
             table.push(row);
         }
         writeln!(out, "conflicting files if merged (· none):")?;
@@ -803,10 +859,9 @@ fn render(
         writeln!(out)?;
         writeln!(out, "{}", paint.bold("conflicts:"))?;
         for pair in &forecast.pairs {
-            let left = if pair.left == "base" {
-                "its base".to_owned()
-            } else {
-                pair.left.clone()
+            let left = match &pair.left {
+                Left::Base => "its base",
+                Left::Agent(name) => name.as_str(),
             };
             writeln!(
                 out,
@@ -862,11 +917,14 @@ fn render(
         writeln!(out)?;
         writeln!(out, "{} {}", paint.bold("landing order:"), order.join(", "))?;
         let position = |name: &str| order.iter().position(|n| n == name).unwrap_or(usize::MAX);
-        for pair in forecast.pairs.iter().filter(|p| p.left != "base") {
-            let (first, second) = if position(&pair.left) <= position(&pair.right) {
-                (&pair.left, &pair.right)
+        for pair in &forecast.pairs {
+            let Left::Agent(left) = &pair.left else {
+                continue;
+            };
+            let (first, second) = if position(left) <= position(&pair.right) {
+                (left, &pair.right)
             } else {
-                (&pair.right, &pair.left)
+                (&pair.right, left)
             };
             writeln!(
                 out,

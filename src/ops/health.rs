@@ -48,6 +48,14 @@ enum Problem {
         name: String,
         path: PathBuf,
     },
+    /// `agent/NAME` with no registry entry, checked out in a worktree, but
+    /// NAME is one `add` refuses: registering it would make an agent no
+    /// other command can name.
+    InvalidName {
+        name: String,
+        path: PathBuf,
+        why: String,
+    },
     /// `agent/NAME` with no registry entry and no worktree.
     OrphanBranch(String),
     /// `agent/NAME` with no registry entry, checked out in the main
@@ -143,6 +151,16 @@ impl Problem {
                     "register it as agent '{name}' with an empty scope (widen it with `git agent scope add {name} PAT`)"
                 ),
             ),
+            Problem::InvalidName { name, path, why } => (
+                format!(
+                    "branch agent/{name} is checked out in {} but is not a registered agent, and '{name}' cannot be an agent's name: {why}",
+                    path.display()
+                ),
+                format!(
+                    "rename it (git -C {} branch -m agent/NEWNAME), then run `git agent doctor --fix` again to register it; --fix leaves it alone until then",
+                    crate::ops::gate::shell_quote(&path.to_string_lossy())
+                ),
+            ),
             Problem::OrphanBranch(name) => (
                 format!("branch agent/{name} belongs to no agent"),
                 format!(
@@ -226,6 +244,7 @@ impl Problem {
             Problem::DirectoryMissing(_) => "directory_missing",
             Problem::BranchMissing(_) => "branch_missing",
             Problem::Unregistered { .. } => "unregistered",
+            Problem::InvalidName { .. } => "invalid_name",
             Problem::OrphanBranch(_) => "orphan_branch",
             Problem::InMainWorktree { .. } => "in_main_worktree",
             Problem::StaleLease { .. } => "stale_lease",
@@ -240,7 +259,7 @@ impl Problem {
     /// back, and only `--reseal` accepts what is there now.
     fn fixable(&self, how: Repairs) -> bool {
         match self {
-            Problem::InMainWorktree { .. } => false,
+            Problem::InMainWorktree { .. } | Problem::InvalidName { .. } => false,
             Problem::Tampered(_, t) => how.reseal || (how.fix && t.restorable),
             Problem::Unsealed(_) => how.reseal,
             _ => how.fix,
@@ -262,9 +281,9 @@ impl Problem {
             Problem::SharedAdminDir { agent, path, .. } => {
                 (agent.name.clone(), show(path), None, None)
             }
-            Problem::Unregistered { name, path } | Problem::InMainWorktree { name, path } => {
-                (name.clone(), show(path), None, None)
-            }
+            Problem::Unregistered { name, path }
+            | Problem::InMainWorktree { name, path }
+            | Problem::InvalidName { name, path, .. } => (name.clone(), show(path), None, None),
             Problem::OrphanBranch(name) => (name.clone(), None, None, None),
             Problem::StaleLease { agent, pid } => (agent.clone(), None, None, Some(*pid)),
         };
@@ -283,18 +302,20 @@ impl Problem {
 }
 
 pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
-    let repo = repo::open(&args.common.absolute_dir()?)?;
+    let cwd = args.common.absolute_dir()?;
+    let here = repo::open(&cwd)?;
     let how = Repairs {
         fix: args.fix,
         reseal: args.reseal,
     };
     if (how.fix || how.reseal)
         && let Some(refusal) =
-            crate::ops::authority::who_may_act(&repo, crate::ops::authority::Action::DoctorFix)?
+            crate::ops::authority::who_may_act(&here, crate::ops::authority::Action::DoctorFix)?
     {
         refusal.render(io, args.json)?;
         return Ok(Outcome::Refused);
     }
+    let repo = repo::open_home(&cwd)?;
     let problems = find(&repo)?;
     let outcome = if problems.iter().all(|p| p.fixable(how)) {
         Outcome::Done
@@ -466,9 +487,16 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
             .iter()
             .find(|(p, b)| b.as_deref() == Some(branch.as_str()) && p.is_dir())
         {
-            Some((path, _)) => problems.push(Problem::Unregistered {
-                name,
-                path: path.clone(),
+            Some((path, _)) => problems.push(match registry::validate_name(&name) {
+                Ok(()) => Problem::Unregistered {
+                    name,
+                    path: path.clone(),
+                },
+                Err(why) => Problem::InvalidName {
+                    name,
+                    path: path.clone(),
+                    why,
+                },
             }),
             None => problems.push(Problem::OrphanBranch(name)),
         }
@@ -660,7 +688,7 @@ fn repair(
             // Nothing tells which base it was for: keep all of it.
             return delete_branch_keeping_work(repo, &agent, true);
         }
-        Problem::InMainWorktree { .. } => {}
+        Problem::InMainWorktree { .. } | Problem::InvalidName { .. } => {}
         Problem::StrayCopy {
             name,
             agent,

@@ -20,6 +20,7 @@ use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::git::changes;
 use crate::ops::gate::shell_quote;
 use crate::policy::manifest::{Role, Strategy};
+use crate::state::lease;
 use crate::state::registry::{Agent, Mode};
 use crate::ui::color::Paint;
 use crate::{git, git::repo, ops::status};
@@ -580,7 +581,7 @@ fn attempt(
         }
     }
     if follows {
-        follow_landed(agent, tip, plan.tip, io)?;
+        follow_landed(repo.common_dir(), agent, tip, plan.tip, io)?;
     }
     done(Outcome::Done)
 }
@@ -1245,7 +1246,7 @@ fn command_found(check: &str, dir: &Path) -> Result<bool> {
     if !first.starts_with(|c: char| c.is_alphanumeric() || "./_-~".contains(c)) {
         return Ok(true);
     }
-    let status = std::process::Command::new("sh")
+    let status = git::scrub(&mut std::process::Command::new("sh"))
         .args(["-c", "command -v -- \"$1\" >/dev/null 2>&1", "sh", first])
         .current_dir(dir)
         .status()
@@ -1257,7 +1258,10 @@ fn command_found(check: &str, dir: &Path) -> Result<bool> {
 
 fn run_shell(command: &str, dir: &Path, name: &str) -> Result<std::process::ExitStatus> {
     let mut cmd = std::process::Command::new("sh");
-    cmd.arg("-c")
+    // Its git commands find the checked tree, not a repository we were
+    // pointed at.
+    git::scrub(&mut cmd)
+        .arg("-c")
         .arg(command)
         .current_dir(dir)
         .env_remove("GIT_AGENT")
@@ -1368,12 +1372,13 @@ fn follow_refusal(
 /// worktree cannot follow the branch goes back. The base has moved by now,
 /// so nothing here fails the landing: problems are warnings.
 fn follow_landed(
+    common_dir: &Path,
     agent: &Agent,
     landed_from: ObjectId,
     landed: ObjectId,
     io: &mut Io,
 ) -> Result<()> {
-    let warning = match follow(agent, landed_from, landed) {
+    let warning = match follow(common_dir, agent, landed_from, landed) {
         Ok(None) => return Ok(()),
         Ok(Some((label, why))) => format!(
             "{label}: {} was not moved to the landed commit ({why}); the landing stands, and landing it again finds nothing to land; `git agent sync {}` brings it up to date",
@@ -1390,7 +1395,26 @@ fn follow_landed(
 
 /// [`follow_landed`]'s work; `Some` says why the branch stayed, after
 /// "note" or "warning".
-fn follow(agent: &Agent, from: ObjectId, to: ObjectId) -> Result<Option<(&'static str, String)>> {
+fn follow(
+    common_dir: &Path,
+    agent: &Agent,
+    from: ObjectId,
+    to: ObjectId,
+) -> Result<Option<(&'static str, String)>> {
+    // Hold the agent's lease while its directory changes, so no `exec`
+    // starts writing there meanwhile; one that runs now keeps it as it is.
+    let _lease = match lease::acquire(common_dir, &agent.name, "git agent land")? {
+        Ok(guard) => guard,
+        Err(holder) => {
+            return Ok(Some((
+                "note",
+                format!(
+                    "pid {} holds its lease, running `{}` in it",
+                    holder.pid, holder.command
+                ),
+            )));
+        }
+    };
     if let Some(why) = follow_skip_reason(agent)? {
         return Ok(Some(("note", why.to_owned())));
     }

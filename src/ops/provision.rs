@@ -298,7 +298,10 @@ fn prepare_worktree(
 /// `cd "$(git agent add NAME)"` works.
 fn run_setup(command: &str, dir: &Path, name: &str) -> Result<std::process::ExitStatus> {
     let mut cmd = std::process::Command::new("sh");
-    cmd.arg("-c")
+    // Its git commands find the new worktree, not a repository we were
+    // pointed at.
+    crate::git::scrub(&mut cmd)
+        .arg("-c")
         .arg(command)
         .current_dir(dir)
         .env("GIT_AGENT", name);

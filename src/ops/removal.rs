@@ -105,14 +105,15 @@ fn merge_changes_nothing(repo: &gix::Repository, base: ObjectId, tip: ObjectId) 
 
 pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
-    let repo = repo::open(&cwd)?;
+    let here = repo::open(&cwd)?;
     if let Some(refusal) = crate::ops::authority::who_may_act(
-        &repo,
+        &here,
         crate::ops::authority::Action::Remove(&args.name),
     )? {
         refusal.render(io, args.json)?;
         return Ok(Outcome::Refused);
     }
+    let repo = repo::open_home(&cwd)?;
     let registry = repo::registry(&repo);
     let agents = registry.load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
@@ -461,15 +462,16 @@ pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
 
 pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
-    let repo = repo::open(&cwd)?;
+    let here = repo::open(&cwd)?;
     crate::ops::sealing::require_key()?;
     if let Some(refusal) = crate::ops::authority::who_may_act(
-        &repo,
+        &here,
         crate::ops::authority::Action::Restore(&args.name),
     )? {
         refusal.say(io)?;
         return Ok(Outcome::Refused);
     }
+    let repo = repo::open_home(&cwd)?;
     let reference = match args.archive {
         Some(r) => r,
         None => match archive::list(&repo, &args.name)?.pop() {

@@ -104,7 +104,7 @@ struct Raw {
     #[serde(default)]
     agents: BTreeMap<String, RawAgent>,
     #[serde(default)]
-    copy: Vec<String>,
+    copy: Vec<Spanned<String>>,
     #[serde(default)]
     setup: Vec<String>,
     #[serde(default)]
@@ -189,6 +189,22 @@ impl Manifest {
                 })
                 .collect()
         };
+        let copy = raw
+            .copy
+            .iter()
+            .map(|entry| match copy_entry_problem(&entry.value) {
+                None => Ok(entry.value.clone()),
+                Some(why) => Err(at(
+                    &entry.referenced,
+                    format!("bad copy entry '{}': {why}", entry.value),
+                    "this entry",
+                    Some(
+                        "name a file or directory of the main worktree by its path relative to the worktree's root, e.g. '.env' or 'config/local/'"
+                            .into(),
+                    ),
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut areas = BTreeMap::new();
         for (name, patterns) in &raw.areas {
             areas.insert(name.clone(), check_patterns(patterns)?);
@@ -251,7 +267,7 @@ impl Manifest {
             protected: check_patterns(&raw.protected)?,
             areas,
             agents,
-            copy: raw.copy,
+            copy,
             setup: raw.setup,
             checks: raw.checks,
             hot: check_patterns(&raw.hot)?,
@@ -277,6 +293,24 @@ fn inside_worktree(entry: &str) -> std::result::Result<(), &'static str> {
         return Err("contains `..`: it could reach outside the worktree");
     }
     Ok(())
+}
+
+/// Why a `copy:` entry could reach outside the worktrees, if it could: it
+/// is joined to the main worktree's root to read and to the new worktree's
+/// root to write.
+fn copy_entry_problem(entry: &str) -> Option<&'static str> {
+    use std::path::Component;
+    let path = std::path::Path::new(entry);
+    let rooted = entry.starts_with(['/', '\\'])
+        || path.has_root()
+        || path.components().any(|c| matches!(c, Component::Prefix(_)));
+    if rooted {
+        return Some("it is an absolute path");
+    }
+    if entry.split(['/', '\\']).any(|part| part == "..") {
+        return Some("it climbs out of the worktree with '..'");
+    }
+    None
 }
 
 fn from_yaml_error(err: &serde_saphyr::Error, text: &str, origin: &str) -> Error {

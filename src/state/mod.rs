@@ -1,7 +1,8 @@
 //! git-agent's own state in the common directory: the registry of agents,
-//! leases, archives of removed agents and the seals on agents' rights.
+//! leases, locks, archives of removed agents and the seals on agents' rights.
 
 pub mod archive;
 pub mod lease;
+pub mod lock;
 pub mod registry;
 pub mod seal;

@@ -2,19 +2,19 @@
 //! directory (`<common>/git-agent/agents.json`), outside every worktree.
 //!
 //! Readers see a consistent file because writers replace it by rename.
-//! Writers serialise on a lock file created with `O_EXCL`; a lock whose
-//! owner process is gone is taken over, so a killed command cannot wedge
-//! the registry.
+//! Writers serialise on a [lock](crate::state::lock), which the kernel
+//! releases when its owner dies, so a killed command cannot wedge the
+//! registry.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::policy::manifest::Role;
+use crate::state::lock::{self, Lock};
 
 /// How the agent's working directory was made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,16 +117,6 @@ pub struct Registry {
     file: PathBuf,
 }
 
-/// How long to wait for another process's lock; `GIT_AGENT_LOCK_TIMEOUT_MS`
-/// overrides it (tests use a short one).
-fn lock_timeout() -> Duration {
-    std::env::var("GIT_AGENT_LOCK_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(20))
-}
-
 impl Registry {
     pub fn new(common_dir: &Path) -> Registry {
         Registry {
@@ -138,27 +128,23 @@ impl Registry {
         &self.file
     }
 
-    fn lock_path(&self) -> PathBuf {
-        self.file.with_extension("json.lock")
+    fn dir(&self) -> &Path {
+        self.file.parent().expect("registry file has a parent")
     }
 
     /// Hold this while registering a worktree: gix reads every other
     /// worktree's registration while adding one and fails on one that
     /// another process is half-way through writing.
-    pub fn lock_worktree_registration(&self) -> Result<impl Drop> {
-        let dir = self.file.parent().expect("registry file has a parent");
-        std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-        LockGuard::acquire(&dir.join("worktrees.lock"))
+    pub fn lock_worktree_registration(&self) -> Result<Lock> {
+        lock::acquire(&lock::path_in(self.dir(), "worktrees.lock")?)
     }
 
     /// Hold this while moving `base` at the end of a landing, so landings on
     /// the same base take turns instead of failing each other's
     /// compare-and-swap.
-    pub fn lock_landing(&self, base: &str) -> Result<impl Drop> {
-        let dir = self.file.parent().expect("registry file has a parent");
-        std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+    pub fn lock_landing(&self, base: &str) -> Result<Lock> {
         let file = format!("land-{}.lock", base.replace('/', "%2F"));
-        LockGuard::acquire(&dir.join(file))
+        lock::acquire(&lock::path_in(self.dir(), &file)?)
     }
 
     /// The agents as last written.
@@ -179,9 +165,8 @@ impl Registry {
     /// Read, change and write the registry under its lock. When `change`
     /// fails, nothing is written.
     pub fn update<T>(&self, change: impl FnOnce(&mut Agents) -> Result<T>) -> Result<T> {
-        let dir = self.file.parent().expect("registry file has a parent");
-        std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-        let _lock = LockGuard::acquire(&self.lock_path())?;
+        let dir = self.dir();
+        let _lock = lock::acquire(&lock::path_in(dir, "agents.json.lock")?)?;
         let mut agents = self.load()?;
         let result = change(&mut agents)?;
         let body = serde_json::to_string_pretty(&RegistryFile { version: 1, agents })
@@ -195,65 +180,6 @@ impl Registry {
             .map_err(|e| Error::io(format!("replacing {}", self.file.display()))(e.error))?;
         Ok(result)
     }
-}
-
-struct LockGuard {
-    path: PathBuf,
-}
-
-impl LockGuard {
-    fn acquire(path: &Path) -> Result<LockGuard> {
-        let start = Instant::now();
-        let timeout = lock_timeout();
-        let mut pause = Duration::from_millis(2);
-        loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
-                Ok(mut f) => {
-                    // The owner's pid lets a later process tell a stale lock.
-                    let _ = write!(f, "{}", std::process::id());
-                    return Ok(LockGuard {
-                        path: path.to_owned(),
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if lock_owner_is_gone(path) {
-                        let _ = std::fs::remove_file(path);
-                        continue;
-                    }
-                    if start.elapsed() > timeout {
-                        return Err(Error::RegistryLocked {
-                            path: path.display().to_string(),
-                        });
-                    }
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-                Err(e) => return Err(Error::io(format!("creating {}", path.display()))(e)),
-            }
-        }
-    }
-}
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// A lock whose writer process no longer exists. A lock without a pid yet
-/// (its owner is between create and write) is never stale.
-fn lock_owner_is_gone(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return false;
-    };
-    let Ok(pid) = text.trim().parse::<u32>() else {
-        return false;
-    };
-    process_is_gone(pid)
 }
 
 /// Whether no process `pid` exists: Linux looks in /proc, other unixes ask

@@ -257,7 +257,8 @@ fn a_held_registry_lock_times_out_with_exit_2_and_a_dead_holders_lock_is_taken_o
     std::fs::create_dir_all(env.repo().join(".git/git-agent")).unwrap();
     let lock = env.repo().join(".git/git-agent/agents.json.lock");
     // Held by a live process: this test's own.
-    std::fs::write(&lock, std::process::id().to_string()).unwrap();
+    let held = std::fs::File::create(&lock).unwrap();
+    held.try_lock().unwrap();
     let before = env.state();
     let run = Run::from_output(
         env.command(bin("git-agent-add"), &env.repo())
@@ -273,12 +274,14 @@ fn a_held_registry_lock_times_out_with_exit_2_and_a_dead_holders_lock_is_taken_o
         &["the agent registry is locked by another git-agent process"],
     );
     assert!(lock.exists(), "someone else's lock is left alone");
+    drop(held);
 
     // Left by a process that no longer exists.
     let pid = dead_pid();
     std::fs::write(&lock, pid.to_string()).unwrap();
     env.ok(env.agent("add", &["a", "--scope", "docs/"]));
-    assert!(!lock.exists());
+    // Free again: the next writer takes it at once.
+    assert!(std::fs::File::open(&lock).unwrap().try_lock().is_ok());
 }
 
 #[test]

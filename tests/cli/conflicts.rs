@@ -64,11 +64,11 @@ fn conflicts_forecasts_every_pair_and_writes_nothing() {
     let run = env.agent("conflicts", &["--json"]);
     assert_eq!(run.code, 1, "a conflict is predicted: {run:?}");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(
         v["pairs"],
         serde_json::json!([
-            {"left": "base", "right": "c", "files": ["docs/guide.md"]},
+            {"left": null, "right": "c", "files": ["docs/guide.md"]},
             {"left": "a", "right": "b", "files": ["src/billing/invoice.rs"]},
         ])
     );

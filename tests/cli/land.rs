@@ -970,7 +970,7 @@ fn a_directory_renamed_on_the_base_conflicts_as_in_git() {
     let run = env.agent("conflicts", &["--json"]);
     assert_eq!(run.code, 1, "{run:?}");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(v["pairs"][0]["left"], "base", "{v}");
+    assert_eq!(v["pairs"][0]["left"], serde_json::Value::Null, "{v}");
     assert_eq!(v["pairs"][0]["right"], "billing", "{v}");
 }
 

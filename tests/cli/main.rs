@@ -26,3 +26,4 @@ mod sandbox;
 mod scan;
 mod scope;
 mod seal;
+mod state;
