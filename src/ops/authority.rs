@@ -114,8 +114,21 @@ pub fn contexts(here: &gix::Repository) -> Result<Vec<AgentContext>> {
             name: agent.name.clone(),
             via: Via::Worktree(dir),
         });
+    } else if let Some(name) = marked_agent(here) {
+        // git runs in an agent's git directory without its worktree, as
+        // `git push . HEAD:main` from that worktree runs receive-pack.
+        found.push(AgentContext {
+            name,
+            via: Via::Worktree(here.git_dir().to_owned()),
+        });
     }
     Ok(found)
+}
+
+/// The agent whose mark (left by `add`) is in `here`'s git directory.
+fn marked_agent(here: &gix::Repository) -> Option<String> {
+    let text = std::fs::read_to_string(here.git_dir().join(crate::state::marker::FILE)).ok()?;
+    Some(text.trim().to_owned()).filter(|n| !n.is_empty())
 }
 
 /// Why an agent may not run a command.

@@ -3,4 +3,5 @@
 
 pub mod archive;
 pub mod lease;
+pub mod marker;
 pub mod registry;
