@@ -121,8 +121,7 @@ pub fn run(phase: &str, io: &mut Io) -> Result<Outcome> {
     if Phase::parse(phase) != Phase::Prepared || updates.is_empty() {
         return Ok(Outcome::Done);
     }
-    let cwd = std::env::current_dir().map_err(Error::io("reading the current directory"))?;
-    let here = repo::open(&cwd)?;
+    let here = open_here()?;
     let contexts = authority::contexts(&here)?;
     if contexts.is_empty() {
         return Ok(Outcome::Done);
@@ -139,7 +138,9 @@ pub fn run(phase: &str, io: &mut Io) -> Result<Outcome> {
                     .get(&c.name)
                     .map_or_else(|| format!("agent/{}", c.name), |a| a.branch.clone())
             ),
-            at_home: contexts.iter().any(|o| o.via != Via::Env && o.name == c.name),
+            at_home: contexts
+                .iter()
+                .any(|o| o.via != Via::Env && o.name == c.name),
         })
         .collect();
     for update in &updates {
@@ -157,6 +158,20 @@ pub fn run(phase: &str, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Refused);
     }
     Ok(Outcome::Done)
+}
+
+/// The repository git runs the hook for. git sets `GIT_DIR` for a hook
+/// in a linked worktree or in receive-pack (`.`, from inside the git
+/// directory), and runs it from the worktree's root otherwise.
+fn open_here() -> Result<gix::Repository> {
+    let cwd = std::env::current_dir().map_err(Error::io("reading the current directory"))?;
+    match std::env::var_os("GIT_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => {
+            let dir = cwd.join(dir);
+            gix::open(&dir).map_err(|e| Error::NotARepository(format!("{}: {e}", dir.display())))
+        }
+        None => repo::open(&cwd),
+    }
 }
 
 /// Whether `update` leaves the ref's value as it is, as `git pack-refs`
@@ -188,7 +203,7 @@ fn keeps_its_value(repo: &gix::Repository, update: &Update) -> bool {
             buf.try_find(update.name.as_str())
                 .ok()
                 .flatten()
-                .is_some_and(|r| r.target().to_string() == update.old)
+                .is_some_and(|r| r.target() == update.old.as_str())
         });
     loose && packed
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod add;
+mod bypass;
 mod clone;
 mod color;
 mod conflicts;
@@ -21,5 +22,6 @@ mod merges;
 mod moved;
 mod orchestrate;
 mod range;
+mod refguard;
 mod scan;
 mod scope;
