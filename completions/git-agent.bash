@@ -39,6 +39,7 @@ __git_agent_options ()
 	"hooks install") echo "-C --color --help -h" ;;
 	"hooks uninstall") echo "-C --color --help -h" ;;
 	"hooks status") echo "--json -C --color --help -h" ;;
+	"hooks ref-guard") echo "-C --color --help -h" ;;
 	"demo") echo "--keep --color --help -h --version -V" ;;
 	"install-extras") echo "--prefix --help -h --version -V" ;;
 	esac
@@ -102,6 +103,8 @@ __git_agent_value_kind ()
 	"hooks uninstall|--color") echo "values:auto always never" ;;
 	"hooks status|-C") echo "dir" ;;
 	"hooks status|--color") echo "values:auto always never" ;;
+	"hooks ref-guard|-C") echo "dir" ;;
+	"hooks ref-guard|--color") echo "values:auto always never" ;;
 	"demo|--keep") echo "dir" ;;
 	"demo|--color") echo "values:auto always never" ;;
 	"install-extras|--prefix") echo "dir" ;;

@@ -213,9 +213,10 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand install 'Install the pre-commit gate where git looks for hooks (core.hooksPath honoured)'
-            cand uninstall 'Remove git-agent''s block from the pre-commit hook, leaving the rest'
+            cand install 'Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured)'
+            cand uninstall 'Remove git-agent''s blocks from the pre-commit and reference-transaction hooks, leaving the rest'
             cand status 'Say whether the gate is installed, and where'
+            cand ref-guard 'The ref guard, as git''s reference-transaction hook runs it (the updates come on stdin, one `<old> <new> <ref>` a line)'
         }
         &'git-agent;hooks;install'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
@@ -233,6 +234,12 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --json 'Print JSON instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'git-agent;hooks;ref-guard'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -183,15 +183,16 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l reseal -d
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l json -d 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -s V -l version -d 'Print version'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -f -a "install" -d 'Install the pre-commit gate where git looks for hooks (core.hooksPath honoured)'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -f -a "uninstall" -d 'Remove git-agent\'s block from the pre-commit hook, leaving the rest'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status" -f -a "status" -d 'Say whether the gate is installed, and where'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -s V -l version -d 'Print version'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -f -a "install" -d 'Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured)'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -f -a "uninstall" -d 'Remove git-agent\'s blocks from the pre-commit and reference-transaction hooks, leaving the rest'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -f -a "status" -d 'Say whether the gate is installed, and where'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -f -a "ref-guard" -d 'The ref guard, as git\'s reference-transaction hook runs it (the updates come on stdin, one `<old> <new> <ref>` a line)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
@@ -208,6 +209,11 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -l json -d 'Print JSON instead of text'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from ref-guard" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from ref-guard" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from ref-guard" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l keep -d 'Build the sandbox in DIR (which must not exist or be empty) and keep it' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand demo" -l color -d 'When to colour the output [default: auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'

@@ -166,12 +166,22 @@ pub struct HooksArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {
-    /// Install the pre-commit gate where git looks for hooks (core.hooksPath honoured).
+    /// Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured).
     Install,
-    /// Remove git-agent's block from the pre-commit hook, leaving the rest.
+    /// Remove git-agent's blocks from the pre-commit and reference-transaction hooks, leaving the rest.
     Uninstall,
     /// Say whether the gate is installed, and where.
     Status(HooksStatusArgs),
+    /// The ref guard, as git's reference-transaction hook runs it (the
+    /// updates come on stdin, one `<old> <new> <ref>` a line).
+    #[command(hide = true, name = "ref-guard")]
+    RefGuard(RefGuardArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RefGuardArgs {
+    /// The transaction's phase: prepared, committed or aborted.
+    pub phase: String,
 }
 
 #[derive(Debug, Args)]

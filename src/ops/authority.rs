@@ -114,8 +114,42 @@ pub fn contexts(here: &gix::Repository) -> Result<Vec<AgentContext>> {
             name: agent.name.clone(),
             via: Via::Worktree(dir),
         });
+    } else if let Some(name) = marked_agent(here) {
+        // git runs in an agent's git directory without its worktree, as
+        // `git push . HEAD:main` from that worktree runs receive-pack.
+        found.push(AgentContext {
+            name,
+            via: Via::Worktree(here.git_dir().to_owned()),
+        });
     }
     Ok(found)
+}
+
+/// The agent whose mark (left by `add`) is in `here`'s git directory.
+fn marked_agent(here: &gix::Repository) -> Option<String> {
+    let text = std::fs::read_to_string(here.git_dir().join(crate::state::marker::FILE)).ok()?;
+    Some(text.trim().to_owned()).filter(|n| !n.is_empty())
+}
+
+/// Why a commit here is not agent `GIT_AGENT`'s to make: `GIT_AGENT=NAME`
+/// is set, but git runs outside NAME's worktree or clone (in the main
+/// worktree, or another agent's). `None` when no such agent is set, or
+/// this is its own place.
+pub fn away_from_home(contexts: &[AgentContext]) -> Option<String> {
+    let env = contexts.iter().find(|c| c.via == Via::Env)?;
+    let home = |c: &&AgentContext| c.via != Via::Env;
+    if contexts.iter().filter(home).any(|c| c.name == env.name) {
+        return None;
+    }
+    let here = match contexts.iter().find(home) {
+        Some(other) => format!("agent '{}''s worktree", other.name),
+        None => "not an agent's worktree (the main worktree, or another checkout)".to_owned(),
+    };
+    Some(format!(
+        "GIT_AGENT={} is set, but this is {here}: an agent commits only in its own worktree\n  \
+         Commit in agent '{}''s worktree (`git agent list` shows where it is); a person committing here unsets GIT_AGENT.",
+        env.name, env.name
+    ))
 }
 
 /// Why an agent may not run a command.
@@ -213,6 +247,27 @@ mod tests {
         ] {
             assert!(decide(&[], action).is_none());
         }
+    }
+
+    #[test]
+    fn an_agent_commits_only_at_home() {
+        assert!(away_from_home(&[]).is_none());
+        let at_home = [ctx("a", Via::Env), ctx("a", Via::Worktree("/w/a".into()))];
+        assert!(away_from_home(&at_home).is_none());
+        let main = [ctx("a", Via::Env)];
+        assert!(
+            away_from_home(&main)
+                .unwrap()
+                .contains("not an agent's worktree")
+        );
+        let other = [ctx("a", Via::Env), ctx("b", Via::Clone("/w/b".into()))];
+        assert!(
+            away_from_home(&other)
+                .unwrap()
+                .contains("agent 'b''s worktree")
+        );
+        // No GIT_AGENT: the worktree decides, as before.
+        assert!(away_from_home(&[ctx("b", Via::Worktree("/w/b".into()))]).is_none());
     }
 
     #[test]

@@ -369,6 +369,12 @@ pub struct Report {
 
 pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) -> Result<Outcome> {
     let range = args.range.as_deref().map(parse_range).transpose()?;
+    if range.is_none() && args.paths.is_empty() && args.agent.is_none() {
+        let contexts = crate::ops::authority::contexts(repo)?;
+        if let Some(why) = crate::ops::authority::away_from_home(&contexts) {
+            return refuse_away(&why, args.json, io);
+        }
+    }
     let branch_hint = range.as_ref().map(|(_, b)| b.as_str());
     let subject = match resolve_subject(repo, args.agent.as_deref(), branch_hint)? {
         Some(s) => s,
@@ -505,6 +511,30 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
     } else {
         Outcome::Refused
     })
+}
+
+/// The staged gate's refusal of an agent committing outside its own
+/// worktree (`GIT_AGENT` set elsewhere).
+fn refuse_away(why: &str, json: bool, io: &mut Io) -> Result<Outcome> {
+    if json {
+        let agent = std::env::var("GIT_AGENT").unwrap_or_default();
+        let report = Report {
+            version: 1,
+            agent,
+            base: String::new(),
+            mode: "staged",
+            ok: false,
+            checked: 0,
+            refused: Vec::new(),
+            problems: vec![why.to_owned()],
+            scope: Vec::new(),
+        };
+        let text = serde_json::to_string_pretty(&report).expect("serialises");
+        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
+    } else {
+        writeln!(io.err, "git-agent: commit refused: {why}").map_err(Error::io("writing"))?;
+    }
+    Ok(Outcome::Refused)
 }
 
 impl Report {

@@ -1,6 +1,7 @@
-//! `git agent hooks install|uninstall|status`: the pre-commit gate.
+//! `git agent hooks install|uninstall|status`: the pre-commit gate and the
+//! ref guard (git's `reference-transaction` hook, see [`super::ref_guard`]).
 //!
-//! The hook goes where git will run it (`core.hooksPath` if set, else the
+//! The hooks go where git will run them (`core.hooksPath` if set, else the
 //! common directory's `hooks/`, shared by every worktree). Another tool's
 //! hook is never replaced: our lines go in a marked block at its top, right
 //! after its `#!` line, where no `exec` or `exit` of the hook can skip them
@@ -17,15 +18,62 @@ use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::ops::authority::{self, Action};
 
-const BEGIN: &str = "# >>> git-agent pre-commit gate >>>";
-const END: &str = "# <<< git-agent pre-commit gate <<<";
+/// A hook git-agent installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// `pre-commit`: `scope check --staged --hook`.
+    Gate,
+    /// `reference-transaction`: `hooks ref-guard`.
+    RefGuard,
+}
+
+impl Hook {
+    pub fn file(self) -> &'static str {
+        match self {
+            Hook::Gate => "pre-commit",
+            Hook::RefGuard => "reference-transaction",
+        }
+    }
+
+    fn begin(self) -> &'static str {
+        match self {
+            Hook::Gate => "# >>> git-agent pre-commit gate >>>",
+            Hook::RefGuard => "# >>> git-agent ref guard >>>",
+        }
+    }
+
+    fn end(self) -> &'static str {
+        match self {
+            Hook::Gate => "# <<< git-agent pre-commit gate <<<",
+            Hook::RefGuard => "# <<< git-agent ref guard <<<",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Hook::Gate => "the pre-commit gate",
+            Hook::RefGuard => "the ref guard",
+        }
+    }
+
+    fn block(self) -> String {
+        match self {
+            Hook::Gate => gate_block(),
+            Hook::RefGuard => ref_guard_block(),
+        }
+    }
+}
 
 pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
+    // The ref guard runs on every ref update: it opens what it needs itself.
+    if let HooksCommand::RefGuard(guard) = &args.command {
+        return crate::ops::ref_guard::run(&guard.phase, io);
+    }
     let repo = repo::open(&args.common.absolute_dir()?)?;
     let action = match args.command {
         HooksCommand::Install => Some(Action::InstallHooks),
         HooksCommand::Uninstall => Some(Action::UninstallHooks),
-        HooksCommand::Status(_) => None,
+        HooksCommand::Status(_) | HooksCommand::RefGuard(_) => None,
     };
     if let Some(action) = action
         && let Some(refusal) = authority::who_may_act(&repo, action)?
@@ -37,6 +85,7 @@ pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
         HooksCommand::Install => install(&repo, io).and_then(|o| reseal(&repo, o)),
         HooksCommand::Uninstall => uninstall(&repo, io).and_then(|o| reseal(&repo, o)),
         HooksCommand::Status(status_args) => status(&repo, status_args.json, io),
+        HooksCommand::RefGuard(_) => Ok(Outcome::Done),
     }
 }
 
@@ -69,7 +118,20 @@ pub fn hooks_dir(repo: &gix::Repository) -> PathBuf {
 }
 
 pub fn pre_commit_path(repo: &gix::Repository) -> PathBuf {
-    hooks_dir(repo).join("pre-commit")
+    hook_path(repo, Hook::Gate)
+}
+
+pub fn hook_path(repo: &gix::Repository, hook: Hook) -> PathBuf {
+    hooks_dir(repo).join(hook.file())
+}
+
+/// git-agent on PATH, else the one installed next to the running binary.
+fn fallback_engine() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("git-agent")))
+        .map(|p| crate::ops::gate::shell_quote(&p.to_string_lossy()))
+        .unwrap_or_else(|| "git-agent".into())
 }
 
 /// Our block. It prefers git-agent on PATH and falls back to the one
@@ -77,14 +139,11 @@ pub fn pre_commit_path(repo: &gix::Repository) -> PathBuf {
 /// there: a gate that silently lets everything through is worse than none.
 /// It runs the gate in `git-agent` itself, one process, not through the
 /// `git-agent-scope` launcher (which blocks from older versions still call).
-fn block() -> String {
-    let fallback = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("git-agent")))
-        .map(|p| crate::ops::gate::shell_quote(&p.to_string_lossy()))
-        .unwrap_or_else(|| "git-agent".into());
+fn gate_block() -> String {
+    let fallback = fallback_engine();
+    let (begin, end) = (Hook::Gate.begin(), Hook::Gate.end());
     format!(
-        "{BEGIN}
+        "{begin}
 # Installed by `git agent hooks install`; `git agent hooks uninstall` removes this block.
 if command -v git-agent >/dev/null 2>&1; then
   {GATE_LINE} || exit $?
@@ -95,15 +154,50 @@ else
   echo 'Install git-agent (cargo install git-agent), or remove the gate: git agent hooks uninstall' >&2
   exit 1
 fi
-{END}
+{end}
 "
     )
 }
 
-fn find_block(text: &str) -> Option<(usize, usize)> {
-    let start = text.find(BEGIN)?;
-    let end_marker = text[start..].find(END)? + start;
-    let mut end = end_marker + END.len();
+/// The ref guard's block. Outside an agent's context it costs no process
+/// beyond the shell git starts: `GIT_AGENT` is unset and the mark that
+/// `git agent add` leaves in an agent's git directory is absent (git sets
+/// GIT_DIR for a hook in a linked worktree, and runs it from the
+/// worktree's root, where `.git` is, otherwise). Only `prepared` can abort
+/// the transaction. The updates it reads go back on stdin for the lines of
+/// the hook after ours.
+fn ref_guard_block() -> String {
+    let fallback = fallback_engine();
+    let (begin, end) = (Hook::RefGuard.begin(), Hook::RefGuard.end());
+    let mark = crate::state::marker::FILE;
+    format!(
+        "{begin}
+# Installed by `git agent hooks install`; `git agent hooks uninstall` removes this block.
+if [ \"$1\" = prepared ] && {{ [ -n \"$GIT_AGENT\" ] || [ -f \"${{GIT_DIR:-.git}}/{mark}\" ]; }}; then
+  git_agent_updates=$(cat)
+  if command -v git-agent >/dev/null 2>&1; then
+    printf '%s\\n' \"$git_agent_updates\" | git-agent hooks ref-guard \"$1\" || exit $?
+  elif [ -x {fallback} ]; then
+    printf '%s\\n' \"$git_agent_updates\" | {fallback} hooks ref-guard \"$1\" || exit $?
+  else
+    echo 'git-agent: git-agent was not found, so the ref guard cannot run.' >&2
+    echo 'Install git-agent (cargo install git-agent), or remove it: git agent hooks uninstall' >&2
+    exit 1
+  fi
+  exec 0<<GIT_AGENT_UPDATES
+$git_agent_updates
+GIT_AGENT_UPDATES
+fi
+{end}
+"
+    )
+}
+
+fn find_block(text: &str, hook: Hook) -> Option<(usize, usize)> {
+    let (begin, end) = (hook.begin(), hook.end());
+    let start = text.find(begin)?;
+    let end_marker = text[start..].find(end)? + start;
+    let mut end = end_marker + end.len();
     if text[end..].starts_with('\n') {
         end += 1;
     }
@@ -177,48 +271,87 @@ fn husky_pre_commit(repo: &gix::Repository) -> Option<PathBuf> {
     Some(husky.join("pre-commit"))
 }
 
+/// Install both hooks; refused when either could not be written.
 pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
-    if let Some(husky) = husky_pre_commit(repo) {
-        if read(&husky)?.is_some_and(|text| has_gate_line(&text)) {
-            writeln!(
-                io.out,
-                "the pre-commit gate is already in {}",
-                husky.display()
-            )
-            .map_err(Error::io("writing"))?;
-            return Ok(Outcome::Done);
-        }
-        // husky regenerates its hooks directory; the team's hooks live in
-        // .husky/ and are committed, so the line belongs there, by hand.
+    let gate = install_gate(repo, io)?;
+    // husky owns its hooks directory and runs no reference-transaction
+    // hook of the team's: nothing is written there (the gate's message
+    // says what to do).
+    let guard = if husky_pre_commit(repo).is_some() {
         writeln!(
             io.err,
-            "git-agent: husky manages this repository's hooks (core.hooksPath = {}), so nothing was written.\n\
-             Add this line to {} (and commit it):\n\n    {GATE_LINE}",
-            hooks_dir(repo).display(),
+            "note: the ref guard (git's reference-transaction hook) is not installed: husky does not run that hook.\n\
+             To have it, write {}/reference-transaction yourself, calling `{REF_GUARD_LINE} \"$1\"` with the hook's stdin.",
+            hooks_dir(repo).display()
+        )
+        .map_err(Error::io("writing"))?;
+        Outcome::Done
+    } else {
+        install_block(repo, Hook::RefGuard, io)?
+    };
+    mark_agents(repo)?;
+    Ok(if gate == Outcome::Done && guard == Outcome::Done {
+        Outcome::Done
+    } else {
+        Outcome::Refused
+    })
+}
+
+/// Mark the git directory of every registered agent (those added before
+/// the mark existed), so the ref guard's block knows their worktrees.
+fn mark_agents(repo: &gix::Repository) -> Result<()> {
+    if repo::control(repo)?.is_some() {
+        return Ok(());
+    }
+    for agent in repo::registry(repo).load()?.values() {
+        crate::state::marker::mark_checkout(&agent.path, &agent.name)?;
+    }
+    Ok(())
+}
+
+fn install_gate(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
+    let Some(husky) = husky_pre_commit(repo) else {
+        return install_block(repo, Hook::Gate, io);
+    };
+    if read(&husky)?.is_some_and(|text| has_gate_line(&text)) {
+        writeln!(
+            io.out,
+            "the pre-commit gate is already in {}",
             husky.display()
         )
         .map_err(Error::io("writing"))?;
-        return Ok(Outcome::Refused);
+        return Ok(Outcome::Done);
     }
-    let path = pre_commit_path(repo);
-    let ours = block();
+    // husky regenerates its hooks directory; the team's hooks live in
+    // .husky/ and are committed, so the line belongs there, by hand.
+    writeln!(
+        io.err,
+        "git-agent: husky manages this repository's hooks (core.hooksPath = {}), so nothing was written.\n\
+         Add this line to {} (and commit it):\n\n    {GATE_LINE}",
+        hooks_dir(repo).display(),
+        husky.display()
+    )
+    .map_err(Error::io("writing"))?;
+    Ok(Outcome::Refused)
+}
+
+/// Put `hook`'s block first in its hook file, never replacing another
+/// tool's lines.
+fn install_block(repo: &gix::Repository, hook: Hook, io: &mut Io) -> Result<Outcome> {
+    let path = hook_path(repo, hook);
+    let ours = hook.block();
+    let what = hook.what();
     let w = |io: &mut Io, msg: String| writeln!(io.out, "{msg}").map_err(Error::io("writing"));
     match read(&path)? {
         None => {
             write_hook(&path, &format!("#!/bin/sh\n{ours}"))?;
-            w(
-                io,
-                format!("installed the pre-commit gate in {}", path.display()),
-            )?;
+            w(io, format!("installed {what} in {}", path.display()))?;
         }
-        Some(text) => match find_block(&text) {
+        Some(text) => match find_block(&text, hook) {
             Some((s, e)) if text[s..e] == ours && block_runs(&text, s) => {
                 w(
                     io,
-                    format!(
-                        "the pre-commit gate is already installed in {}",
-                        path.display()
-                    ),
+                    format!("{what} is already installed in {}", path.display()),
                 )?;
             }
             Some((s, e)) => {
@@ -226,16 +359,20 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
                 w(
                     io,
                     format!(
-                        "updated the pre-commit gate in {}, first in the hook so that it runs",
+                        "updated {what} in {}, first in the hook so that it runs",
                         path.display()
                     ),
                 )?;
             }
             None if !is_shell_script(&text) => {
+                let line = match hook {
+                    Hook::Gate => GATE_LINE.to_owned(),
+                    Hook::RefGuard => format!("{REF_GUARD_LINE} \"$1\" (with the hook's stdin)"),
+                };
                 writeln!(
                     io.err,
-                    "git-agent: {} is not a shell script, so the gate cannot be added to it.\n\
-                     Call the gate from it yourself: run `{GATE_LINE}` and fail the commit when it exits non-zero.",
+                    "git-agent: {} is not a shell script, so {what} cannot be added to it.\n\
+                     Call it from there yourself: run `{line}` and fail when it exits non-zero.",
                     path.display()
                 )
                 .map_err(Error::io("writing"))?;
@@ -246,7 +383,7 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
                 w(
                     io,
                     format!(
-                        "added the pre-commit gate to the existing hook {}, before its own lines so that no exec or exit of theirs skips it (they are untouched)",
+                        "added {what} to the existing hook {}, before its own lines so that no exec or exit of theirs skips it (they are untouched)",
                         path.display()
                     ),
                 )?;
@@ -255,6 +392,9 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
     }
     Ok(Outcome::Done)
 }
+
+/// The command the ref guard's block runs, with the phase as argument.
+pub const REF_GUARD_LINE: &str = "git-agent hooks ref-guard";
 
 /// `text` with our block (at `s..e`) taken out, and the blank line an
 /// earlier version put before an appended block.
@@ -287,16 +427,22 @@ fn block_runs(text: &str, start: usize) -> bool {
     })
 }
 
+/// Remove both blocks.
 pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
-    let path = pre_commit_path(repo);
+    uninstall_block(repo, Hook::Gate, io)?;
+    uninstall_block(repo, Hook::RefGuard, io)
+}
+
+fn uninstall_block(repo: &gix::Repository, hook: Hook, io: &mut Io) -> Result<Outcome> {
+    let path = hook_path(repo, hook);
+    let what = hook.what();
     let text = read(&path)?;
-    let Some((text, (s, e))) = text.as_ref().and_then(|t| find_block(t).map(|b| (t, b))) else {
-        writeln!(
-            io.out,
-            "the pre-commit gate is not installed in {}",
-            path.display()
-        )
-        .map_err(Error::io("writing"))?;
+    let Some((text, (s, e))) = text
+        .as_ref()
+        .and_then(|t| find_block(t, hook).map(|b| (t, b)))
+    else {
+        writeln!(io.out, "{what} is not installed in {}", path.display())
+            .map_err(Error::io("writing"))?;
         return Ok(Outcome::Done);
     };
     let rest = without_block(text, s, e);
@@ -305,46 +451,48 @@ pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
     } else {
         write_hook(&path, &rest)?;
     }
-    writeln!(
-        io.out,
-        "removed the pre-commit gate from {}",
-        path.display()
-    )
-    .map_err(Error::io("writing"))?;
+    writeln!(io.out, "removed {what} from {}", path.display()).map_err(Error::io("writing"))?;
     Ok(Outcome::Done)
 }
 
 /// Whether our block is in the pre-commit hook git will run, where it runs
 /// (or, under husky, the gate's line in husky's pre-commit file).
 pub fn is_installed(repo: &gix::Repository) -> Result<bool> {
-    Ok(gate(repo)? == Gate::Runs)
+    Ok(placement(repo, Hook::Gate)? == Placement::Runs)
 }
 
-/// Where the gate stands in the hook git runs.
+/// Where a block stands in the hook git runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Gate {
+enum Placement {
     Missing,
     /// Our block is there, after commands of the hook that may end it.
     Skipped,
     Runs,
 }
 
-fn gate(repo: &gix::Repository) -> Result<Gate> {
-    if let Some(husky) = husky_pre_commit(repo) {
+fn placement(repo: &gix::Repository, hook: Hook) -> Result<Placement> {
+    if hook == Hook::Gate
+        && let Some(husky) = husky_pre_commit(repo)
+    {
         let present = read(&husky)?.is_some_and(|text| has_gate_line(&text));
-        return Ok(if present { Gate::Runs } else { Gate::Missing });
+        return Ok(if present {
+            Placement::Runs
+        } else {
+            Placement::Missing
+        });
     }
-    let text = read(&pre_commit_path(repo))?.unwrap_or_default();
-    Ok(match find_block(&text) {
-        None => Gate::Missing,
-        Some((s, _)) if block_runs(&text, s) => Gate::Runs,
-        Some(_) => Gate::Skipped,
+    let text = read(&hook_path(repo, hook))?.unwrap_or_default();
+    Ok(match find_block(&text, hook) {
+        None => Placement::Missing,
+        Some((s, _)) if block_runs(&text, s) => Placement::Runs,
+        Some(_) => Placement::Skipped,
     })
 }
 
 #[derive(Serialize)]
 struct StatusJson {
     version: u32,
+    /// Whether the pre-commit gate runs.
     installed: bool,
     /// The file that holds the gate, or would: the pre-commit hook git
     /// runs, or under husky the pre-commit file the team commits.
@@ -353,44 +501,72 @@ struct StatusJson {
     hooks_dir: String,
     /// The hook manager that owns `core.hooksPath`, when we know it.
     manager: Option<&'static str>,
+    /// The reference-transaction hook.
+    ref_guard: RefGuardJson,
+}
+
+#[derive(Serialize)]
+struct RefGuardJson {
+    installed: bool,
+    path: String,
 }
 
 pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome> {
     let husky = husky_pre_commit(repo);
     let manager = husky.as_ref().map(|_| "husky");
     let path = husky.unwrap_or_else(|| pre_commit_path(repo));
-    let gate = gate(repo)?;
-    let installed = gate == Gate::Runs;
+    let gate = placement(repo, Hook::Gate)?;
+    let guard = placement(repo, Hook::RefGuard)?;
+    let guard_path = hook_path(repo, Hook::RefGuard);
     if json {
         let text = serde_json::to_string_pretty(&StatusJson {
             version: 1,
-            installed,
+            installed: gate == Placement::Runs,
             path: path.display().to_string(),
             hooks_dir: hooks_dir(repo).display().to_string(),
             manager,
+            ref_guard: RefGuardJson {
+                installed: guard == Placement::Runs,
+                path: guard_path.display().to_string(),
+            },
         })
         .expect("serialises");
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
         return Ok(Outcome::Done);
     }
+    say_placement(repo, gate, "", &path, io)?;
+    say_placement(repo, guard, "ref guard ", &guard_path, io)?;
+    Ok(Outcome::Done)
+}
+
+fn say_placement(
+    repo: &gix::Repository,
+    placement: Placement,
+    prefix: &str,
+    path: &Path,
+    io: &mut Io,
+) -> Result<()> {
     let paint = io.color.out(Some(repo));
-    if installed {
-        writeln!(io.out, "{} {}", paint.green("installed:"), path.display())
-    } else if gate == Gate::Skipped {
-        writeln!(
+    match placement {
+        Placement::Runs => writeln!(
             io.out,
-            "{} the gate's block in {} comes after the hook's own commands, which may exec or exit before it\n  run `git agent hooks install` to move it first",
+            "{}{} {}",
+            prefix,
+            paint.green("installed:"),
+            path.display()
+        ),
+        Placement::Skipped => writeln!(
+            io.out,
+            "{prefix}{} the block in {} comes after the hook's own commands, which may exec or exit before it\n  run `git agent hooks install` to move it first",
             paint.yellow("not installed (never runs):"),
             path.display()
-        )
-    } else {
-        writeln!(
+        ),
+        Placement::Missing => writeln!(
             io.out,
-            "{} (git runs hooks from {})",
+            "{prefix}{} (git runs hooks from {})",
             paint.yellow("not installed"),
             hooks_dir(repo).display()
-        )
+        ),
     }
-    .map_err(Error::io("writing"))?;
-    Ok(Outcome::Done)
+    .map_err(Error::io("writing"))
 }

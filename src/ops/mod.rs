@@ -10,6 +10,7 @@ pub mod health;
 pub mod hooks;
 pub mod landing;
 pub mod provision;
+pub mod ref_guard;
 pub mod removal;
 pub mod sandbox;
 pub mod sealing;

@@ -399,11 +399,13 @@ pub fn check_out_worktree(
             let (_bar, progress) = crate::ui::progress::Bar::checkout("checking out");
             p.checkout(progress, &interrupt)
         })
-        .map(|_| ())
         .map_err(|e| Error::Git {
             context: format!("adding the worktree at {}", path.display()),
             message: e.to_string(),
-        })
+        })?;
+    // The ref guard's hook tells an agent's worktree by this mark.
+    let name = full_branch.rsplit('/').next().unwrap_or(full_branch);
+    crate::state::marker::mark_checkout(path, name)
 }
 
 /// A local clone at `path` on a new branch `branch` at `base_tip`. It is
@@ -435,6 +437,7 @@ fn make_clone(
             &["checkout", "--quiet", "-b", branch, &base_tip.to_string()],
         )?;
         let clone = gix::open(path).git("opening the new clone")?;
+        crate::state::marker::mark(clone.git_dir(), branch.rsplit('/').next().unwrap_or(branch))?;
         crate::ops::hooks::install(
             &clone,
             &mut Io {

@@ -68,7 +68,17 @@ pub fn write(
         // The commits live in the clone: fetch them into this repository,
         // so the archive outlives the clone.
         let pending = "refs/agent-archive/pending";
-        git::run(&agent.path, &["update-ref", pending, &commit.to_string()])?;
+        // Written with gix, not `git update-ref`: git would run the ref
+        // guard's hook, which refuses this ref in the agent's clone.
+        gix::open(&agent.path)
+            .git("opening the agent's clone")?
+            .reference(
+                pending,
+                commit,
+                gix::refs::transaction::PreviousValue::Any,
+                format!("git-agent: archive {}", agent.name),
+            )
+            .git("writing the archive's pending ref")?;
         let refspec = format!("{pending}:{name}");
         let clone = agent.path.to_string_lossy().into_owned();
         git::run(

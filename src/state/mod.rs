@@ -4,5 +4,6 @@
 pub mod archive;
 pub mod lease;
 pub mod lock;
+pub mod marker;
 pub mod registry;
 pub mod seal;

@@ -145,7 +145,10 @@ fn renames_deletions_and_mode_changes_count() {
 #[test]
 fn committing_onto_another_branch_from_an_agent_worktree_is_refused() {
     let (env, dir) = billing();
-    env.git_in(&dir, &["switch", "-q", "-c", "sneaky"]);
+    // The ref guard refuses creating a branch from here; a person made it.
+    assert_eq!(env.git_run(&dir, &["branch", "sneaky"]).code, 128);
+    env.git(&["branch", "sneaky", "agent/billing"]);
+    env.git_in(&dir, &["switch", "-q", "sneaky"]);
     write_in(&dir, "src/billing/invoice.rs", "fn total() -> u32 { 9 }\n");
     env.git_in(&dir, &["add", "-A"]);
     let run = env.git_run(&dir, &["commit", "-q", "-m", "elsewhere"]);

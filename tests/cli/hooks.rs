@@ -155,11 +155,16 @@ fn hooks_status_json() {
             "path": hooks.join("pre-commit").display().to_string(),
             "hooks_dir": hooks.display().to_string(),
             "manager": null,
+            "ref_guard": {
+                "installed": false,
+                "path": hooks.join("reference-transaction").display().to_string(),
+            },
         })
     );
     env.ok(env.agent("hooks", &["install"]));
     let v = json_of(&env.ok(env.agent("hooks", &["status", "--json"])));
     assert_eq!(v["installed"], true, "{v}");
+    assert_eq!(v["ref_guard"]["installed"], true, "{v}");
 
     // core.hooksPath is where git looks, so that is where we look.
     env.git(&["config", "core.hooksPath", "custom-hooks"]);

@@ -4,6 +4,7 @@
 mod support;
 
 mod add;
+mod bypass;
 mod clone;
 mod color;
 mod conflicts;
@@ -21,6 +22,7 @@ mod merges;
 mod moved;
 mod orchestrate;
 mod range;
+mod refguard;
 #[cfg(target_os = "linux")]
 mod sandbox;
 mod scan;
