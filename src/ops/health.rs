@@ -603,7 +603,13 @@ fn repair(
             }
             crate::git::run(&main_dir(repo), &["worktree", "prune"])?;
             let full = format!("refs/heads/{}", agent.branch);
-            crate::ops::provision::check_out_worktree(repo, &registry, &agent.path, &full)?;
+            crate::ops::provision::check_out_worktree(
+                repo,
+                &registry,
+                &agent.path,
+                &full,
+                &crate::ui::progress::Terminal,
+            )?;
         }
         Problem::BranchMissing(agent) => {
             if !agent.path.is_dir() {

@@ -570,7 +570,13 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
             )
             .git("recreating the branch")?;
         }
-        crate::ops::provision::check_out_worktree(&repo, &registry, &agent.path, &full_branch)?;
+        crate::ops::provision::check_out_worktree(
+            &repo,
+            &registry,
+            &agent.path,
+            &full_branch,
+            &crate::ui::progress::Terminal,
+        )?;
         if let Some(index) = archived.index {
             reapply_worktree(&agent.path, archived.commit, index)?;
         }
