@@ -282,25 +282,6 @@ pub struct ListArgs {
     pub names: bool,
 }
 
-/// Remove an agent: its worktree, branch and registry entry. Refuses when
-/// work would be lost; --force archives that work first.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-rm", bin_name = "git agent rm", version)]
-pub struct RmArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
-    /// Remove even with unlanded commits or uncommitted or untracked files,
-    /// after archiving them under refs/agent-archive/NAME/.
-    #[arg(long)]
-    pub force: bool,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// How `land` integrates the branch into its base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StrategyArg {
@@ -392,23 +373,6 @@ pub struct ConflictsArgs {
     /// Print {"version": 1, "pairs": [...], ...} (see README).
     #[arg(long)]
     pub json: bool,
-}
-
-/// Bring back an agent removed with `rm --force`, from its archive.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-restore", bin_name = "git agent restore", version)]
-pub struct RestoreArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
-    /// The archive to restore [default: the newest refs/agent-archive/NAME/*].
-    #[arg(long, value_name = "REF")]
-    pub archive: Option<String>,
-    /// Where to put the worktree [default: where it was].
-    #[arg(long, value_name = "DIR")]
-    pub path: Option<std::path::PathBuf>,
 }
 
 /// Find and repair drift: worktrees moved or deleted by hand, registry

@@ -563,7 +563,7 @@ fn repair(
         Problem::HalfAdded(agent) => {
             // Work may have been written into it since: archive first.
             let kept = archive_worktree_work(repo, agent)?;
-            rm::remove_worktree(repo, agent)?;
+            rm::remove_worktree(repo, agent, &crate::ui::progress::Terminal)?;
             let archived = match kept {
                 Some(reference) => {
                     delete_branch(repo, agent)?;
