@@ -375,28 +375,6 @@ pub struct ConflictsArgs {
     pub json: bool,
 }
 
-/// Find and repair drift: worktrees moved or deleted by hand, registry
-/// entries without a branch, agent branches without an entry, stale leases,
-/// and an `add` that crashed half-way.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-doctor", bin_name = "git agent doctor", version)]
-pub struct DoctorArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// Repair what was found.
-    #[arg(long)]
-    pub fix: bool,
-    /// Accept what unsealed and tampered agents' entries and gates are now,
-    /// and seal them: after checking them, or after re-creating the seal key.
-    /// Refused from an agent's context.
-    #[arg(long)]
-    pub reseal: bool,
-    /// Print JSON instead of text: each problem, its fix, and with --fix
-    /// whether it was repaired.
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// Install man pages and shell completions where man and the shells look.
 #[derive(Debug, Parser)]
 #[command(
