@@ -93,28 +93,10 @@ impl Problem {
                 ),
                 "re-adopt it where it is (git worktree repair), keeping its files, and record the new place in the registry".into(),
             ),
-            Problem::StrayCopy { name, path, .. } => (
-                format!(
-                    "{} is a stale copy of agent '{name}''s worktree (its .git names an admin directory the agent no longer uses)",
-                    path.display()
-                ),
-                format!(
-                    "archive its work under refs/agent-archive/{name}/, then remove it"
-                ),
-            ),
-            Problem::SharedAdminDir { agent, path, admin } => (
-                format!(
-                    "{} and agent '{}''s worktree {} share one git admin directory ({}): one index, one HEAD, two writers",
-                    path.display(),
-                    agent.name,
-                    agent.path.display(),
-                    admin.display()
-                ),
-                format!(
-                    "archive the copy's work under refs/agent-archive/{}/, then remove the copy",
-                    agent.name
-                ),
-            ),
+            Problem::StrayCopy { name, path, .. } => stray_copy_text(name, path),
+            Problem::SharedAdminDir { agent, path, admin } => {
+                shared_admin_dir_text(agent, path, admin)
+            }
             Problem::DirectoryMissing(a) => (
                 format!(
                     "agent '{}': its worktree {} is missing (deleted or moved by hand)",
@@ -150,13 +132,7 @@ impl Problem {
                     "archive it under refs/agent-archive/{name}/ and delete it (`git agent restore {name}` brings it back)"
                 ),
             ),
-            Problem::InMainWorktree { name, path } => (
-                format!(
-                    "branch agent/{name} belongs to no agent and is checked out in the main worktree {}",
-                    path.display()
-                ),
-                "switch the main worktree to another branch (git switch main), then run `git agent doctor --fix` again to archive it; --fix leaves it alone until then".into(),
-            ),
+            Problem::InMainWorktree { name, path } => in_main_worktree_text(name, path),
             Problem::CloneMissing(a) => (
                 format!(
                     "agent '{}': its clone {} is missing",
@@ -177,19 +153,63 @@ impl Problem {
                 ),
                 t.remedy().into(),
             ),
-            Problem::Unsealed(a) => (
-                format!(
-                    "agent '{}' carries no seal (added before seals, or its seal record was deleted); as it is now: scope [{}], areas [{}], role {}, base {}",
-                    a.name,
-                    a.scope.join(", "),
-                    a.areas.join(", "),
-                    a.role,
-                    a.base
-                ),
-                "if that is what you set, seal it with `git agent doctor --reseal`; otherwise correct it first with `git agent scope set`".into(),
-            ),
+            Problem::Unsealed(a) => unsealed_text(a),
         }
     }
+}
+
+/// A copy's problem and fix: `name`'s stale copy at `path`.
+fn stray_copy_text(name: &str, path: &Path) -> (String, String) {
+    (
+        format!(
+            "{} is a stale copy of agent '{name}''s worktree (its .git names an admin directory the agent no longer uses)",
+            path.display()
+        ),
+        format!("archive its work under refs/agent-archive/{name}/, then remove it"),
+    )
+}
+
+/// A copy's problem and fix: `path` shares `agent`'s admin directory.
+fn shared_admin_dir_text(agent: &Agent, path: &Path, admin: &Path) -> (String, String) {
+    (
+        format!(
+            "{} and agent '{}''s worktree {} share one git admin directory ({}): one index, one HEAD, two writers",
+            path.display(),
+            agent.name,
+            agent.path.display(),
+            admin.display()
+        ),
+        format!(
+            "archive the copy's work under refs/agent-archive/{}/, then remove the copy",
+            agent.name
+        ),
+    )
+}
+
+/// An unregistered branch in the main worktree: the problem, and why --fix waits.
+fn in_main_worktree_text(name: &str, path: &Path) -> (String, String) {
+    (
+        format!(
+            "branch agent/{name} belongs to no agent and is checked out in the main worktree {}",
+            path.display()
+        ),
+        "switch the main worktree to another branch (git switch main), then run `git agent doctor --fix` again to archive it; --fix leaves it alone until then".into(),
+    )
+}
+
+/// An unsealed entry's problem, showing what would be sealed, and its fix.
+fn unsealed_text(a: &Agent) -> (String, String) {
+    (
+        format!(
+            "agent '{}' carries no seal (added before seals, or its seal record was deleted); as it is now: scope [{}], areas [{}], role {}, base {}",
+            a.name,
+            a.scope.join(", "),
+            a.areas.join(", "),
+            a.role,
+            a.base
+        ),
+        "if that is what you set, seal it with `git agent doctor --reseal`; otherwise correct it first with `git agent scope set`".into(),
+    )
 }
 
 impl Problem {
