@@ -34,59 +34,6 @@ impl Common {
     }
 }
 
-/// Write a commented starter .git-agent.yaml and install the pre-commit gate.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-init", bin_name = "git agent init", version)]
-pub struct InitArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The branch agents start from and land into [default: the current branch].
-    #[arg(long, value_name = "BRANCH")]
-    pub base: Option<String>,
-    /// Overwrite an existing .git-agent.yaml in the working tree.
-    #[arg(long)]
-    pub force: bool,
-}
-
-/// Create an agent: branch agent/NAME from the base, its own worktree, and its scope.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-add", bin_name = "git agent add", version)]
-pub struct AddArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The agent's name; its branch is agent/NAME.
-    pub name: String,
-    /// A path pattern (.gitignore syntax) the agent may change; repeatable.
-    #[arg(long = "scope", value_name = "PAT")]
-    pub scope: Vec<String>,
-    /// A named scope from the policy's `areas`; repeatable.
-    #[arg(long = "area", value_name = "AREA")]
-    pub area: Vec<String>,
-    /// The branch to start from and land into [default: the policy's defaults.base].
-    #[arg(long, value_name = "REF")]
-    pub base: Option<String>,
-    /// Where to put the worktree [default: the policy's defaults.worktrees, or ../<repo>.agents/NAME].
-    #[arg(long, value_name = "DIR")]
-    pub path: Option<PathBuf>,
-    /// What the agent is asked to do, shown by `git agent list -l`.
-    #[arg(long, value_name = "TEXT")]
-    pub task: Option<String>,
-    /// writer commits its own work; a proposer's work lands only with --accept.
-    #[arg(long, value_enum, default_value_t = RoleArg::Writer)]
-    pub role: RoleArg,
-    /// Make a local clone that borrows this repository's objects (never
-    /// copies them) instead of a worktree: for tools that cannot handle
-    /// worktrees, and sandboxes that may not write this repository's .git.
-    #[arg(long)]
-    pub clone: bool,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
-pub enum RoleArg {
-    Writer,
-    Proposer,
-}
-
 /// Show or edit an agent's scope, or check changes against it (the gate).
 #[derive(Debug, Parser)]
 #[command(
@@ -345,25 +292,6 @@ pub struct ListArgs {
     pub names: bool,
 }
 
-/// Remove an agent: its worktree, branch and registry entry. Refuses when
-/// work would be lost; --force archives that work first.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-rm", bin_name = "git agent rm", version)]
-pub struct RmArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
-    /// Remove even with unlanded commits or uncommitted or untracked files,
-    /// after archiving them under refs/agent-archive/NAME/.
-    #[arg(long)]
-    pub force: bool,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// How `land` integrates the branch into its base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StrategyArg {
@@ -453,45 +381,6 @@ pub struct ConflictsArgs {
     #[command(flatten)]
     pub common: Common,
     /// Print {"version": 1, "pairs": [...], ...} (see README).
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Bring back an agent removed with `rm --force`, from its archive.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-restore", bin_name = "git agent restore", version)]
-pub struct RestoreArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
-    /// The archive to restore [default: the newest refs/agent-archive/NAME/*].
-    #[arg(long, value_name = "REF")]
-    pub archive: Option<String>,
-    /// Where to put the worktree [default: where it was].
-    #[arg(long, value_name = "DIR")]
-    pub path: Option<std::path::PathBuf>,
-}
-
-/// Find and repair drift: worktrees moved or deleted by hand, registry
-/// entries without a branch, agent branches without an entry, stale leases,
-/// and an `add` that crashed half-way.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-doctor", bin_name = "git agent doctor", version)]
-pub struct DoctorArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// Repair what was found.
-    #[arg(long)]
-    pub fix: bool,
-    /// Accept what unsealed and tampered agents' entries and gates are now,
-    /// and seal them: after checking them, or after re-creating the seal key.
-    /// Refused from an agent's context.
-    #[arg(long)]
-    pub reseal: bool,
-    /// Print JSON instead of text: each problem, its fix, and with --fix
-    /// whether it was repaired.
     #[arg(long)]
     pub json: bool,
 }

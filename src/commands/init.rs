@@ -1,10 +1,26 @@
 //! `git agent init`: a commented starter `.git-agent.yaml`, and the gate.
 
+use clap::Parser;
+
 use crate::Io;
-pub use crate::cli::InitArgs;
+use crate::cli::Common;
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::policy::manifest::{MANIFEST_FILE, STARTER};
+
+/// Write a commented starter .git-agent.yaml and install the pre-commit gate.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-init", bin_name = "git agent init", version)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The branch agents start from and land into [default: the current branch].
+    #[arg(long, value_name = "BRANCH")]
+    pub base: Option<String>,
+    /// Overwrite an existing .git-agent.yaml in the working tree.
+    #[arg(long)]
+    pub force: bool,
+}
 
 pub fn run(args: InitArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
@@ -37,30 +53,6 @@ pub fn run(args: InitArgs, io: &mut Io) -> Result<Outcome> {
         writeln!(io.out, "wrote {}", path.display()).map_err(Error::io("writing"))?;
     }
     crate::ops::hooks::install(&repo, io)?;
-    uncommitted_policy_note(&repo, &base, io)?;
+    crate::ops::provision::uncommitted_policy_note(&repo, &base, io)?;
     Ok(Outcome::Done)
-}
-
-/// Say so when the working copy's `.git-agent.yaml` is not what is
-/// committed on the base: only the committed one counts.
-pub fn uncommitted_policy_note(repo: &gix::Repository, base: &str, io: &mut Io) -> Result<()> {
-    let Some(workdir) = repo::main_workdir(repo) else {
-        return Ok(());
-    };
-    let Ok(on_disk) = std::fs::read_to_string(workdir.join(MANIFEST_FILE)) else {
-        return Ok(());
-    };
-    let committed = match repo::branch_tip(repo, base)? {
-        Some(tip) => repo::committed_manifest_text(repo, tip)?,
-        None => None,
-    };
-    if committed.as_deref() != Some(on_disk.as_str()) {
-        writeln!(
-            io.err,
-            "note: {MANIFEST_FILE} in {} differs from the one committed on '{base}'; git-agent reads only the committed one.\n      Commit it on {base} for it to take effect: git add {MANIFEST_FILE} && git commit -m 'Add git-agent policy'",
-            workdir.display()
-        )
-        .map_err(Error::io("writing"))?;
-    }
-    Ok(())
 }

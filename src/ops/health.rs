@@ -5,19 +5,17 @@
 
 use std::path::{Path, PathBuf};
 
-use gix::bstr::ByteSlice;
-use serde::Serialize;
-
-use crate::Io;
-use crate::cli::DoctorArgs;
-use crate::error::{Error, GitContext, Outcome, Result};
+use crate::error::{Error, GitContext, Result};
+use crate::ops::provision::Progress;
 use crate::state::registry::{self, Agent, Mode, State};
 use crate::{
     git::repo, ops::copies, ops::removal as rm, ops::sealing, state::archive, state::lease,
 };
+use gix::bstr::ByteSlice;
 
+/// One drift `doctor` finds.
 #[derive(Debug)]
-enum Problem {
+pub enum Problem {
     /// An `add` (or `restore`) stopped half-way: roll it back.
     HalfAdded(Agent),
     /// The directory was moved, and the new place is known: git knows it,
@@ -79,13 +77,16 @@ enum Problem {
 
 /// What this run of `doctor` may repair.
 #[derive(Debug, Clone, Copy)]
-struct Repairs {
-    fix: bool,
-    reseal: bool,
+pub struct Repairs {
+    /// `--fix`: repair what was found.
+    pub fix: bool,
+    /// `--reseal`: accept and seal the entries as they are now.
+    pub reseal: bool,
 }
 
 impl Problem {
-    fn describe(&self) -> (String, String) {
+    /// What the problem is, and its fix, in words.
+    pub fn describe(&self) -> (String, String) {
         match self {
             Problem::HalfAdded(a) => (
                 format!("agent '{}': `add` did not finish", a.name),
@@ -100,28 +101,10 @@ impl Problem {
                 ),
                 "re-adopt it where it is (git worktree repair), keeping its files, and record the new place in the registry".into(),
             ),
-            Problem::StrayCopy { name, path, .. } => (
-                format!(
-                    "{} is a stale copy of agent '{name}''s worktree (its .git names an admin directory the agent no longer uses)",
-                    path.display()
-                ),
-                format!(
-                    "archive its work under refs/agent-archive/{name}/, then remove it"
-                ),
-            ),
-            Problem::SharedAdminDir { agent, path, admin } => (
-                format!(
-                    "{} and agent '{}''s worktree {} share one git admin directory ({}): one index, one HEAD, two writers",
-                    path.display(),
-                    agent.name,
-                    agent.path.display(),
-                    admin.display()
-                ),
-                format!(
-                    "archive the copy's work under refs/agent-archive/{}/, then remove the copy",
-                    agent.name
-                ),
-            ),
+            Problem::StrayCopy { name, path, .. } => stray_copy_text(name, path),
+            Problem::SharedAdminDir { agent, path, admin } => {
+                shared_admin_dir_text(agent, path, admin)
+            }
             Problem::DirectoryMissing(a) => (
                 format!(
                     "agent '{}': its worktree {} is missing (deleted or moved by hand)",
@@ -167,13 +150,7 @@ impl Problem {
                     "archive it under refs/agent-archive/{name}/ and delete it (`git agent restore {name}` brings it back)"
                 ),
             ),
-            Problem::InMainWorktree { name, path } => (
-                format!(
-                    "branch agent/{name} belongs to no agent and is checked out in the main worktree {}",
-                    path.display()
-                ),
-                "switch the main worktree to another branch (git switch main), then run `git agent doctor --fix` again to archive it; --fix leaves it alone until then".into(),
-            ),
+            Problem::InMainWorktree { name, path } => in_main_worktree_text(name, path),
             Problem::CloneMissing(a) => (
                 format!(
                     "agent '{}': its clone {} is missing",
@@ -194,48 +171,68 @@ impl Problem {
                 ),
                 t.remedy().into(),
             ),
-            Problem::Unsealed(a) => (
-                format!(
-                    "agent '{}' carries no seal (added before seals, or its seal record was deleted); as it is now: scope [{}], areas [{}], role {}, base {}",
-                    a.name,
-                    a.scope.join(", "),
-                    a.areas.join(", "),
-                    a.role,
-                    a.base
-                ),
-                "if that is what you set, seal it with `git agent doctor --reseal`; otherwise correct it first with `git agent scope set`".into(),
-            ),
+            Problem::Unsealed(a) => unsealed_text(a),
         }
     }
 }
 
-/// One problem in `doctor --json`.
-#[derive(Serialize)]
-struct ProblemJson {
-    kind: &'static str,
-    agent: String,
-    /// The directory the problem is about, when it is about one.
-    path: Option<String>,
-    /// Where git says a moved worktree is now.
-    moved_to: Option<String>,
-    /// The dead process a stale lease names.
-    pid: Option<u32>,
-    problem: String,
-    fix: String,
-    fixed: bool,
-    /// The archive ref unlanded work was kept under before a branch was deleted.
-    archived: Option<String>,
+/// A copy's problem and fix: `name`'s stale copy at `path`.
+fn stray_copy_text(name: &str, path: &Path) -> (String, String) {
+    (
+        format!(
+            "{} is a stale copy of agent '{name}''s worktree (its .git names an admin directory the agent no longer uses)",
+            path.display()
+        ),
+        format!("archive its work under refs/agent-archive/{name}/, then remove it"),
+    )
 }
 
-#[derive(Serialize)]
-struct Json {
-    version: u32,
-    fix: bool,
-    problems: Vec<ProblemJson>,
+/// A copy's problem and fix: `path` shares `agent`'s admin directory.
+fn shared_admin_dir_text(agent: &Agent, path: &Path, admin: &Path) -> (String, String) {
+    (
+        format!(
+            "{} and agent '{}''s worktree {} share one git admin directory ({}): one index, one HEAD, two writers",
+            path.display(),
+            agent.name,
+            agent.path.display(),
+            admin.display()
+        ),
+        format!(
+            "archive the copy's work under refs/agent-archive/{}/, then remove the copy",
+            agent.name
+        ),
+    )
+}
+
+/// An unregistered branch in the main worktree: the problem, and why --fix waits.
+fn in_main_worktree_text(name: &str, path: &Path) -> (String, String) {
+    (
+        format!(
+            "branch agent/{name} belongs to no agent and is checked out in the main worktree {}",
+            path.display()
+        ),
+        "switch the main worktree to another branch (git switch main), then run `git agent doctor --fix` again to archive it; --fix leaves it alone until then".into(),
+    )
+}
+
+/// An unsealed entry's problem, showing what would be sealed, and its fix.
+fn unsealed_text(a: &Agent) -> (String, String) {
+    (
+        format!(
+            "agent '{}' carries no seal (added before seals, or its seal record was deleted); as it is now: scope [{}], areas [{}], role {}, base {}",
+            a.name,
+            a.scope.join(", "),
+            a.areas.join(", "),
+            a.role,
+            a.base
+        ),
+        "if that is what you set, seal it with `git agent doctor --reseal`; otherwise correct it first with `git agent scope set`".into(),
+    )
 }
 
 impl Problem {
-    fn kind(&self) -> &'static str {
+    /// The problem's name in `doctor --json`.
+    pub fn kind(&self) -> &'static str {
         match self {
             Problem::HalfAdded(_) => "half_added",
             Problem::Moved(..) => "moved",
@@ -257,7 +254,7 @@ impl Problem {
     /// Whether this run repairs it; the others need a person first. A seal
     /// problem is never accepted by `--fix` alone: it puts sealed values
     /// back, and only `--reseal` accepts what is there now.
-    fn fixable(&self, how: Repairs) -> bool {
+    pub fn fixable(&self, how: Repairs) -> bool {
         match self {
             Problem::InMainWorktree { .. } | Problem::InvalidName { .. } => false,
             Problem::Tampered(_, t) => how.reseal || (how.fix && t.restorable),
@@ -265,117 +262,6 @@ impl Problem {
             _ => how.fix,
         }
     }
-
-    fn json(&self) -> ProblemJson {
-        let (problem, fix) = self.describe();
-        let show = |p: &std::path::Path| Some(p.display().to_string());
-        let (agent, path, moved_to, pid) = match self {
-            Problem::HalfAdded(a)
-            | Problem::DirectoryMissing(a)
-            | Problem::BranchMissing(a)
-            | Problem::CloneMissing(a)
-            | Problem::Tampered(a, _)
-            | Problem::Unsealed(a) => (a.name.clone(), show(&a.path), None, None),
-            Problem::Moved(a, to) => (a.name.clone(), show(&a.path), show(to), None),
-            Problem::StrayCopy { name, path, .. } => (name.clone(), show(path), None, None),
-            Problem::SharedAdminDir { agent, path, .. } => {
-                (agent.name.clone(), show(path), None, None)
-            }
-            Problem::Unregistered { name, path }
-            | Problem::InMainWorktree { name, path }
-            | Problem::InvalidName { name, path, .. } => (name.clone(), show(path), None, None),
-            Problem::OrphanBranch(name) => (name.clone(), None, None, None),
-            Problem::StaleLease { agent, pid } => (agent.clone(), None, None, Some(*pid)),
-        };
-        ProblemJson {
-            kind: self.kind(),
-            agent,
-            path,
-            moved_to,
-            pid,
-            problem,
-            fix,
-            fixed: false,
-            archived: None,
-        }
-    }
-}
-
-pub fn run(args: DoctorArgs, io: &mut Io) -> Result<Outcome> {
-    let cwd = args.common.absolute_dir()?;
-    let here = repo::open(&cwd)?;
-    let how = Repairs {
-        fix: args.fix,
-        reseal: args.reseal,
-    };
-    if (how.fix || how.reseal)
-        && let Some(refusal) =
-            crate::ops::authority::who_may_act(&here, crate::ops::authority::Action::DoctorFix)?
-    {
-        refusal.render(io, args.json)?;
-        return Ok(Outcome::Refused);
-    }
-    let repo = repo::open_home(&cwd)?;
-    let problems = find(&repo)?;
-    let outcome = if problems.iter().all(|p| p.fixable(how)) {
-        Outcome::Done
-    } else {
-        Outcome::Refused
-    };
-    if args.json {
-        let mut reports = Vec::new();
-        for p in &problems {
-            // Described before the repair changes what it describes.
-            let mut report = p.json();
-            if p.fixable(how) {
-                report.archived = repair(&repo, p, how)?.map(|(_, reference)| reference);
-                report.fixed = true;
-            }
-            reports.push(report);
-        }
-        let text = serde_json::to_string_pretty(&Json {
-            version: 1,
-            fix: args.fix || args.reseal,
-            problems: reports,
-        })
-        .expect("serialises");
-        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
-        return Ok(outcome);
-    }
-    let paint = io.color.out(Some(&repo));
-    if problems.is_empty() {
-        writeln!(io.out, "{}", paint.green("no problems found")).map_err(Error::io("writing"))?;
-        return Ok(outcome);
-    }
-    for p in &problems {
-        let (what, fix) = p.describe();
-        writeln!(
-            io.out,
-            "{} {what}\n    fix: {}",
-            paint.yellow("problem:"),
-            paint.cyan(fix)
-        )
-        .map_err(Error::io("writing"))?;
-        if (how.fix || how.reseal) && !p.fixable(how) {
-            writeln!(io.out, "  {}", paint.yellow("left as it is."))
-                .map_err(Error::io("writing"))?;
-        } else if p.fixable(how) {
-            if let Some((branch, reference)) = repair(&repo, p, how)? {
-                writeln!(io.out, "  archived {branch} as {}", paint.yellow(reference))
-                    .map_err(Error::io("writing"))?;
-            }
-            writeln!(io.out, "  {}", paint.green("fixed.")).map_err(Error::io("writing"))?;
-        }
-    }
-    if !how.fix && !how.reseal {
-        writeln!(
-            io.out,
-            "\n{} problem(s); `git agent doctor --fix` repairs them",
-            problems.len()
-        )
-        .map_err(Error::io("writing"))?;
-    }
-    Ok(outcome)
 }
 
 /// Git's registered worktrees: (path, checked-out branch short name).
@@ -401,69 +287,96 @@ fn main_worktree(repo: &gix::Repository) -> Option<(PathBuf, Option<String>)> {
     Some((path, repo::current_branch(&main)))
 }
 
-fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
+/// Every problem: the registered agents', their seals', stray copies',
+/// and `agent/` branches without an entry.
+pub fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
     let agents = repo::registry(repo).load()?;
     let worktrees = git_worktrees(repo)?;
     let found = copies::scan(repo, &copies::search_roots(repo, &agents));
     let mut problems = Vec::new();
     for agent in agents.values() {
-        if agent.state == State::Adding {
-            if agent
-                .adding_pid
-                .is_some_and(|pid| !registry::process_is_gone(pid))
-            {
-                continue; // still being added
-            }
-            problems.push(Problem::HalfAdded(agent.clone()));
-            continue;
-        }
-        if let Some(l) = lease::stale(repo.common_dir(), &agent.name)? {
-            problems.push(Problem::StaleLease {
-                agent: agent.name.clone(),
-                pid: l.pid,
-            });
-        }
-        if agent.mode == Mode::Clone {
-            if !agent.path.is_dir() {
-                let wanted = copies::Link::Clone(Some(agent.branch.clone()));
-                match found
-                    .iter()
-                    .find(|f| f.link == wanted && !is_registered(&f.dir, &agents))
-                {
-                    Some(f) => problems.push(Problem::Moved(agent.clone(), f.dir.clone())),
-                    None => problems.push(Problem::CloneMissing(agent.clone())),
-                }
-            } else if repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)?.is_none() {
-                problems.push(Problem::BranchMissing(agent.clone()));
-            }
-            continue;
-        }
-        let branch_exists = repo::branch_tip(repo, &agent.branch)?.is_some();
-        if !agent.path.is_dir() {
-            let by_git = worktrees
-                .iter()
-                .find(|(path, branch)| {
-                    branch.as_deref() == Some(agent.branch.as_str()) && path.is_dir()
-                })
-                .map(|(p, _)| p.clone());
-            let by_scan = copies::admin_dir_of(repo, agent).and_then(|admin| {
-                let link = copies::Link::Worktree(admin);
-                found.iter().find(|f| f.link == link).map(|f| f.dir.clone())
-            });
-            match by_git.or(by_scan) {
-                Some(to) if agent.mode == Mode::Worktree => {
-                    problems.push(Problem::Moved(agent.clone(), to))
-                }
-                _ if branch_exists => problems.push(Problem::DirectoryMissing(agent.clone())),
-                _ => {}
-            }
-        }
-        if !branch_exists {
-            problems.push(Problem::BranchMissing(agent.clone()));
-        }
+        agent_problems(repo, agent, &agents, &worktrees, &found, &mut problems)?;
     }
     problems.extend(seal_problems(repo, &agents)?);
     problems.extend(copy_problems(repo, &agents, &found));
+    problems.extend(unregistered_branches(repo, &agents, &worktrees)?);
+    Ok(problems)
+}
+
+/// A registered agent's problems: a half-done add, a stale lease, its
+/// directory or its branch gone or moved.
+fn agent_problems(
+    repo: &gix::Repository,
+    agent: &Agent,
+    agents: &registry::Agents,
+    worktrees: &[(PathBuf, Option<String>)],
+    found: &[copies::Found],
+    problems: &mut Vec<Problem>,
+) -> Result<()> {
+    if agent.state == State::Adding {
+        if agent
+            .adding_pid
+            .is_some_and(|pid| !registry::process_is_gone(pid))
+        {
+            return Ok(()); // still being added
+        }
+        problems.push(Problem::HalfAdded(agent.clone()));
+        return Ok(());
+    }
+    if let Some(l) = lease::stale(repo.common_dir(), &agent.name)? {
+        problems.push(Problem::StaleLease {
+            agent: agent.name.clone(),
+            pid: l.pid,
+        });
+    }
+    if agent.mode == Mode::Clone {
+        if !agent.path.is_dir() {
+            let wanted = copies::Link::Clone(Some(agent.branch.clone()));
+            match found
+                .iter()
+                .find(|f| f.link == wanted && !is_registered(&f.dir, agents))
+            {
+                Some(f) => problems.push(Problem::Moved(agent.clone(), f.dir.clone())),
+                None => problems.push(Problem::CloneMissing(agent.clone())),
+            }
+        } else if repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)?.is_none() {
+            problems.push(Problem::BranchMissing(agent.clone()));
+        }
+        return Ok(());
+    }
+    let branch_exists = repo::branch_tip(repo, &agent.branch)?.is_some();
+    if !agent.path.is_dir() {
+        let by_git = worktrees
+            .iter()
+            .find(|(path, branch)| {
+                branch.as_deref() == Some(agent.branch.as_str()) && path.is_dir()
+            })
+            .map(|(p, _)| p.clone());
+        let by_scan = copies::admin_dir_of(repo, agent).and_then(|admin| {
+            let link = copies::Link::Worktree(admin);
+            found.iter().find(|f| f.link == link).map(|f| f.dir.clone())
+        });
+        match by_git.or(by_scan) {
+            Some(to) if agent.mode == Mode::Worktree => {
+                problems.push(Problem::Moved(agent.clone(), to))
+            }
+            _ if branch_exists => problems.push(Problem::DirectoryMissing(agent.clone())),
+            _ => {}
+        }
+    }
+    if !branch_exists {
+        problems.push(Problem::BranchMissing(agent.clone()));
+    }
+    Ok(())
+}
+
+/// `agent/NAME` branches with no registry entry.
+fn unregistered_branches(
+    repo: &gix::Repository,
+    agents: &registry::Agents,
+    worktrees: &[(PathBuf, Option<String>)],
+) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
     let refs = repo.references().git("reading refs")?;
     for r in refs.prefixed("refs/heads/agent/").git("reading branches")? {
         let r = r.git("reading a branch")?;
@@ -576,10 +489,11 @@ fn copy_problems(
 
 /// Repair `problem`. `Some((branch, archive ref))` when a branch with
 /// unlanded work was archived before it was deleted.
-fn repair(
+pub fn repair(
     repo: &gix::Repository,
     problem: &Problem,
     how: Repairs,
+    progress: &dyn Progress,
 ) -> Result<Option<(String, String)>> {
     let registry = repo::registry(repo);
     match problem {
@@ -588,89 +502,10 @@ fn repair(
         }
         Problem::Tampered(agent, _) => restore_sealed(repo, agent)?,
         Problem::Unsealed(_) => {}
-        Problem::HalfAdded(agent) => {
-            // Work may have been written into it since: archive first.
-            let kept = archive_worktree_work(repo, agent)?;
-            rm::remove_worktree(repo, agent)?;
-            let archived = match kept {
-                Some(reference) => {
-                    delete_branch(repo, agent)?;
-                    Some((agent.branch.clone(), reference))
-                }
-                None => delete_branch_keeping_work(repo, agent, false)?,
-            };
-            registry.update(|agents| {
-                agents.remove(&agent.name);
-                Ok(())
-            })?;
-            return Ok(archived);
-        }
-        Problem::Moved(agent, to) => {
-            if agent.mode == Mode::Worktree {
-                // Links the admin directory and the moved directory both
-                // ways again: git's own repair, gix has none.
-                crate::git::run(
-                    &main_dir(repo),
-                    &["worktree", "repair", &to.to_string_lossy()],
-                )?;
-            }
-            let to = canonical(to);
-            registry.update(|agents| {
-                if let Some(a) = agents.get_mut(&agent.name) {
-                    a.path = to.clone();
-                }
-                // The seal follows the move; nothing else in it changes.
-                sealing::follow_move(repo.common_dir(), &agent.name, &to)
-            })?;
-        }
-        Problem::DirectoryMissing(agent) => {
-            // A copy may still turn up, on the old admin directory: retire
-            // it, so the new worktree gets a fresh one and never shares.
-            if let Some(admin) = copies::admin_dir_of(repo, agent) {
-                copies::retire(repo, agent, &admin)?;
-            }
-            crate::git::run(&main_dir(repo), &["worktree", "prune"])?;
-            let full = format!("refs/heads/{}", agent.branch);
-            crate::ops::provision::check_out_worktree(repo, &registry, &agent.path, &full)?;
-        }
-        Problem::BranchMissing(agent) => {
-            if !agent.path.is_dir() {
-                registry.update(|agents| {
-                    agents.remove(&agent.name);
-                    Ok(())
-                })?;
-                return Ok(None);
-            }
-            let at = gix::open(&agent.path)
-                .ok()
-                .and_then(|wt| {
-                    wt.head_id()
-                        .ok()
-                        .map(|i| i.detach())
-                        .or_else(|| last_head_from_reflog(&wt))
-                })
-                .or(repo::branch_tip(repo, &agent.base)?);
-            let Some(at) = at else {
-                return Err(Error::usage(
-                    format!(
-                        "cannot recreate {}: neither the worktree's HEAD nor base {} exists",
-                        agent.branch, agent.base
-                    ),
-                    format!(
-                        "create it by hand (git branch {} <commit>), then run doctor again",
-                        agent.branch
-                    ),
-                ));
-            };
-            repo::branch_repo(repo, agent)?
-                .reference(
-                    format!("refs/heads/{}", agent.branch).as_str(),
-                    at,
-                    gix::refs::transaction::PreviousValue::MustNotExist,
-                    "git-agent doctor: recreate agent branch",
-                )
-                .git("recreating the branch")?;
-        }
+        Problem::HalfAdded(agent) => return roll_back(repo, agent, progress),
+        Problem::Moved(agent, to) => follow_move(repo, agent, to)?,
+        Problem::DirectoryMissing(agent) => recreate_worktree(repo, agent, progress)?,
+        Problem::BranchMissing(agent) => recreate_branch(repo, agent)?,
         Problem::Unregistered { name, path } => {
             let base = repo::default_base(repo)?;
             let name = name.clone();
@@ -716,6 +551,110 @@ fn repair(
         }
     }
     Ok(None)
+}
+
+/// Roll back an `add` that stopped half-way, keeping any work written
+/// into it since.
+fn roll_back(
+    repo: &gix::Repository,
+    agent: &Agent,
+    progress: &dyn Progress,
+) -> Result<Option<(String, String)>> {
+    let registry = repo::registry(repo);
+    // Work may have been written into it since: archive first.
+    let kept = archive_worktree_work(repo, agent)?;
+    rm::remove_worktree(repo, agent, progress)?;
+    let archived = match kept {
+        Some(reference) => {
+            delete_branch(repo, agent)?;
+            Some((agent.branch.clone(), reference))
+        }
+        None => delete_branch_keeping_work(repo, agent, false)?,
+    };
+    registry.update(|agents| {
+        agents.remove(&agent.name);
+        Ok(())
+    })?;
+    Ok(archived)
+}
+
+/// Re-adopt a moved directory where it is, and record the new place.
+fn follow_move(repo: &gix::Repository, agent: &Agent, to: &Path) -> Result<()> {
+    if agent.mode == Mode::Worktree {
+        // Links the admin directory and the moved directory both
+        // ways again: git's own repair, gix has none.
+        crate::git::run(
+            &main_dir(repo),
+            &["worktree", "repair", &to.to_string_lossy()],
+        )?;
+    }
+    let to = canonical(to);
+    repo::registry(repo).update(|agents| {
+        if let Some(a) = agents.get_mut(&agent.name) {
+            a.path = to.clone();
+        }
+        // The seal follows the move; nothing else in it changes.
+        sealing::follow_move(repo.common_dir(), &agent.name, &to)
+    })
+}
+
+/// Check the agent's branch out again where its worktree was.
+fn recreate_worktree(repo: &gix::Repository, agent: &Agent, progress: &dyn Progress) -> Result<()> {
+    // A copy may still turn up, on the old admin directory: retire
+    // it, so the new worktree gets a fresh one and never shares.
+    if let Some(admin) = copies::admin_dir_of(repo, agent) {
+        copies::retire(repo, agent, &admin)?;
+    }
+    crate::git::run(&main_dir(repo), &["worktree", "prune"])?;
+    let full = format!("refs/heads/{}", agent.branch);
+    crate::ops::provision::check_out_worktree(
+        repo,
+        &repo::registry(repo),
+        &agent.path,
+        &full,
+        progress,
+    )
+}
+
+/// Recreate the agent's branch at its worktree's HEAD (or the base), or
+/// drop the entry when the worktree is gone too.
+fn recreate_branch(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+    if !agent.path.is_dir() {
+        return repo::registry(repo).update(|agents| {
+            agents.remove(&agent.name);
+            Ok(())
+        });
+    }
+    let at = gix::open(&agent.path)
+        .ok()
+        .and_then(|wt| {
+            wt.head_id()
+                .ok()
+                .map(|i| i.detach())
+                .or_else(|| last_head_from_reflog(&wt))
+        })
+        .or(repo::branch_tip(repo, &agent.base)?);
+    let Some(at) = at else {
+        return Err(Error::usage(
+            format!(
+                "cannot recreate {}: neither the worktree's HEAD nor base {} exists",
+                agent.branch, agent.base
+            ),
+            format!(
+                "create it by hand (git branch {} <commit>), then run doctor again",
+                agent.branch
+            ),
+        ));
+    };
+    repo::branch_repo(repo, agent)?
+        .reference(
+            format!("refs/heads/{}", agent.branch).as_str(),
+            at,
+            gix::refs::transaction::PreviousValue::MustNotExist,
+            "git-agent doctor: recreate agent branch",
+        )
+        .git("recreating the branch")?;
+    Ok(())
 }
 
 /// Put the values `git agent` sealed back into the agent's entry.

@@ -11,63 +11,187 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::Io;
-use crate::cli::{AddArgs, RoleArg};
-use crate::error::{Error, GitContext, Outcome, Result};
+use crate::error::{Error, GitContext, Result};
 use crate::git::repo;
 use crate::ops::gate::unknown_area;
-use crate::policy::manifest::Role;
+use crate::policy::manifest::{MANIFEST_FILE, Manifest, Role};
 use crate::policy::pattern::Pattern;
 use crate::state::registry::{self, Agent, Mode, State};
 
-pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
-    let cwd = args.common.absolute_dir()?;
-    let repo = repo::open(&cwd)?;
-    if let Some(refusal) =
-        crate::ops::authority::who_may_act(&repo, crate::ops::authority::Action::Add(&args.name))?
-    {
-        refusal.say(io)?;
-        return Ok(Outcome::Refused);
+/// How ops show the progress of slow steps. ops cannot draw (the terminal
+/// belongs to the commands above them), so the command hands in what draws;
+/// [`Quiet`] draws nothing.
+pub trait Progress {
+    /// A spinner with the elapsed time, shown until the guard is dropped.
+    fn spinner(&self, message: &str) -> Box<dyn std::any::Any>;
+    /// A bar following gix's checkout, shown until the guard is dropped,
+    /// and the progress item to hand to gix.
+    fn checkout(&self, message: &str) -> (Box<dyn std::any::Any>, gix::progress::tree::Item);
+}
+
+/// Progress nobody sees.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn spinner(&self, _message: &str) -> Box<dyn std::any::Any> {
+        Box::new(())
     }
-    let name = args.name.clone();
+    fn checkout(&self, message: &str) -> (Box<dyn std::any::Any>, gix::progress::tree::Item) {
+        let root = gix::progress::tree::Root::new();
+        let item = root.add_child(message);
+        (Box::new(root), item)
+    }
+}
+
+/// What `add` is asked for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub name: String,
+    /// The branch to start from [default: the policy's defaults.base].
+    pub base: Option<String>,
+    pub scope: Vec<String>,
+    pub areas: Vec<String>,
+    /// Where to put the worktree, relative to `cwd` [default: the policy's].
+    pub path: Option<PathBuf>,
+    pub task: Option<String>,
+    /// A writer request yields to the role the policy's `agents` give the
+    /// name; a proposer request is kept.
+    pub role: Role,
+    /// A local clone instead of a worktree.
+    pub clone: bool,
+}
+
+/// What `add` did, or why it made nothing.
+#[derive(Debug)]
+pub enum Added {
+    /// Refused, with the message; nothing changed.
+    Refused(String),
+    Created(Created),
+}
+
+/// A new agent, ready.
+#[derive(Debug)]
+pub struct Created {
+    pub name: String,
+    pub branch: String,
+    pub base: String,
+    /// The worktree's canonical path.
+    pub path: PathBuf,
+    /// The areas, patterns and standing patterns the agent may change.
+    pub scope: Vec<String>,
+    /// A `setup` command failed; the agent exists all the same.
+    pub setup_failed: bool,
+}
+
+/// The checked inputs of an `add`: where and what to make.
+struct Plan {
+    base: String,
+    base_tip: gix::ObjectId,
+    manifest: Manifest,
+    branch: String,
+    full_branch: String,
+    path: PathBuf,
+}
+
+/// Create the agent `request` describes: reserve its name, make its branch
+/// and its worktree (or clone), prepare it, and mark it ready.
+pub fn add(
+    repo: &gix::Repository,
+    cwd: &Path,
+    request: &Request,
+    progress: &dyn Progress,
+    io: &mut Io,
+) -> Result<Added> {
     crate::ops::sealing::require_key()?;
-    registry::validate_name(&name).map_err(|why| Error::InvalidName {
+    let (base, base_tip, manifest) = check_inputs(repo, request)?;
+    let plan = match plan(repo, cwd, request, base, base_tip, manifest)? {
+        Ok(plan) => plan,
+        Err(refusal) => return Ok(Added::Refused(refusal)),
+    };
+    let registry = repo::registry(repo);
+    let agent = new_entry(request, &plan);
+    if !reserve(&registry, &agent)? {
+        return Ok(Added::Refused(format!(
+            "agent '{}' was just created by another git-agent process",
+            request.name
+        )));
+    }
+    if let Err(e) = make(repo, &registry, request, &plan, progress) {
+        let _ = registry.update(|agents| {
+            agents.remove(&request.name);
+            Ok(())
+        });
+        return Err(e);
+    }
+    let canonical = std::fs::canonicalize(&plan.path).unwrap_or(plan.path.clone());
+    let main_root = repo::main_workdir(repo);
+    let setup_failed = prepare_worktree(
+        &plan.manifest,
+        main_root.as_deref(),
+        &canonical,
+        &request.name,
+        io,
+    )?;
+    mark_ready(repo, &registry, &request.name, &canonical, setup_failed)?;
+    Ok(Added::Created(Created {
+        name: request.name.clone(),
+        branch: plan.branch,
+        scope: scope_description(request, &plan.manifest),
+        base: plan.base,
+        path: canonical,
+        setup_failed,
+    }))
+}
+
+/// Bad input is an error: the name, the base, the areas, the patterns.
+fn check_inputs(
+    repo: &gix::Repository,
+    request: &Request,
+) -> Result<(String, gix::ObjectId, Manifest)> {
+    let name = &request.name;
+    registry::validate_name(name).map_err(|why| Error::InvalidName {
         name: name.clone(),
         why,
     })?;
-    let base = match &args.base {
+    let base = match &request.base {
         Some(b) => b.strip_prefix("refs/heads/").unwrap_or(b).to_owned(),
-        None => repo::default_base(&repo)?,
+        None => repo::default_base(repo)?,
     };
-    let Some(base_tip) = repo::branch_tip(&repo, &base)? else {
+    let Some(base_tip) = repo::branch_tip(repo, &base)? else {
         return Err(Error::UnknownBase { base });
     };
-    let manifest = repo::load_policy(&repo, &base)?;
-    for area in &args.area {
+    let manifest = repo::load_policy(repo, &base)?;
+    for area in &request.areas {
         if !manifest.areas.contains_key(area) {
             return Err(unknown_area(area, &manifest, &base));
         }
     }
-    let ignore_case = repo::ignore_case(&repo);
-    for p in &args.scope {
+    let ignore_case = repo::ignore_case(repo);
+    for p in &request.scope {
         Pattern::new(p, ignore_case).map_err(|why| Error::InvalidPattern {
             pattern: p.clone(),
             why,
         })?;
     }
+    Ok((base, base_tip, manifest))
+}
 
-    let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
-        writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
-        Ok(Outcome::Refused)
-    };
-    let registry = repo::registry(&repo);
-    if let Some(existing) = registry.load()?.get(&name) {
-        return refuse(
-            io,
-            format!(
-                "agent '{name}' already exists (worktree {}); pick another name, or remove it first with `git agent rm {name}`",
-                existing.path.display()
-            ),
-        );
+/// The branch and the directory the agent gets, or the refusal when the
+/// name, the branch or the directory is taken.
+fn plan(
+    repo: &gix::Repository,
+    cwd: &Path,
+    request: &Request,
+    base: String,
+    base_tip: gix::ObjectId,
+    manifest: Manifest,
+) -> Result<std::result::Result<Plan, String>> {
+    let name = &request.name;
+    if let Some(existing) = repo::registry(repo).load()?.get(name) {
+        return Ok(Err(format!(
+            "agent '{name}' already exists (worktree {}); pick another name, or remove it first with `git agent rm {name}`",
+            existing.path.display()
+        )));
     }
     let branch = format!("agent/{name}");
     let full_branch = format!("refs/heads/{branch}");
@@ -76,47 +200,49 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         .git("looking up the branch")?
         .is_some()
     {
-        return refuse(
-            io,
-            format!(
-                "branch '{branch}' already exists; pick another agent name, or delete the branch if it is not needed (git branch -d {branch})"
-            ),
-        );
+        return Ok(Err(format!(
+            "branch '{branch}' already exists; pick another agent name, or delete the branch if it is not needed (git branch -d {branch})"
+        )));
     }
-    let path = match &args.path {
+    let path = match &request.path {
         Some(p) => cwd.join(p),
-        None => default_path(&repo, manifest.defaults.worktrees.as_deref(), &name)?,
+        None => default_path(repo, manifest.defaults.worktrees.as_deref(), name)?,
     };
     let path = normalize(&path);
     if path.exists() && !is_empty_dir(&path) {
-        return refuse(
-            io,
-            format!(
-                "{} already exists; choose another place with --path, or move it away",
-                path.display()
-            ),
-        );
+        return Ok(Err(format!(
+            "{} already exists; choose another place with --path, or move it away",
+            path.display()
+        )));
     }
+    Ok(Ok(Plan {
+        base,
+        base_tip,
+        manifest,
+        branch,
+        full_branch,
+        path,
+    }))
+}
 
-    let role = match args.role {
-        RoleArg::Writer => Role::Writer,
-        RoleArg::Proposer => Role::Proposer,
-    };
-    let agent = Agent {
-        name: name.clone(),
-        branch: branch.clone(),
-        path: path.clone(),
-        base: base.clone(),
-        scope: args.scope.clone(),
-        areas: args.area.clone(),
-        task: args.task.clone(),
-        role: manifest
+/// The registry entry of the agent being added.
+fn new_entry(request: &Request, plan: &Plan) -> Agent {
+    Agent {
+        name: request.name.clone(),
+        branch: plan.branch.clone(),
+        path: plan.path.clone(),
+        base: plan.base.clone(),
+        scope: request.scope.clone(),
+        areas: request.areas.clone(),
+        task: request.task.clone(),
+        role: plan
+            .manifest
             .agents
-            .get(&name)
+            .get(&request.name)
             .map(|s| s.role)
-            .filter(|_| args.role == RoleArg::Writer)
-            .unwrap_or(role),
-        mode: if args.clone {
+            .filter(|_| request.role == Role::Writer)
+            .unwrap_or(request.role),
+        mode: if request.clone {
             Mode::Clone
         } else {
             Mode::Worktree
@@ -126,110 +252,94 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         port: None,
         adding_pid: Some(std::process::id()),
         setup_failed: false,
-    };
-    let reserved = registry.update(|agents| {
-        if agents.contains_key(&name) {
+    }
+}
+
+/// Reserve the name in the registry, marked `adding`: false when another
+/// process took it first.
+fn reserve(registry: &registry::Registry, agent: &Agent) -> Result<bool> {
+    registry.update(|agents| {
+        if agents.contains_key(&agent.name) {
             return Ok(false);
         }
         let mut agent = agent.clone();
-        agent.port = Some(registry::free_port(&name, agents));
-        agents.insert(name.clone(), agent);
+        agent.port = Some(registry::free_port(&agent.name, agents));
+        agents.insert(agent.name.clone(), agent);
         Ok(true)
-    })?;
-    if !reserved {
-        return refuse(
-            io,
-            format!("agent '{name}' was just created by another git-agent process"),
-        );
-    }
-    let unreserve = || {
-        let _ = registry.update(|agents| {
-            agents.remove(&name);
-            Ok(())
-        });
-    };
-
-    let made = if args.clone {
-        make_clone(&repo, &path, &branch, base_tip)
-    } else {
-        make_worktree(
-            &repo,
-            &registry,
-            &path,
-            &full_branch,
-            base_tip,
-            &format!("git-agent: add {name} from {base}"),
-        )
-    };
-    if let Err(e) = made {
-        unreserve();
-        return Err(e);
-    }
-    let canonical = std::fs::canonicalize(&path).unwrap_or(path.clone());
-    let main_root = repo::main_workdir(&repo);
-    let setup_failed = prepare_worktree(&manifest, main_root.as_deref(), &canonical, &name, io)?;
-    registry.update(|agents| {
-        if let Some(a) = agents.get_mut(&name) {
-            a.state = State::Ready;
-            a.adding_pid = None;
-            a.path = canonical.clone();
-            a.setup_failed = setup_failed;
-        }
-        crate::ops::sealing::seal(repo.common_dir(), agents, &[&name])
-    })?;
-
-    let w = &mut io.err;
-    let mut scope_desc: Vec<String> = args.area.iter().map(|a| format!("area {a}")).collect();
-    scope_desc.extend(args.scope.iter().cloned());
-    if let Some(standing) = manifest.agents.get(&name) {
-        scope_desc.extend(standing.scope.iter().map(|p| format!("{p} (standing)")));
-    }
-    let res: std::io::Result<()> = (|| {
-        writeln!(w, "created agent '{name}' on branch {branch} from {base}")?;
-        if scope_desc.is_empty() {
-            writeln!(
-                w,
-                "warning: agent '{name}' has an empty scope, so every commit it makes will be refused; widen it with `git agent scope add {name} PAT`"
-            )?;
-        } else {
-            writeln!(w, "scope: {}", scope_desc.join(", "))?;
-        }
-        Ok(())
-    })();
-    res.map_err(Error::io("writing"))?;
-    warn_overlapping_scopes(&repo, &name, io)?;
-    crate::commands::init::uncommitted_policy_note(&repo, &base, io)?;
-    if !crate::ops::hooks::is_installed(&repo)? {
-        writeln!(
-            io.err,
-            "warning: the pre-commit gate is not installed, so commits are not checked yet; run `git agent hooks install`"
-        )
-        .map_err(Error::io("writing"))?;
-    }
-    writeln!(io.out, "{}", canonical.display()).map_err(Error::io("writing"))?;
-    Ok(if setup_failed {
-        Outcome::Refused
-    } else {
-        Outcome::Done
     })
 }
 
-/// Warn when the new agent's scope allows files another live agent's scope
-/// allows too: they may end up editing the same files.
-fn warn_overlapping_scopes(repo: &gix::Repository, name: &str, io: &mut Io) -> Result<()> {
-    let agents: Vec<_> = repo::registry(repo).load()?.into_values().collect();
-    for overlap in crate::ops::forecast::scope_overlaps(repo, &agents, Some(name))? {
-        let other = if overlap.left == name {
-            &overlap.right
-        } else {
-            &overlap.left
-        };
+/// Make the agent's branch and its worktree or clone.
+fn make(
+    repo: &gix::Repository,
+    registry: &registry::Registry,
+    request: &Request,
+    plan: &Plan,
+    progress: &dyn Progress,
+) -> Result<()> {
+    if request.clone {
+        make_clone(repo, &plan.path, &plan.branch, plan.base_tip, progress)
+    } else {
+        make_worktree(
+            repo,
+            registry,
+            &plan.path,
+            &plan.full_branch,
+            plan.base_tip,
+            &format!("git-agent: add {} from {}", request.name, plan.base),
+            progress,
+        )
+    }
+}
+
+/// Mark the entry ready where its worktree really is, and seal it.
+fn mark_ready(
+    repo: &gix::Repository,
+    registry: &registry::Registry,
+    name: &str,
+    canonical: &Path,
+    setup_failed: bool,
+) -> Result<()> {
+    registry.update(|agents| {
+        if let Some(a) = agents.get_mut(name) {
+            a.state = State::Ready;
+            a.adding_pid = None;
+            a.path = canonical.to_owned();
+            a.setup_failed = setup_failed;
+        }
+        crate::ops::sealing::seal(repo.common_dir(), agents, &[name])
+    })
+}
+
+/// The agent's scope as `add` reports it: its areas, its patterns, and
+/// the standing patterns the policy gives its name.
+fn scope_description(request: &Request, manifest: &Manifest) -> Vec<String> {
+    let mut scope: Vec<String> = request.areas.iter().map(|a| format!("area {a}")).collect();
+    scope.extend(request.scope.iter().cloned());
+    if let Some(standing) = manifest.agents.get(&request.name) {
+        scope.extend(standing.scope.iter().map(|p| format!("{p} (standing)")));
+    }
+    scope
+}
+
+/// Say so when the working copy's `.git-agent.yaml` is not what is
+/// committed on the base: only the committed one counts.
+pub fn uncommitted_policy_note(repo: &gix::Repository, base: &str, io: &mut Io) -> Result<()> {
+    let Some(workdir) = repo::main_workdir(repo) else {
+        return Ok(());
+    };
+    let Ok(on_disk) = std::fs::read_to_string(workdir.join(MANIFEST_FILE)) else {
+        return Ok(());
+    };
+    let committed = match repo::branch_tip(repo, base)? {
+        Some(tip) => repo::committed_manifest_text(repo, tip)?,
+        None => None,
+    };
+    if committed.as_deref() != Some(on_disk.as_str()) {
         writeln!(
             io.err,
-            "warning: the scope of '{name}' overlaps agent '{other}''s on {} file{}, e.g. {}; they may change the same files (see `git agent conflicts`)",
-            overlap.files,
-            if overlap.files == 1 { "" } else { "s" },
-            overlap.examples.join(", ")
+            "note: {MANIFEST_FILE} in {} differs from the one committed on '{base}'; git-agent reads only the committed one.\n      Commit it on {base} for it to take effect: git add {MANIFEST_FILE} && git commit -m 'Add git-agent policy'",
+            workdir.display()
         )
         .map_err(Error::io("writing"))?;
     }
@@ -240,7 +350,7 @@ fn warn_overlapping_scopes(repo: &gix::Repository, name: &str, io: &mut Io) -> R
 /// submodules, then its `setup` commands. Returns whether setup failed; the
 /// agent stays created either way, so the user can fix and re-run.
 fn prepare_worktree(
-    manifest: &crate::policy::manifest::Manifest,
+    manifest: &Manifest,
     main_root: Option<&Path>,
     dir: &Path,
     name: &str,
@@ -361,6 +471,7 @@ fn make_worktree(
     full_branch: &str,
     base_tip: gix::ObjectId,
     log_message: &str,
+    progress: &dyn Progress,
 ) -> Result<()> {
     repo.reference(
         full_branch,
@@ -369,7 +480,7 @@ fn make_worktree(
         log_message,
     )
     .git("creating the agent's branch")?;
-    let added = check_out_worktree(repo, registry, path, full_branch);
+    let added = check_out_worktree(repo, registry, path, full_branch, progress);
     if let Err(e) = added {
         if let Ok(Some(r)) = repo.try_find_reference(full_branch) {
             let _ = r.delete();
@@ -386,6 +497,7 @@ pub fn check_out_worktree(
     registry: &registry::Registry,
     path: &Path,
     full_branch: &str,
+    progress: &dyn Progress,
 ) -> Result<()> {
     let interrupt = AtomicBool::new(false);
     let head = gix::worktree::add::Head::Attached(full_branch.try_into().git("naming the branch")?);
@@ -396,8 +508,8 @@ pub fn check_out_worktree(
     };
     prepared
         .and_then(|p| {
-            let (_bar, progress) = crate::ui::progress::Bar::checkout("checking out");
-            p.checkout(progress, &interrupt)
+            let (_bar, item) = progress.checkout("checking out");
+            p.checkout(item, &interrupt)
         })
         .map_err(|e| Error::Git {
             context: format!("adding the worktree at {}", path.display()),
@@ -419,11 +531,12 @@ fn make_clone(
     path: &Path,
     branch: &str,
     base_tip: gix::ObjectId,
+    progress: &dyn Progress,
 ) -> Result<()> {
     let source = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
     let home =
         std::fs::canonicalize(repo.common_dir()).unwrap_or_else(|_| repo.common_dir().to_owned());
-    let _bar = crate::ui::progress::Bar::spinner("cloning");
+    let _bar = progress.spinner("cloning");
     let result = (|| -> Result<()> {
         let dest = path.to_string_lossy().into_owned();
         let src = source.to_string_lossy().into_owned();

@@ -1,16 +1,16 @@
 //! `git agent rm` and `git agent restore`: removing an agent never loses
 //! work without keeping a way back (SPEC: Nothing is lost).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
 use serde::Serialize;
 
 use crate::Io;
-use crate::cli::{RestoreArgs, RmArgs};
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::ops::gate::shell_quote;
+use crate::ops::provision::{Progress, Quiet};
 use crate::state::archive;
 use crate::state::registry::{self, Agent, State};
 use crate::{git, git::repo, ops::status, state::lease};
@@ -103,43 +103,6 @@ fn merge_changes_nothing(repo: &gix::Repository, base: ObjectId, tip: ObjectId) 
     Ok(merged == base_tree)
 }
 
-pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
-    let cwd = args.common.absolute_dir()?;
-    let here = repo::open(&cwd)?;
-    if let Some(refusal) = crate::ops::authority::who_may_act(
-        &here,
-        crate::ops::authority::Action::Remove(&args.name),
-    )? {
-        refusal.render(io, args.json)?;
-        return Ok(Outcome::Refused);
-    }
-    let repo = repo::open_home(&cwd)?;
-    let registry = repo::registry(&repo);
-    let agents = registry.load()?;
-    let Some(agent) = agents.get(&args.name).cloned() else {
-        return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
-    };
-    let removal = removal(&repo, &agent, args.force, &cwd)?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&Json {
-            version: 1,
-            removal: &removal,
-        })
-        .expect("serialises");
-        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
-    } else {
-        removal.render(io, &repo)?;
-    }
-    Ok(removal.outcome())
-}
-
-#[derive(Serialize)]
-struct Json<'a> {
-    version: u32,
-    #[serde(flatten)]
-    removal: &'a Removal,
-}
-
 /// A commit of the agent's branch that its base lacks.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unlanded {
@@ -219,8 +182,19 @@ pub fn remove(
 }
 
 /// Remove `agent`, or refuse when work would be lost (unless `force`, which
-/// archives it first). Prints nothing.
+/// archives it first). Prints nothing, and shows no progress.
 pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -> Result<Removal> {
+    removal_showing(repo, agent, force, cwd, &Quiet)
+}
+
+/// [`removal`], showing its slow steps on `progress`.
+pub fn removal_showing(
+    repo: &gix::Repository,
+    agent: &Agent,
+    force: bool,
+    cwd: &Path,
+    progress: &dyn Progress,
+) -> Result<Removal> {
     let mut report = Removal {
         agent: agent.name.clone(),
         branch: agent.branch.clone(),
@@ -233,41 +207,19 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         restore: None,
         refusal: None,
     };
-    let refused = |mut report: Removal, refusal: RefusalReport| -> Result<Removal> {
-        report.refusal = Some(refusal);
-        Ok(report)
-    };
     // Hold the agent's lease while its directory goes: no `exec` may start
     // in it, and none may be running.
     let _lease = match lease::acquire(repo.common_dir(), &agent.name, "git agent rm")? {
         Ok(guard) => guard,
-        Err(holder) => return refused(report, lease::in_use(&agent.name, &holder)),
+        Err(holder) => return Ok(report.refused(lease::in_use(&agent.name, &holder))),
     };
-    let canonical_cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned());
-    if agent.path.is_dir()
-        && canonical_cwd
-            .starts_with(std::fs::canonicalize(&agent.path).unwrap_or(agent.path.clone()))
-    {
-        return refused(
-            report,
-            RefusalReport::new(
-                "inside_worktree",
-                format!(
-                    "cannot remove agent '{}' from inside its own worktree; run this from the main worktree",
-                    agent.name
-                ),
-            ),
-        );
+    if let Some(refusal) = inside_worktree(agent, cwd) {
+        return Ok(report.refused(refusal));
     }
     if agent.mode == crate::state::registry::Mode::Clone && !agent.path.is_dir() {
         // The clone, and its branch with it, is already gone: nothing is
         // left to archive, and the entry names nothing.
-        repo::registry(repo).update(|agents| {
-            agents.remove(&agent.name);
-            // Only tidies a record no entry uses any more: never fails the removal.
-            let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
-            Ok(())
-        })?;
+        forget(repo, agent)?;
         report.removed = true;
         return Ok(report);
     }
@@ -292,83 +244,14 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         Vec::new()
     };
     if !nested.is_empty() {
-        return refused(report, nested_refusal(agent, nested));
+        return Ok(report.refused(nested_refusal(agent, nested)));
     }
     if !force && (!unlanded.is_empty() || !dirty.is_clean()) {
-        let mut msg = format!(
-            "refusing to remove agent '{}': work would be lost",
-            agent.name
-        );
-        if !unlanded.is_empty() {
-            msg.push_str(&format!(
-                "\n  {} commit(s) on {} are not in {}:",
-                unlanded.len(),
-                agent.branch,
-                agent.base
-            ));
-            for (id, summary) in unlanded.iter().take(10) {
-                msg.push_str(&format!("\n    {} {summary}", &id.to_string()[..12]));
-            }
-        }
-        for (what, paths) in [
-            ("uncommitted", &dirty.uncommitted),
-            ("untracked", &dirty.untracked),
-        ] {
-            if !paths.is_empty() {
-                msg.push_str(&format!(
-                    "\n  {} {what} file(s) in {}:",
-                    paths.len(),
-                    agent.path.display()
-                ));
-                for p in paths.iter().take(10) {
-                    msg.push_str(&format!("\n    {p}"));
-                }
-            }
-        }
-        msg.push_str(&format!(
-            "\nLand the work first (git agent land {0}), or archive it and remove anyway: git agent rm {0} --force",
-            agent.name
-        ));
-        let paths = dirty
-            .uncommitted
-            .iter()
-            .chain(&dirty.untracked)
-            .cloned()
-            .collect();
-        return refused(
-            report,
-            RefusalReport::new("work_would_be_lost", msg).with_paths(paths),
-        );
+        return Ok(report.refused(lost_work_refusal(agent, &unlanded, &dirty)));
     }
-
     // Archive first: from here on, the work is recoverable whatever happens.
-    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
-        Some(t) => Some(t),
-        None if agent.path.is_dir() => gix::open(&agent.path)
-            .ok()
-            .and_then(|r| r.head_id().ok().map(|i| i.detach())),
-        None => None,
-    };
-    let archived = match tip {
-        Some(tip) if !unlanded.is_empty() || !dirty.is_clean() => {
-            Some(archive::write(repo, agent, tip, !dirty.is_clean())?)
-        }
-        _ => None,
-    };
-
-    remove_worktree(repo, agent)?;
-    if let Some(r) = repo
-        .try_find_reference(format!("refs/heads/{}", agent.branch).as_str())
-        .git("looking up the branch")?
-    {
-        r.delete().git("deleting the branch")?;
-    }
-    repo::registry(repo).update(|agents| {
-        agents.remove(&agent.name);
-        // Only tidies a record no entry uses any more: never fails the removal.
-        let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
-        Ok(())
-    })?;
+    let archived = archive_work(repo, agent, !unlanded.is_empty(), !dirty.is_clean())?;
+    delete(repo, agent, progress)?;
     report.removed = true;
     if let Some(reference) = archived {
         report.restore = Some(format!(
@@ -379,6 +262,122 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
         report.archive = Some(reference);
     }
     Ok(report)
+}
+
+impl Removal {
+    fn refused(mut self, refusal: RefusalReport) -> Removal {
+        self.refusal = Some(refusal);
+        self
+    }
+}
+
+/// The refusal when `cwd` is inside the agent's own worktree.
+fn inside_worktree(agent: &Agent, cwd: &Path) -> Option<RefusalReport> {
+    let canonical_cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned());
+    let inside = agent.path.is_dir()
+        && canonical_cwd
+            .starts_with(std::fs::canonicalize(&agent.path).unwrap_or(agent.path.clone()));
+    inside.then(|| {
+        RefusalReport::new(
+            "inside_worktree",
+            format!(
+                "cannot remove agent '{}' from inside its own worktree; run this from the main worktree",
+                agent.name
+            ),
+        )
+    })
+}
+
+/// The refusal naming the work a removal without `--force` would lose.
+fn lost_work_refusal(
+    agent: &Agent,
+    unlanded: &[(ObjectId, String)],
+    dirty: &status::Dirty,
+) -> RefusalReport {
+    let mut msg = format!(
+        "refusing to remove agent '{}': work would be lost",
+        agent.name
+    );
+    if !unlanded.is_empty() {
+        msg.push_str(&format!(
+            "\n  {} commit(s) on {} are not in {}:",
+            unlanded.len(),
+            agent.branch,
+            agent.base
+        ));
+        for (id, summary) in unlanded.iter().take(10) {
+            msg.push_str(&format!("\n    {} {summary}", &id.to_string()[..12]));
+        }
+    }
+    for (what, paths) in [
+        ("uncommitted", &dirty.uncommitted),
+        ("untracked", &dirty.untracked),
+    ] {
+        if !paths.is_empty() {
+            msg.push_str(&format!(
+                "\n  {} {what} file(s) in {}:",
+                paths.len(),
+                agent.path.display()
+            ));
+            for p in paths.iter().take(10) {
+                msg.push_str(&format!("\n    {p}"));
+            }
+        }
+    }
+    msg.push_str(&format!(
+        "\nLand the work first (git agent land {0}), or archive it and remove anyway: git agent rm {0} --force",
+        agent.name
+    ));
+    let paths = dirty
+        .uncommitted
+        .iter()
+        .chain(&dirty.untracked)
+        .cloned()
+        .collect();
+    RefusalReport::new("work_would_be_lost", msg).with_paths(paths)
+}
+
+/// Archive the agent's unlanded commits and (when `dirty`) its files, when
+/// there is any such work and a commit to archive it on: the archive ref.
+fn archive_work(
+    repo: &gix::Repository,
+    agent: &Agent,
+    unlanded: bool,
+    dirty: bool,
+) -> Result<Option<String>> {
+    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
+        Some(t) => Some(t),
+        None if agent.path.is_dir() => gix::open(&agent.path)
+            .ok()
+            .and_then(|r| r.head_id().ok().map(|i| i.detach())),
+        None => None,
+    };
+    match tip {
+        Some(tip) if unlanded || dirty => Ok(Some(archive::write(repo, agent, tip, dirty)?)),
+        _ => Ok(None),
+    }
+}
+
+/// Delete the agent's worktree, its branch and its entry.
+fn delete(repo: &gix::Repository, agent: &Agent, progress: &dyn Progress) -> Result<()> {
+    remove_worktree(repo, agent, progress)?;
+    if let Some(r) = repo
+        .try_find_reference(format!("refs/heads/{}", agent.branch).as_str())
+        .git("looking up the branch")?
+    {
+        r.delete().git("deleting the branch")?;
+    }
+    forget(repo, agent)
+}
+
+/// Drop the agent's registry entry and its seal.
+fn forget(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+    repo::registry(repo).update(|agents| {
+        agents.remove(&agent.name);
+        // Only tidies a record no entry uses any more: never fails the removal.
+        let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
+        Ok(())
+    })
 }
 
 /// Nested repositories and initialised submodules in `dir` holding work
@@ -443,9 +442,13 @@ Commit and push them, or move them out of {}, then remove the agent again.",
 /// Delete the agent's directory and git's registration of it. git does
 /// this (gix has no worktree removal); `--force` twice also removes a
 /// locked worktree, and dirty files were archived before we got here.
-pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+pub fn remove_worktree(
+    repo: &gix::Repository,
+    agent: &Agent,
+    progress: &dyn Progress,
+) -> Result<()> {
     let main = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
-    let _bar = crate::ui::progress::Bar::spinner("removing the worktree");
+    let _bar = progress.spinner("removing the worktree");
     if agent.path.is_dir() {
         let path = agent.path.to_string_lossy().into_owned();
         let out = git::output(&main, &["worktree", "remove", "--force", "--force", &path])?;
@@ -460,95 +463,44 @@ pub fn remove_worktree(repo: &gix::Repository, agent: &Agent) -> Result<()> {
     Ok(())
 }
 
-pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
-    let cwd = args.common.absolute_dir()?;
-    let here = repo::open(&cwd)?;
-    crate::ops::sealing::require_key()?;
-    if let Some(refusal) = crate::ops::authority::who_may_act(
-        &here,
-        crate::ops::authority::Action::Restore(&args.name),
-    )? {
-        refusal.say(io)?;
-        return Ok(Outcome::Refused);
-    }
-    let repo = repo::open_home(&cwd)?;
-    let reference = match args.archive {
-        Some(r) => r,
-        None => match archive::list(&repo, &args.name)?.pop() {
-            Some(r) => r,
-            None => {
-                return Err(Error::usage(
-                    format!("agent '{}' has no archive", args.name),
-                    "archives are written by `git agent rm NAME --force`; list them with `git for-each-ref refs/agent-archive/`",
-                ));
-            }
-        },
-    };
-    let archived = archive::read(&repo, &reference)?;
-    let mut agent = archived.agent.clone();
-    if agent.name != args.name {
-        return Err(Error::usage(
-            format!(
-                "{reference} holds agent '{}', not '{}'",
-                agent.name, args.name
-            ),
-            format!("run git agent restore {} --archive {reference}", agent.name),
-        ));
-    }
-    if let Some(p) = &args.path {
-        agent.path = cwd.join(p);
-    } else if agent.path.as_os_str().is_empty() {
-        // An archive of a branch that had no worktree (doctor archives
-        // orphan branches): it comes back where `add` would put it.
-        let manifest = repo::load_policy(&repo, &agent.base).unwrap_or_default();
-        agent.path = crate::ops::provision::default_path(
-            &repo,
-            manifest.defaults.worktrees.as_deref(),
-            &agent.name,
-        )?;
-    }
-    // The archive holds the branch; it comes back as a worktree, whatever
-    // the agent was before.
-    agent.mode = crate::state::registry::Mode::Worktree;
-    let registry = repo::registry(&repo);
-    let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
-        writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
-        Ok(Outcome::Refused)
-    };
-    if registry.load()?.contains_key(&agent.name) {
-        return refuse(
-            io,
-            format!(
-                "agent '{0}' exists, so its archive cannot come back under that name; remove it first (git agent rm {0}), then restore again",
-                agent.name
-            ),
-        );
-    }
-    let full_branch = format!("refs/heads/{}", agent.branch);
-    match repo::branch_tip(&repo, &agent.branch)? {
-        Some(t) if t != archived.tip => {
-            return refuse(
-                io,
-                format!(
-                    "branch {} exists and points elsewhere; rename or delete it first",
-                    agent.branch
-                ),
-            );
-        }
-        _ => {}
-    }
-    if agent.path.exists()
-        && std::fs::read_dir(&agent.path)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        return refuse(
-            io,
-            format!(
-                "{} already exists; restore elsewhere with --path DIR",
-                agent.path.display()
-            ),
-        );
+/// What `restore` is asked for.
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    pub name: String,
+    /// The archive ref [default: the newest of the agent's].
+    pub archive: Option<String>,
+    /// Where to put the worktree, relative to `cwd` [default: where it was].
+    pub path: Option<PathBuf>,
+}
+
+/// What `restore` did, or why it made nothing.
+#[derive(Debug)]
+pub enum Restored {
+    /// Refused, with the message; nothing changed.
+    Refused(String),
+    /// The agent is back from `archive`, its worktree at `path`.
+    Done {
+        name: String,
+        archive: String,
+        path: PathBuf,
+    },
+}
+
+/// Bring an agent back from its archive: its entry, its branch, its
+/// worktree with the archived files. Never half-applies.
+pub fn restore(
+    repo: &gix::Repository,
+    cwd: &Path,
+    request: &RestoreRequest,
+    progress: &dyn Progress,
+    io: &mut Io,
+) -> Result<Restored> {
+    let reference = archive_to_restore(repo, request)?;
+    let archived = archive::read(repo, &reference)?;
+    let mut agent = restored_entry(repo, cwd, request, &archived, &reference)?;
+    let registry = repo::registry(repo);
+    if let Some(refusal) = restore_refusal(repo, &registry, &agent, archived.tip)? {
+        return Ok(Restored::Refused(refusal));
     }
     agent.state = State::Adding;
     agent.adding_pid = Some(std::process::id());
@@ -561,7 +513,118 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         agents.insert(agent.name.clone(), agent.clone());
         Ok(())
     })?;
-    let made_branch = repo::branch_tip(&repo, &agent.branch)?.is_none();
+    recreate(repo, &registry, &agent, &archived, progress)?;
+    let path = std::fs::canonicalize(&agent.path).unwrap_or(agent.path.clone());
+    registry.update(|agents| {
+        if let Some(a) = agents.get_mut(&agent.name) {
+            a.state = State::Ready;
+            a.adding_pid = None;
+            a.path = path.clone();
+        }
+        crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name])
+    })?;
+    init_submodules(&path, io)?;
+    Ok(Restored::Done {
+        name: agent.name,
+        archive: reference,
+        path,
+    })
+}
+
+/// The archive ref asked for, or the agent's newest.
+fn archive_to_restore(repo: &gix::Repository, request: &RestoreRequest) -> Result<String> {
+    if let Some(r) = &request.archive {
+        return Ok(r.clone());
+    }
+    archive::list(repo, &request.name)?.pop().ok_or_else(|| {
+        Error::usage(
+            format!("agent '{}' has no archive", request.name),
+            "archives are written by `git agent rm NAME --force`; list them with `git for-each-ref refs/agent-archive/`",
+        )
+    })
+}
+
+/// The archived entry as it comes back: checked to be the agent asked
+/// for, in its new place, as a worktree.
+fn restored_entry(
+    repo: &gix::Repository,
+    cwd: &Path,
+    request: &RestoreRequest,
+    archived: &archive::Archive,
+    reference: &str,
+) -> Result<Agent> {
+    let mut agent = archived.agent.clone();
+    if agent.name != request.name {
+        return Err(Error::usage(
+            format!(
+                "{reference} holds agent '{}', not '{}'",
+                agent.name, request.name
+            ),
+            format!("run git agent restore {} --archive {reference}", agent.name),
+        ));
+    }
+    if let Some(p) = &request.path {
+        agent.path = cwd.join(p);
+    } else if agent.path.as_os_str().is_empty() {
+        // An archive of a branch that had no worktree (doctor archives
+        // orphan branches): it comes back where `add` would put it.
+        let manifest = repo::load_policy(repo, &agent.base).unwrap_or_default();
+        agent.path = crate::ops::provision::default_path(
+            repo,
+            manifest.defaults.worktrees.as_deref(),
+            &agent.name,
+        )?;
+    }
+    // The archive holds the branch; it comes back as a worktree, whatever
+    // the agent was before.
+    agent.mode = crate::state::registry::Mode::Worktree;
+    Ok(agent)
+}
+
+/// Why the agent cannot come back as it is: its name, its branch or its
+/// directory is taken.
+fn restore_refusal(
+    repo: &gix::Repository,
+    registry: &registry::Registry,
+    agent: &Agent,
+    tip: ObjectId,
+) -> Result<Option<String>> {
+    if registry.load()?.contains_key(&agent.name) {
+        return Ok(Some(format!(
+            "agent '{0}' exists, so its archive cannot come back under that name; remove it first (git agent rm {0}), then restore again",
+            agent.name
+        )));
+    }
+    if repo::branch_tip(repo, &agent.branch)?.is_some_and(|t| t != tip) {
+        return Ok(Some(format!(
+            "branch {} exists and points elsewhere; rename or delete it first",
+            agent.branch
+        )));
+    }
+    if agent.path.exists()
+        && std::fs::read_dir(&agent.path)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Ok(Some(format!(
+            "{} already exists; restore elsewhere with --path DIR",
+            agent.path.display()
+        )));
+    }
+    Ok(None)
+}
+
+/// The branch (unless it is still there) and the worktree with the
+/// archived files; on failure, what this made goes again, entry included.
+fn recreate(
+    repo: &gix::Repository,
+    registry: &registry::Registry,
+    agent: &Agent,
+    archived: &archive::Archive,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let full_branch = format!("refs/heads/{}", agent.branch);
+    let made_branch = repo::branch_tip(repo, &agent.branch)?.is_none();
     let result = (|| -> Result<()> {
         if made_branch {
             repo.reference(
@@ -572,7 +635,13 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
             )
             .git("recreating the branch")?;
         }
-        crate::ops::provision::check_out_worktree(&repo, &registry, &agent.path, &full_branch)?;
+        crate::ops::provision::check_out_worktree(
+            repo,
+            registry,
+            &agent.path,
+            &full_branch,
+            progress,
+        )?;
         if let Some(index) = archived.index {
             reapply_worktree(&agent.path, archived.commit, index)?;
         }
@@ -589,20 +658,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         });
         return Err(e);
     }
-    let path = std::fs::canonicalize(&agent.path).unwrap_or(agent.path.clone());
-    registry.update(|agents| {
-        if let Some(a) = agents.get_mut(&agent.name) {
-            a.state = State::Ready;
-            a.adding_pid = None;
-            a.path = path.clone();
-        }
-        crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name])
-    })?;
-    init_submodules(&path, io)?;
-    writeln!(io.err, "restored agent '{}' from {reference}", agent.name)
-        .map_err(Error::io("writing"))?;
-    writeln!(io.out, "{}", path.display()).map_err(Error::io("writing"))?;
-    Ok(Outcome::Done)
+    Ok(())
 }
 
 /// Check the restored worktree's submodules out, as `add` does; a failure

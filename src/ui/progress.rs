@@ -108,3 +108,16 @@ impl Drop for Bar {
         }
     }
 }
+
+/// The progress ops report, drawn on the terminal's stderr.
+pub struct Terminal;
+
+impl crate::ops::provision::Progress for Terminal {
+    fn spinner(&self, message: &str) -> Box<dyn std::any::Any> {
+        Box::new(Bar::spinner(message))
+    }
+    fn checkout(&self, message: &str) -> (Box<dyn std::any::Any>, gix::progress::tree::Item) {
+        let (bar, item) = Bar::checkout(message);
+        (Box::new(bar), item)
+    }
+}
