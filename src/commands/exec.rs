@@ -8,13 +8,14 @@ use std::process::Command;
 use crate::Io;
 pub use crate::cli::ExecArgs;
 use crate::error::{Error, Outcome, Result};
+use crate::ops::context;
 use crate::ops::sandbox::{self, AgentRoots, Enforcement, Sandbox};
 use crate::state::registry::Agent;
 use crate::{git::repo, state::lease};
 
 pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
-    let agents = repo::registry(&repo).load()?;
+    let agents = context::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name) else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };

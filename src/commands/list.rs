@@ -6,6 +6,7 @@ use crate::Io;
 pub use crate::cli::ListArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
+use crate::ops::context;
 use crate::ops::status::{self, AgentStatus};
 
 #[derive(Serialize)]
@@ -17,7 +18,7 @@ struct Json<'a> {
 pub fn run(args: ListArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
-    let agents: Vec<_> = repo::registry(&repo).load()?.into_values().collect();
+    let agents: Vec<_> = context::registry(&repo).load()?.into_values().collect();
     if args.names {
         for agent in &agents {
             writeln!(io.out, "{}", agent.name).map_err(Error::io("writing"))?;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::Io;
 use crate::cli::DoctorArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
+use crate::ops::context;
 use crate::state::registry::{self, Agent, Mode, State};
 use crate::{
     git::repo, ops::copies, ops::removal as rm, ops::sealing, state::archive, state::lease,
@@ -381,7 +382,7 @@ fn main_worktree(repo: &gix::Repository) -> Option<(PathBuf, Option<String>)> {
 }
 
 fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
-    let agents = repo::registry(repo).load()?;
+    let agents = context::registry(repo).load()?;
     let worktrees = git_worktrees(repo)?;
     let found = copies::scan(repo, &copies::search_roots(repo, &agents));
     let mut problems = Vec::new();
@@ -412,7 +413,9 @@ fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
                     Some(f) => problems.push(Problem::Moved(agent.clone(), f.dir.clone())),
                     None => problems.push(Problem::CloneMissing(agent.clone())),
                 }
-            } else if repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)?.is_none() {
+            } else if repo::branch_tip(&context::branch_repo(repo, agent)?, &agent.branch)?
+                .is_none()
+            {
                 problems.push(Problem::BranchMissing(agent.clone()));
             }
             continue;
@@ -553,7 +556,7 @@ fn repair(
     problem: &Problem,
     how: Repairs,
 ) -> Result<Option<(String, String)>> {
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     match problem {
         Problem::Tampered(agent, _) | Problem::Unsealed(agent) if how.reseal => {
             registry.update(|agents| sealing::seal(repo.common_dir(), agents, &[&agent.name]))?;
@@ -634,7 +637,7 @@ fn repair(
                     ),
                 ));
             };
-            repo::branch_repo(repo, agent)?
+            context::branch_repo(repo, agent)?
                 .reference(
                     format!("refs/heads/{}", agent.branch).as_str(),
                     at,
@@ -696,7 +699,7 @@ fn restore_sealed(repo: &gix::Repository, agent: &Agent) -> Result<()> {
     let Some(sealed) = checker.sealed(&agent.name).cloned() else {
         return Ok(());
     };
-    repo::registry(repo).update(|agents| {
+    context::registry(repo).update(|agents| {
         if let Some(a) = agents.get_mut(&agent.name) {
             sealed.restore_into(a);
         }
@@ -761,7 +764,7 @@ fn remove_copy(
     let reference = archive::write(repo, &copy, tip, dirty)?;
     std::fs::remove_dir_all(path).map_err(Error::io(format!("removing {}", path.display())))?;
     if let Some(admin) = admin {
-        let agents = repo::registry(repo).load()?;
+        let agents = context::registry(repo).load()?;
         let link = copies::Link::Worktree(admin.clone());
         let still_used = copies::scan(repo, &copies::search_roots(repo, &agents))
             .iter()
@@ -798,7 +801,7 @@ fn archive_worktree_work(repo: &gix::Repository, agent: &Agent) -> Result<Option
     if crate::ops::status::dirty(&agent.path).is_ok_and(|d| d.is_clean()) {
         return Ok(None);
     }
-    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
+    let tip = match repo::branch_tip(&context::branch_repo(repo, agent)?, &agent.branch)? {
         Some(tip) => Some(tip),
         None => gix::open(&agent.path)
             .ok()

@@ -16,6 +16,7 @@ use crate::cli::{HooksArgs, HooksCommand};
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::ops::authority::{self, Action};
+use crate::ops::context;
 
 const BEGIN: &str = "# >>> git-agent pre-commit gate >>>";
 const END: &str = "# <<< git-agent pre-commit gate <<<";
@@ -48,7 +49,8 @@ fn reseal(repo: &gix::Repository, outcome: Outcome) -> Result<Outcome> {
     }
     let dir = hooks_dir(repo);
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-    repo::registry(repo).update(|_| crate::ops::sealing::reseal_hooks(repo.common_dir(), &dir))?;
+    context::registry(repo)
+        .update(|_| crate::ops::sealing::reseal_hooks(repo.common_dir(), &dir))?;
     Ok(outcome)
 }
 

@@ -14,6 +14,7 @@ use crate::Io;
 use crate::cli::{AddArgs, RoleArg};
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::git::repo;
+use crate::ops::context;
 use crate::ops::gate::unknown_area;
 use crate::policy::manifest::Role;
 use crate::policy::pattern::Pattern;
@@ -59,7 +60,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
         Ok(Outcome::Refused)
     };
-    let registry = repo::registry(&repo);
+    let registry = context::registry(&repo);
     if let Some(existing) = registry.load()?.get(&name) {
         return refuse(
             io,
@@ -217,7 +218,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
 /// Warn when the new agent's scope allows files another live agent's scope
 /// allows too: they may end up editing the same files.
 fn warn_overlapping_scopes(repo: &gix::Repository, name: &str, io: &mut Io) -> Result<()> {
-    let agents: Vec<_> = repo::registry(repo).load()?.into_values().collect();
+    let agents: Vec<_> = context::registry(repo).load()?.into_values().collect();
     for overlap in crate::ops::forecast::scope_overlaps(repo, &agents, Some(name))? {
         let other = if overlap.left == name {
             &overlap.right

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::Io;
 use crate::cli::{RestoreArgs, RmArgs};
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
+use crate::ops::context;
 use crate::ops::gate::shell_quote;
 use crate::state::archive;
 use crate::state::registry::{self, Agent, State};
@@ -23,7 +24,7 @@ pub fn unlanded_commits(
     control: &gix::Repository,
     agent: &Agent,
 ) -> Result<Vec<(ObjectId, String)>> {
-    let repo = &repo::branch_repo(control, agent)?;
+    let repo = &context::branch_repo(control, agent)?;
     let Some(tip) = repo::branch_tip(repo, &agent.branch)? else {
         return Ok(Vec::new());
     };
@@ -113,7 +114,7 @@ pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
         refusal.render(io, args.json)?;
         return Ok(Outcome::Refused);
     }
-    let registry = repo::registry(&repo);
+    let registry = context::registry(&repo);
     let agents = registry.load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
@@ -261,7 +262,7 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
     if agent.mode == crate::state::registry::Mode::Clone && !agent.path.is_dir() {
         // The clone, and its branch with it, is already gone: nothing is
         // left to archive, and the entry names nothing.
-        repo::registry(repo).update(|agents| {
+        context::registry(repo).update(|agents| {
             agents.remove(&agent.name);
             // Only tidies a record no entry uses any more: never fails the removal.
             let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
@@ -341,7 +342,7 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
     }
 
     // Archive first: from here on, the work is recoverable whatever happens.
-    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
+    let tip = match repo::branch_tip(&context::branch_repo(repo, agent)?, &agent.branch)? {
         Some(t) => Some(t),
         None if agent.path.is_dir() => gix::open(&agent.path)
             .ok()
@@ -362,7 +363,7 @@ pub fn removal(repo: &gix::Repository, agent: &Agent, force: bool, cwd: &Path) -
     {
         r.delete().git("deleting the branch")?;
     }
-    repo::registry(repo).update(|agents| {
+    context::registry(repo).update(|agents| {
         agents.remove(&agent.name);
         // Only tidies a record no entry uses any more: never fails the removal.
         let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
@@ -508,7 +509,7 @@ pub fn restore(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
     // The archive holds the branch; it comes back as a worktree, whatever
     // the agent was before.
     agent.mode = crate::state::registry::Mode::Worktree;
-    let registry = repo::registry(&repo);
+    let registry = context::registry(&repo);
     let refuse = |io: &mut Io, msg: String| -> Result<Outcome> {
         writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
         Ok(Outcome::Refused)

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::error::{GitContext, Result};
 use crate::git::changes;
 use crate::git::repo;
+use crate::ops::context;
 use crate::state::lease::{self, Lease};
 use crate::state::registry::{Agent, State};
 
@@ -185,7 +186,7 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
     if agent.setup_failed {
         st.problems.push("setup failed".into());
     }
-    let branch_repo = repo::branch_repo(repo, agent).ok();
+    let branch_repo = context::branch_repo(repo, agent).ok();
     let branch_tip = branch_repo
         .as_ref()
         .and_then(|r| repo::branch_tip(r, &agent.branch).ok().flatten());
