@@ -1,13 +1,32 @@
 //! `git agent list`: one row per agent.
 
+use clap::Parser;
 use serde::Serialize;
 
 use crate::Io;
-pub use crate::cli::ListArgs;
+use crate::cli::Common;
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::ops::context;
 use crate::ops::status::{self, AgentStatus};
+
+/// List the agents: branch, path, ahead/behind, uncommitted work, scope, lease.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-list", bin_name = "git agent list", version)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Also show each agent's scope and task.
+    #[arg(short = 'l', long = "long")]
+    pub long: bool,
+    /// Print JSON instead of a table.
+    #[arg(long, conflicts_with = "names")]
+    pub json: bool,
+    /// Print only the agents' names, one per line, without computing any
+    /// status (for scripts and shell completion).
+    #[arg(long)]
+    pub names: bool,
+}
 
 #[derive(Serialize)]
 struct Json<'a> {
