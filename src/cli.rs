@@ -138,19 +138,6 @@ pub struct HooksStatusArgs {
     pub json: bool,
 }
 
-/// Build a sandbox repository with three agents and walk through the whole
-/// flow, narrating each step: the gate, landing, conflicts, safe removal.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-demo", bin_name = "git agent demo", version)]
-pub struct DemoArgs {
-    /// Build the sandbox in DIR (which must not exist or be empty) and keep it.
-    #[arg(long, value_name = "DIR")]
-    pub keep: Option<PathBuf>,
-    /// When to colour the output [default: auto].
-    #[arg(long, value_name = "WHEN", value_enum)]
-    pub color: Option<crate::ui::color::When>,
-}
-
 /// The body of every built-in command: parse `argv` (its first item is the
 /// program's name) as `A`, run the command with the real standard streams,
 /// render an error as a miette diagnostic, and exit 0 (done), 1 (refused) or
@@ -180,8 +167,8 @@ pub fn main_with<A: Parser>(
     let color = crate::ui::color::ColorEnv::of_process(flag);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    let mut out = BrokenPipeSafe(stdout.lock());
-    let mut err = BrokenPipeSafe(stderr.lock());
+    let mut out = crate::ui::writers::BrokenPipeSafe(stdout.lock());
+    let mut err = crate::ui::writers::BrokenPipeSafe(stderr.lock());
     let mut io = crate::Io {
         out: &mut out,
         err: &mut err,
@@ -201,95 +188,13 @@ pub fn main_with<A: Parser>(
             // The repository's color.ui counts for errors too; an error may
             // well be that there is no repository.
             let repo = gix::discover_with_environment_overrides(dir).ok();
-            install_report_handler(color.err(repo.as_ref()));
+            crate::ui::writers::install_report_handler(color.err(repo.as_ref()));
             eprintln!("{:?}", miette::Report::new(e));
             code
         }
     };
     let _ = std::io::Write::flush(io.out);
     std::process::exit(code);
-}
-
-/// A reader that closed the pipe (`git agent list | head`) is not an error:
-/// further output is dropped.
-pub struct BrokenPipeSafe<W>(pub W);
-
-impl<W: std::io::Write> std::io::Write for BrokenPipeSafe<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.write(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
-            other => other,
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self.0.flush() {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
-        }
-    }
-}
-
-/// Diagnostics keep their lines whole: agents and scripts read them, and a
-/// path broken across lines cannot be copied.
-pub fn install_report_handler(paint: crate::ui::color::Paint) {
-    let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .wrap_lines(false)
-                .color(paint.enabled())
-                .build(),
-        )
-    }));
-}
-
-/// Run a command in an agent's directory, holding its single-writer lease.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-exec", bin_name = "git agent exec", version)]
-pub struct ExecArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
-    /// Let CMD and its children write only in the agent's scope, its git
-    /// directory, the policy's `sandbox.writable`, temporary directories
-    /// and --writable directories (Linux, Landlock). `strict` (the
-    /// default) refuses to run where the kernel cannot confine CMD;
-    /// `best-effort` runs it unconfined with a warning. The policy's
-    /// `defaults.sandbox: true` makes `strict` the default.
-    #[arg(
-        long,
-        value_name = "MODE",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "strict"
-    )]
-    pub sandbox: Option<crate::ops::sandbox::Enforcement>,
-    /// With the sandbox, also let CMD write below DIR (repeatable), e.g.
-    /// the agent's own state directory.
-    #[arg(long, value_name = "DIR")]
-    pub writable: Vec<PathBuf>,
-    /// The command and its arguments, after `--`.
-    #[arg(last = true, required = true, value_name = "CMD")]
-    pub command: Vec<std::ffi::OsString>,
-}
-
-/// List the agents: branch, path, ahead/behind, uncommitted work, scope, lease.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-list", bin_name = "git agent list", version)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// Also show each agent's scope and task.
-    #[arg(short = 'l', long = "long")]
-    pub long: bool,
-    /// Print JSON instead of a table.
-    #[arg(long, conflicts_with = "names")]
-    pub json: bool,
-    /// Print only the agents' names, one per line, without computing any
-    /// status (for scripts and shell completion).
-    #[arg(long)]
-    pub names: bool,
 }
 
 /// How `land` integrates the branch into its base.
@@ -383,25 +288,6 @@ pub struct ConflictsArgs {
     /// Print {"version": 1, "pairs": [...], ...} (see README).
     #[arg(long)]
     pub json: bool,
-}
-
-/// Install man pages and shell completions where man and the shells look.
-#[derive(Debug, Parser)]
-#[command(
-    name = "git-agent-install-extras",
-    bin_name = "git agent install-extras",
-    version
-)]
-pub struct InstallExtrasArgs {
-    /// Install under DIR: DIR/share/man/man1, DIR/share/bash-completion/completions,
-    /// DIR/share/zsh/site-functions and DIR/share/fish/vendor_completions.d
-    /// [default: the directory above the one holding git-agent, e.g. ~/.cargo].
-    #[arg(long, value_name = "DIR")]
-    pub prefix: Option<PathBuf>,
-    /// Write the project's committed man/ and completions/ under DIR instead
-    /// (the generator behind the drift test).
-    #[arg(long, value_name = "DIR", hide = true, conflicts_with = "prefix")]
-    pub project_files: Option<PathBuf>,
 }
 
 /// Every built-in command's clap definition, by its name after `git agent`,

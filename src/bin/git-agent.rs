@@ -2,8 +2,8 @@
 //! `git-agent-<command>` for any other name (see `git_agent::dispatch`).
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let mut out = git_agent::cli::BrokenPipeSafe(std::io::stdout());
-    let mut err = git_agent::cli::BrokenPipeSafe(std::io::stderr());
+    let mut out = git_agent::ui::writers::BrokenPipeSafe(std::io::stdout());
+    let mut err = git_agent::ui::writers::BrokenPipeSafe(std::io::stderr());
     let color = git_agent::ui::color::ColorEnv::of_process(None);
     let mut io = git_agent::Io {
         out: &mut out,
@@ -15,7 +15,7 @@ fn main() {
         Err(e) => {
             let code = e.exit_code();
             let repo = gix::discover_with_environment_overrides(".").ok();
-            git_agent::cli::install_report_handler(color.err(repo.as_ref()));
+            git_agent::ui::writers::install_report_handler(color.err(repo.as_ref()));
             eprintln!("{:?}", miette::Report::new(e));
             code
         }

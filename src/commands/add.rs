@@ -9,6 +9,7 @@ use crate::Io;
 use crate::cli::Common;
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
+use crate::ops::context;
 use crate::ops::provision::{self, Added, Created, Request};
 use crate::policy::manifest::Role;
 
@@ -130,7 +131,7 @@ fn report(repo: &gix::Repository, created: &Created, io: &mut Io) -> Result<Outc
 /// Warn when the new agent's scope allows files another live agent's scope
 /// allows too: they may end up editing the same files.
 fn warn_overlapping_scopes(repo: &gix::Repository, name: &str, io: &mut Io) -> Result<()> {
-    let agents: Vec<_> = repo::registry(repo).load()?.into_values().collect();
+    let agents: Vec<_> = context::registry(repo).load()?.into_values().collect();
     for overlap in crate::ops::forecast::scope_overlaps(repo, &agents, Some(name))? {
         let other = if overlap.left == name {
             &overlap.right

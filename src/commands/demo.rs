@@ -9,11 +9,25 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use clap::Parser;
+
 use crate::Io;
-pub use crate::cli::DemoArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::git;
 use crate::ui::color::Paint;
+
+/// Build a sandbox repository with three agents and walk through the whole
+/// flow, narrating each step: the gate, landing, conflicts, safe removal.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-demo", bin_name = "git agent demo", version)]
+pub struct DemoArgs {
+    /// Build the sandbox in DIR (which must not exist or be empty) and keep it.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    /// When to colour the output [default: auto].
+    #[arg(long, value_name = "WHEN", value_enum)]
+    pub color: Option<crate::ui::color::When>,
+}
 
 pub fn run(args: DemoArgs, io: &mut Io) -> Result<Outcome> {
     let (_temp, root) = match &args.keep {

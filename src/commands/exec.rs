@@ -3,18 +3,54 @@
 //! signals on to CMD and its exit code back. With `--sandbox` (or the
 //! policy's `defaults.sandbox`), CMD may write only where the agent should.
 
+use std::path::PathBuf;
 use std::process::Command;
 
+use clap::Parser;
+
 use crate::Io;
-pub use crate::cli::ExecArgs;
+use crate::cli::{AGENT, Common};
 use crate::error::{Error, Outcome, Result};
+use crate::ops::context;
 use crate::ops::sandbox::{self, AgentRoots, Enforcement, Sandbox};
 use crate::state::registry::Agent;
 use crate::{git::repo, state::lease};
 
+/// Run a command in an agent's directory, holding its single-writer lease.
+#[derive(Debug, Parser)]
+#[command(name = "git-agent-exec", bin_name = "git agent exec", version)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The agent.
+    #[arg(value_name = AGENT)]
+    pub name: String,
+    /// Let CMD and its children write only in the agent's scope, its git
+    /// directory, the policy's `sandbox.writable`, temporary directories
+    /// and --writable directories (Linux, Landlock). `strict` (the
+    /// default) refuses to run where the kernel cannot confine CMD;
+    /// `best-effort` runs it unconfined with a warning. The policy's
+    /// `defaults.sandbox: true` makes `strict` the default.
+    #[arg(
+        long,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "strict"
+    )]
+    pub sandbox: Option<crate::ops::sandbox::Enforcement>,
+    /// With the sandbox, also let CMD write below DIR (repeatable), e.g.
+    /// the agent's own state directory.
+    #[arg(long, value_name = "DIR")]
+    pub writable: Vec<PathBuf>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
 pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open_home(&args.common.absolute_dir()?)?;
-    let agents = repo::registry(&repo).load()?;
+    let agents = context::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name) else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };

@@ -4,12 +4,30 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Arg, ArgAction, Command, ValueHint};
+use clap::{Arg, ArgAction, Command, Parser, ValueHint};
 
 use crate::Io;
 use crate::cli::AGENT;
-pub use crate::cli::InstallExtrasArgs;
 use crate::error::{Error, Outcome, Result};
+
+/// Install man pages and shell completions where man and the shells look.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-agent-install-extras",
+    bin_name = "git agent install-extras",
+    version
+)]
+pub struct InstallExtrasArgs {
+    /// Install under DIR: DIR/share/man/man1, DIR/share/bash-completion/completions,
+    /// DIR/share/zsh/site-functions and DIR/share/fish/vendor_completions.d
+    /// [default: the directory above the one holding git-agent, e.g. ~/.cargo].
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Write the project's committed man/ and completions/ under DIR instead
+    /// (the generator behind the drift test).
+    #[arg(long, value_name = "DIR", hide = true, conflicts_with = "prefix")]
+    pub project_files: Option<PathBuf>,
+}
 
 /// A generated file: its name and its bytes.
 pub struct Generated {

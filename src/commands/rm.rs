@@ -8,6 +8,7 @@ use crate::Io;
 use crate::cli::{AGENT, Common};
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
+use crate::ops::context;
 use crate::ops::removal::{self, Removal};
 
 /// Remove an agent: its worktree, branch and registry entry. Refuses when
@@ -47,7 +48,7 @@ pub fn run(args: RmArgs, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Refused);
     }
     let repo = repo::open_home(&cwd)?;
-    let registry = repo::registry(&repo);
+    let registry = context::registry(&repo);
     let agents = registry.load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));

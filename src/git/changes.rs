@@ -285,6 +285,8 @@ fn cache_child<'t>(
 }
 
 impl IndexWalk<'_> {
+    /// The changes below `prefix` between HEAD's tree `head` and the index
+    /// entries in `range`, descending only where they may differ.
     fn dir(
         &self,
         prefix: &BStr,
@@ -301,6 +303,46 @@ impl IndexWalk<'_> {
         {
             return Ok(());
         }
+        let items = self.items(prefix, range);
+        let mut buf = Vec::new();
+        let head_entries = read_tree(self.repo, head, &mut buf)?;
+        merge_join(
+            &head_entries,
+            &items,
+            entry_key,
+            item_key,
+            |name, head_entry, item| {
+                let path = join(prefix, name);
+                match (head_entry, item) {
+                    (head_entry, Some(item)) if item.is_dir => {
+                        let head_tree = head_entry.map(|e| e.id.to_owned());
+                        self.dir(
+                            with_slash(path).as_bstr(),
+                            head_tree,
+                            cache_child(cache, name),
+                            item.range.clone(),
+                            out,
+                        )?;
+                    }
+                    (head_entry, Some(item)) => self.file(path, head_entry, item, out)?,
+                    (Some(h), None) if is_tree(h.mode) => diff_trees(
+                        self.repo,
+                        Some(h.id.to_owned()),
+                        None,
+                        with_slash(path).as_bstr(),
+                        out,
+                    )?,
+                    (Some(_), None) => push(out, path.as_bstr(), ChangeKind::Deleted),
+                    (None, None) => {}
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// The index entries in `range` (all below `prefix`) grouped by their
+    /// next path component: one item per file or subdirectory, in order.
+    fn items(&self, prefix: &BStr, range: std::ops::Range<usize>) -> Vec<Item<'_>> {
         let entries = self.index.entries();
         let state: &gix::index::State = self.index;
         let mut items: Vec<Item<'_>> = Vec::new();
@@ -334,74 +376,49 @@ impl IndexWalk<'_> {
                 }
             }
         }
-        let mut buf = Vec::new();
-        let head_entries = read_tree(self.repo, head, &mut buf)?;
-        merge_join(
-            &head_entries,
-            &items,
-            entry_key,
-            item_key,
-            |name, head_entry, item| {
-                let path = join(prefix, name);
-                match (head_entry, item) {
-                    (head_entry, Some(item)) if item.is_dir => {
-                        let head_tree = head_entry.map(|e| e.id.to_owned());
-                        self.dir(
-                            with_slash(path).as_bstr(),
-                            head_tree,
-                            cache_child(cache, name),
-                            item.range.clone(),
-                            out,
-                        )?;
-                    }
-                    (head_entry, Some(item)) => {
-                        let entry = &entries[item.range.start];
-                        if item.range.len() > 1 || entry.stage_raw() != 0 {
-                            push(out, path.as_bstr(), ChangeKind::Unmerged);
-                            return Ok(());
-                        }
-                        let mode = normalize_mode(entry.mode.bits());
-                        if entry
-                            .flags
-                            .contains(gix::index::entry::Flags::INTENT_TO_ADD)
-                        {
-                            // Not part of the next commit until really added.
-                            if head_entry.is_some() {
-                                push(out, path.as_bstr(), ChangeKind::Deleted);
-                            }
-                        } else if is_tree(mode) {
-                            // A sparse index keeps a whole directory as one entry.
-                            diff_trees(
-                                self.repo,
-                                head_entry.map(|e| e.id.to_owned()),
-                                Some(entry.id),
-                                with_slash(path).as_bstr(),
-                                out,
-                            )?;
-                        } else {
-                            match head_entry {
-                                Some(h) if h.mode == mode && h.id == entry.id => {}
-                                Some(h) if h.mode != mode => {
-                                    push(out, path.as_bstr(), ChangeKind::TypeChanged)
-                                }
-                                Some(_) => push(out, path.as_bstr(), ChangeKind::Modified),
-                                None => push(out, path.as_bstr(), ChangeKind::Added),
-                            }
-                        }
-                    }
-                    (Some(h), None) if is_tree(h.mode) => diff_trees(
-                        self.repo,
-                        Some(h.id.to_owned()),
-                        None,
-                        with_slash(path).as_bstr(),
-                        out,
-                    )?,
-                    (Some(_), None) => push(out, path.as_bstr(), ChangeKind::Deleted),
-                    (None, None) => {}
-                }
-                Ok(())
-            },
-        )
+        items
+    }
+
+    /// Compare the index's version of file `path` with HEAD's.
+    fn file(
+        &self,
+        path: BString,
+        head_entry: Option<&Entry<'_>>,
+        item: &Item<'_>,
+        out: &mut Vec<Change>,
+    ) -> Result<()> {
+        let entry = &self.index.entries()[item.range.start];
+        if item.range.len() > 1 || entry.stage_raw() != 0 {
+            push(out, path.as_bstr(), ChangeKind::Unmerged);
+            return Ok(());
+        }
+        let mode = normalize_mode(entry.mode.bits());
+        if entry
+            .flags
+            .contains(gix::index::entry::Flags::INTENT_TO_ADD)
+        {
+            // Not part of the next commit until really added.
+            if head_entry.is_some() {
+                push(out, path.as_bstr(), ChangeKind::Deleted);
+            }
+        } else if is_tree(mode) {
+            // A sparse index keeps a whole directory as one entry.
+            diff_trees(
+                self.repo,
+                head_entry.map(|e| e.id.to_owned()),
+                Some(entry.id),
+                with_slash(path).as_bstr(),
+                out,
+            )?;
+        } else {
+            match head_entry {
+                Some(h) if h.mode == mode && h.id == entry.id => {}
+                Some(h) if h.mode != mode => push(out, path.as_bstr(), ChangeKind::TypeChanged),
+                Some(_) => push(out, path.as_bstr(), ChangeKind::Modified),
+                None => push(out, path.as_bstr(), ChangeKind::Added),
+            }
+        }
+        Ok(())
     }
 }
 

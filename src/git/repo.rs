@@ -8,7 +8,6 @@ use gix::bstr::ByteSlice;
 
 use crate::error::{Error, GitContext, Result};
 use crate::policy::manifest::{MANIFEST_FILE, Manifest};
-use crate::state::registry::{Agent, Agents, Mode, Registry};
 
 /// Open the repository containing `dir`, honouring `GIT_DIR`,
 /// `GIT_WORK_TREE` and `GIT_INDEX_FILE` (a pre-commit hook of `git commit -a`
@@ -23,10 +22,6 @@ pub fn ignore_case(repo: &gix::Repository) -> bool {
     repo.config_snapshot()
         .boolean("core.ignoreCase")
         .unwrap_or(false)
-}
-
-pub fn registry(repo: &gix::Repository) -> Registry {
-    Registry::new(repo.common_dir())
 }
 
 /// The root of the main worktree (where `.git` lives), if the repository has one.
@@ -119,15 +114,6 @@ pub fn default_base(repo: &gix::Repository) -> Result<String> {
     Ok("main".to_owned())
 }
 
-/// The registered agent whose working directory contains `repo`'s worktree.
-pub fn agent_of_worktree<'a>(repo: &gix::Repository, agents: &'a Agents) -> Option<&'a Agent> {
-    let workdir = repo.workdir()?;
-    let here = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_owned());
-    agents
-        .values()
-        .find(|a| std::fs::canonicalize(&a.path).unwrap_or_else(|_| a.path.clone()) == here)
-}
-
 /// The short name of the branch checked out here, if HEAD is on a branch.
 pub fn current_branch(repo: &gix::Repository) -> Option<String> {
     let name = repo.head_name().ok()??;
@@ -163,14 +149,4 @@ pub fn control(repo: &gix::Repository) -> Result<Option<gix::Repository>> {
 pub fn open_home(dir: &Path) -> Result<gix::Repository> {
     let here = open(dir)?;
     Ok(control(&here)?.unwrap_or(here))
-}
-
-/// The repository holding the agent's branch: its clone, or `control`
-/// itself for a worktree. A clone borrows `control`'s objects (it is made
-/// with `--shared`), so commits of both are readable through it.
-pub fn branch_repo(control: &gix::Repository, agent: &Agent) -> Result<gix::Repository> {
-    match agent.mode {
-        Mode::Worktree => Ok(control.clone()),
-        Mode::Clone => gix::open(&agent.path).git("opening the agent's clone"),
-    }
 }

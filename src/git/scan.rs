@@ -128,47 +128,16 @@ pub fn worktree_with(wt: &gix::Repository, how: DirOpen) -> Result<Option<Scan>>
     if !supported(wt, &index) {
         return Ok(None);
     }
-    let stat_options = wt.stat_options().git("reading core.checkStat")?;
-    let fs = wt.filesystem_options().git("reading core.fileMode")?;
-    let mut excludes = wt
+    let excludes = wt
         .excludes(
             &index,
             None,
             gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
         )
         .git("reading the ignore rules")?;
-
-    let mut files: FastMap<&BStr, usize> =
-        FastMap::with_capacity_and_hasher(index.entries().len(), Default::default());
-    let mut dirs: FastSet<&BStr> = FastSet::default();
-    for (i, entry) in index.entries().iter().enumerate() {
-        let path = entry.path(&index);
-        files.insert(path, i);
-        let mut end = path.len();
-        while let Some(slash) = path[..end].rfind_byte(b'/') {
-            if !dirs.insert(path[..slash].as_bstr()) {
-                break;
-            }
-            end = slash;
-        }
-    }
-
     let cache_path = wt.git_dir().join(CACHE_FILE);
-    let mut cache = read_cache(&cache_path, workdir).unwrap_or_default();
-    // Listings of the directories seen this time; the others are dropped.
-    let mut next_cache: FastMap<BString, Listing> =
-        FastMap::with_capacity_and_hasher(cache.len(), Default::default());
-    let mut cache_changed = false;
-    let racy_after = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64 - RACY_SECONDS)
-        .unwrap_or(i64::MAX);
-    let timestamp = index.timestamp();
-    let is_racy = |stat: &gix::index::entry::Stat| stat.is_racy(timestamp, stat_options);
-
-    let mut seen = vec![false; index.entries().len()];
-    let mut uncertain: Vec<BString> = Vec::new();
-    let mut scan = Scan::default();
+    let cache = read_cache(&cache_path, workdir).unwrap_or_default();
+    let mut walk = Walk::new(wt, &index, excludes, cache, how)?;
     let Ok(root) = open_dir(rustix::fs::CWD, workdir, how) else {
         return Ok(None);
     };
@@ -180,124 +149,232 @@ pub fn worktree_with(wt: &gix::Repository, how: DirOpen) -> Result<Option<Scan>>
         parent: Rc::new(root),
         untracked: false,
     }];
-    let mut path = BString::default();
-    while let Some(Pending {
-        dir,
-        parent,
-        untracked: untracked_dir,
-    }) = stack.pop()
-    {
+    while let Some(pending) = stack.pop() {
+        walk.visit_dir(pending, &mut stack)?;
+    }
+    walk.finish(wt, &cache_path, workdir).map(Some)
+}
+
+/// Every tracked path with its index position, and every directory that
+/// holds a tracked path.
+fn tracked_paths(index: &gix::index::File) -> (FastMap<&BStr, usize>, FastSet<&BStr>) {
+    let mut files: FastMap<&BStr, usize> =
+        FastMap::with_capacity_and_hasher(index.entries().len(), Default::default());
+    let mut dirs: FastSet<&BStr> = FastSet::default();
+    for (i, entry) in index.entries().iter().enumerate() {
+        let path = entry.path(index);
+        files.insert(path, i);
+        let mut end = path.len();
+        while let Some(slash) = path[..end].rfind_byte(b'/') {
+            if !dirs.insert(path[..slash].as_bstr()) {
+                break;
+            }
+            end = slash;
+        }
+    }
+    (files, dirs)
+}
+
+/// One scan under way: what the index says, the directory listings cached
+/// and seen, and what was found so far.
+struct Walk<'a> {
+    index: &'a gix::index::File,
+    files: FastMap<&'a BStr, usize>,
+    dirs: FastSet<&'a BStr>,
+    excludes: gix::AttributeStack<'a>,
+    fs: gix::fs::Capabilities,
+    stat_options: gix::index::entry::stat::Options,
+    how: DirOpen,
+    cache: FastMap<BString, Listing>,
+    /// Listings of the directories seen this time; the others are dropped.
+    next_cache: FastMap<BString, Listing>,
+    cache_changed: bool,
+    racy_after: i64,
+    seen: Vec<bool>,
+    uncertain: Vec<BString>,
+    scan: Scan,
+    /// The path of the entry at hand, reused to spare allocations.
+    path: BString,
+}
+
+impl<'a> Walk<'a> {
+    fn new(
+        wt: &gix::Repository,
+        index: &'a gix::index::File,
+        excludes: gix::AttributeStack<'a>,
+        cache: FastMap<BString, Listing>,
+        how: DirOpen,
+    ) -> Result<Self> {
+        let (files, dirs) = tracked_paths(index);
+        let racy_after = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64 - RACY_SECONDS)
+            .unwrap_or(i64::MAX);
+        Ok(Walk {
+            index,
+            files,
+            dirs,
+            excludes,
+            fs: wt.filesystem_options().git("reading core.fileMode")?,
+            stat_options: wt.stat_options().git("reading core.checkStat")?,
+            how,
+            next_cache: FastMap::with_capacity_and_hasher(cache.len(), Default::default()),
+            cache,
+            cache_changed: false,
+            racy_after,
+            seen: vec![false; index.entries().len()],
+            uncertain: Vec::new(),
+            scan: Scan::default(),
+            path: BString::default(),
+        })
+    }
+
+    /// List one directory (from the cache when its stat data is unchanged)
+    /// and look at each of its entries, pushing the directories to descend.
+    fn visit_dir(&mut self, pending: Pending, stack: &mut Vec<Pending>) -> Result<()> {
+        let Pending {
+            dir,
+            parent,
+            untracked: untracked_dir,
+        } = pending;
         let fd = if dir.is_empty() {
             parent
         } else {
             let name = dir.rsplit_str("/").next().unwrap_or(&dir);
-            match open_dir(&*parent, fs_path(name), how) {
+            match open_dir(&*parent, fs_path(name), self.how) {
                 Ok(fd) => Rc::new(fd),
                 // Gone, or replaced by something else, since its parent was read.
-                Err(_) => continue,
+                Err(_) => return Ok(()),
             }
         };
-        let Ok(dir_stat) = rustix::fs::fstat(&*fd) else {
-            continue;
-        };
-        let stat = DirStat::of(&dir_stat);
-        let listing = match cache.remove(&dir) {
-            Some(listing) if listing.stat == stat => listing,
-            _ => {
-                let Ok(names) = read_dir(&fd) else { continue };
-                cache_changed = true;
-                Listing { stat, names }
-            }
+        let Some(listing) = self.listing(&dir, &fd) else {
+            return Ok(());
         };
         let nested_repository = untracked_dir && listing.names.iter().any(|(n, _)| n == b".git");
         if nested_repository {
-            scan.untracked.push(format!("{}/", dir.to_str_lossy()));
+            self.scan.untracked.push(format!("{}/", dir.to_str_lossy()));
         }
         for (name, kind) in listing.names.iter().filter(|_| !nested_repository) {
-            let (name, kind) = (name.as_slice(), *kind);
             if dir.is_empty() && name == b".git" {
                 continue;
             }
-            path.clear();
-            path.extend_from_slice(&dir);
-            if !path.is_empty() {
-                path.push(b'/');
+            self.path.clear();
+            self.path.extend_from_slice(&dir);
+            if !self.path.is_empty() {
+                self.path.push(b'/');
             }
-            path.extend_from_slice(name);
-            let tracked = if untracked_dir {
-                None
-            } else {
-                files.get(path.as_bstr()).copied()
-            };
-            if let Some(i) = tracked {
-                seen[i] = true;
-                let entry = &index.entries()[i];
-                let stat = rustix::fs::statat(&*fd, fs_path(name), AtFlags::SYMLINK_NOFOLLOW);
-                match certainly_clean(entry, stat.ok(), fs, stat_options, &is_racy) {
-                    Some(true) => {}
-                    Some(false) => scan.modified.push(path.to_string()),
-                    None => uncertain.push(path.clone()),
-                }
-                // A file that became a directory also brings its contents.
-                if kind != Kind::Dir || entry.mode.is_submodule() {
-                    continue;
-                }
-            }
-            let in_tracked_dir = tracked.is_none()
-                && !untracked_dir
-                && kind == Kind::Dir
-                && dirs.contains(path.as_bstr());
-            if in_tracked_dir {
-                stack.push(Pending {
-                    dir: path.clone(),
-                    parent: fd.clone(),
-                    untracked: false,
-                });
-                continue;
-            }
-            let mode = (kind == Kind::Dir).then_some(gix::index::entry::Mode::DIR);
-            let ignored = excludes
-                .at_entry(path.as_bstr(), mode)
-                .git("reading the ignore rules")?
-                .is_excluded();
-            if ignored {
-                continue;
-            }
-            match kind {
-                Kind::Dir => stack.push(Pending {
-                    dir: path.clone(),
-                    parent: fd.clone(),
-                    untracked: true,
-                }),
-                Kind::File => scan.untracked.push(path.to_string()),
-                // git's status shows neither fifos nor sockets.
-                Kind::Other => {}
+            self.path.extend_from_slice(name);
+            if let Some(next) = self.visit_entry(&fd, name, *kind, untracked_dir)? {
+                stack.push(next);
             }
         }
-        if listing.stat.mtime.0 < racy_after {
-            next_cache.insert(dir, listing);
+        if listing.stat.mtime.0 < self.racy_after {
+            self.next_cache.insert(dir, listing);
         } else {
-            cache_changed = true;
+            self.cache_changed = true;
         }
+        Ok(())
     }
-    cache_changed |= !cache.is_empty();
 
-    for (entry, seen) in index.entries().iter().zip(&seen) {
-        if !seen {
-            scan.modified.push(entry.path(&index).to_string());
+    /// The listing of `dir`: the cached one while the directory's stat data
+    /// is unchanged, else read afresh. `None` when it cannot be read.
+    fn listing(&mut self, dir: &BString, fd: &OwnedFd) -> Option<Listing> {
+        let stat = DirStat::of(&rustix::fs::fstat(fd).ok()?);
+        match self.cache.remove(dir) {
+            Some(listing) if listing.stat == stat => Some(listing),
+            _ => {
+                let names = read_dir(fd).ok()?;
+                self.cache_changed = true;
+                Some(Listing { stat, names })
+            }
         }
     }
-    if !uncertain.is_empty() {
-        scan.modified.extend(settle(wt, uncertain)?);
+
+    /// Look at the entry at `self.path`, named `name` in the directory `fd`:
+    /// check it against the index if tracked, record it if untracked, and
+    /// return the directory to descend into, if it is one.
+    fn visit_entry(
+        &mut self,
+        fd: &Rc<OwnedFd>,
+        name: &[u8],
+        kind: Kind,
+        untracked_dir: bool,
+    ) -> Result<Option<Pending>> {
+        let tracked = if untracked_dir {
+            None
+        } else {
+            self.files.get(self.path.as_bstr()).copied()
+        };
+        if let Some(i) = tracked {
+            self.seen[i] = true;
+            let entry = &self.index.entries()[i];
+            let stat = rustix::fs::statat(&**fd, fs_path(name), AtFlags::SYMLINK_NOFOLLOW);
+            let (timestamp, stat_options) = (self.index.timestamp(), self.stat_options);
+            let is_racy = |stat: &gix::index::entry::Stat| stat.is_racy(timestamp, stat_options);
+            match certainly_clean(entry, stat.ok(), self.fs, stat_options, &is_racy) {
+                Some(true) => {}
+                Some(false) => self.scan.modified.push(self.path.to_string()),
+                None => self.uncertain.push(self.path.clone()),
+            }
+            // A file that became a directory also brings its contents.
+            if kind != Kind::Dir || entry.mode.is_submodule() {
+                return Ok(None);
+            }
+        }
+        let descend = |untracked| Pending {
+            dir: self.path.clone(),
+            parent: fd.clone(),
+            untracked,
+        };
+        let in_tracked_dir = tracked.is_none()
+            && !untracked_dir
+            && kind == Kind::Dir
+            && self.dirs.contains(self.path.as_bstr());
+        if in_tracked_dir {
+            return Ok(Some(descend(false)));
+        }
+        let mode = (kind == Kind::Dir).then_some(gix::index::entry::Mode::DIR);
+        let ignored = self
+            .excludes
+            .at_entry(self.path.as_bstr(), mode)
+            .git("reading the ignore rules")?
+            .is_excluded();
+        if ignored {
+            return Ok(None);
+        }
+        Ok(match kind {
+            Kind::Dir => Some(descend(true)),
+            Kind::File => {
+                self.scan.untracked.push(self.path.to_string());
+                None
+            }
+            // git's status shows neither fifos nor sockets.
+            Kind::Other => None,
+        })
     }
-    if cache_changed {
-        // A cache that cannot be written only costs speed next time.
-        let _ = write_cache(&cache_path, workdir, &next_cache);
+
+    /// The scan: tracked files never seen count as modified, the uncertain
+    /// ones are settled by content, and the cache is saved if it changed.
+    fn finish(mut self, wt: &gix::Repository, cache_path: &Path, workdir: &Path) -> Result<Scan> {
+        self.cache_changed |= !self.cache.is_empty();
+        let mut scan = self.scan;
+        for (entry, seen) in self.index.entries().iter().zip(&self.seen) {
+            if !seen {
+                scan.modified.push(entry.path(self.index).to_string());
+            }
+        }
+        if !self.uncertain.is_empty() {
+            scan.modified.extend(settle(wt, self.uncertain)?);
+        }
+        if self.cache_changed {
+            // A cache that cannot be written only costs speed next time.
+            let _ = write_cache(cache_path, workdir, &self.next_cache);
+        }
+        scan.modified.sort();
+        scan.modified.dedup();
+        scan.untracked.sort();
+        Ok(scan)
     }
-    scan.modified.sort();
-    scan.modified.dedup();
-    scan.untracked.sort();
-    Ok(Some(scan))
 }
 
 fn supported(wt: &gix::Repository, index: &gix::index::File) -> bool {

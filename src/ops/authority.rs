@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::Io;
 use crate::error::{Error, RefusalReport, Result};
 use crate::git::repo;
+use crate::ops::context;
 
 /// A command that only a person may run, with the agent it acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,9 +97,9 @@ pub fn contexts(here: &gix::Repository) -> Result<Vec<AgentContext>> {
     }
     let workdir = here.workdir().map(ToOwned::to_owned);
     if let Some(control) = repo::control(here)? {
-        let agents = repo::registry(&control).load()?;
+        let agents = context::registry(&control).load()?;
         let dir = workdir.unwrap_or_else(|| here.git_dir().to_owned());
-        let name = repo::agent_of_worktree(here, &agents)
+        let name = context::agent_of_worktree(here, &agents)
             .map(|a| a.name.clone())
             .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_default();
@@ -108,8 +109,8 @@ pub fn contexts(here: &gix::Repository) -> Result<Vec<AgentContext>> {
         });
         return Ok(found);
     }
-    let agents = repo::registry(here).load()?;
-    if let (Some(agent), Some(dir)) = (repo::agent_of_worktree(here, &agents), workdir) {
+    let agents = context::registry(here).load()?;
+    if let (Some(agent), Some(dir)) = (context::agent_of_worktree(here, &agents), workdir) {
         found.push(AgentContext {
             name: agent.name.clone(),
             via: Via::Worktree(dir),

@@ -22,6 +22,7 @@ use crate::cli::ConflictsArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::git::changes::{self, ChangeKind};
 use crate::git::repo;
+use crate::ops::context;
 use crate::ops::landing::tree_of;
 use crate::policy::pattern::Pattern;
 use crate::state::registry::Agent;
@@ -738,7 +739,7 @@ struct Json<'a> {
 pub fn run(args: ConflictsArgs, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open_home(&cwd)?;
-    let agents: Vec<Agent> = repo::registry(&repo).load()?.into_values().collect();
+    let agents: Vec<Agent> = context::registry(&repo).load()?.into_values().collect();
     let mut cache = Cache::load(&repo);
     let tips = tips(&repo, &agents)?;
     let diffs = Diffs::default();

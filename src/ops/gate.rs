@@ -11,6 +11,7 @@ use crate::cli::{CheckArgs, ScopeArgs, ScopeCommand, ScopeEdit};
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::git::changes::{self, Change, ChangeKind};
 use crate::git::repo;
+use crate::ops::context;
 use crate::policy::manifest::{Manifest, nearest};
 use crate::policy::scope::{Origin, Scope, Verdict};
 use crate::state::registry::{Agent, Agents};
@@ -86,10 +87,10 @@ pub fn resolve_subject(
     // In an agent's clone, the registry and policy live in its home repository.
     let home = repo::control(repo)?;
     let control = home.as_ref().unwrap_or(repo);
-    let agents = repo::registry(control).load()?;
+    let agents = context::registry(control).load()?;
     let (name, detected) = match named {
         Some(n) => (n.to_owned(), false),
-        None => match repo::agent_of_worktree(repo, &agents) {
+        None => match context::agent_of_worktree(repo, &agents) {
             Some(a) => (a.name.clone(), true),
             None => match branch_hint
                 .map(|b| b.strip_prefix("refs/heads/").unwrap_or(b))
@@ -253,7 +254,7 @@ enum Edit {
 }
 
 fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -> Result<Outcome> {
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     let agents = registry.load()?;
     // Humans orchestrate: an agent may not widen its own scope.
     if let Some(refusal) = crate::ops::authority::who_may_act(

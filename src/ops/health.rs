@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, GitContext, Result};
+use crate::ops::context;
 use crate::ops::provision::Progress;
 use crate::state::registry::{self, Agent, Mode, State};
 use crate::{
@@ -290,7 +291,7 @@ fn main_worktree(repo: &gix::Repository) -> Option<(PathBuf, Option<String>)> {
 /// Every problem: the registered agents', their seals', stray copies',
 /// and `agent/` branches without an entry.
 pub fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
-    let agents = repo::registry(repo).load()?;
+    let agents = context::registry(repo).load()?;
     let worktrees = git_worktrees(repo)?;
     let found = copies::scan(repo, &copies::search_roots(repo, &agents));
     let mut problems = Vec::new();
@@ -339,7 +340,7 @@ fn agent_problems(
                 Some(f) => problems.push(Problem::Moved(agent.clone(), f.dir.clone())),
                 None => problems.push(Problem::CloneMissing(agent.clone())),
             }
-        } else if repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)?.is_none() {
+        } else if repo::branch_tip(&context::branch_repo(repo, agent)?, &agent.branch)?.is_none() {
             problems.push(Problem::BranchMissing(agent.clone()));
         }
         return Ok(());
@@ -495,7 +496,7 @@ pub fn repair(
     how: Repairs,
     progress: &dyn Progress,
 ) -> Result<Option<(String, String)>> {
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     match problem {
         Problem::Tampered(agent, _) | Problem::Unsealed(agent) if how.reseal => {
             registry.update(|agents| sealing::seal(repo.common_dir(), agents, &[&agent.name]))?;
@@ -560,7 +561,7 @@ fn roll_back(
     agent: &Agent,
     progress: &dyn Progress,
 ) -> Result<Option<(String, String)>> {
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     // Work may have been written into it since: archive first.
     let kept = archive_worktree_work(repo, agent)?;
     rm::remove_worktree(repo, agent, progress)?;
@@ -589,7 +590,7 @@ fn follow_move(repo: &gix::Repository, agent: &Agent, to: &Path) -> Result<()> {
         )?;
     }
     let to = canonical(to);
-    repo::registry(repo).update(|agents| {
+    context::registry(repo).update(|agents| {
         if let Some(a) = agents.get_mut(&agent.name) {
             a.path = to.clone();
         }
@@ -609,7 +610,7 @@ fn recreate_worktree(repo: &gix::Repository, agent: &Agent, progress: &dyn Progr
     let full = format!("refs/heads/{}", agent.branch);
     crate::ops::provision::check_out_worktree(
         repo,
-        &repo::registry(repo),
+        &context::registry(repo),
         &agent.path,
         &full,
         progress,
@@ -620,7 +621,7 @@ fn recreate_worktree(repo: &gix::Repository, agent: &Agent, progress: &dyn Progr
 /// drop the entry when the worktree is gone too.
 fn recreate_branch(repo: &gix::Repository, agent: &Agent) -> Result<()> {
     if !agent.path.is_dir() {
-        return repo::registry(repo).update(|agents| {
+        return context::registry(repo).update(|agents| {
             agents.remove(&agent.name);
             Ok(())
         });
@@ -646,7 +647,7 @@ fn recreate_branch(repo: &gix::Repository, agent: &Agent) -> Result<()> {
             ),
         ));
     };
-    repo::branch_repo(repo, agent)?
+    context::branch_repo(repo, agent)?
         .reference(
             format!("refs/heads/{}", agent.branch).as_str(),
             at,
@@ -663,7 +664,7 @@ fn restore_sealed(repo: &gix::Repository, agent: &Agent) -> Result<()> {
     let Some(sealed) = checker.sealed(&agent.name).cloned() else {
         return Ok(());
     };
-    repo::registry(repo).update(|agents| {
+    context::registry(repo).update(|agents| {
         if let Some(a) = agents.get_mut(&agent.name) {
             sealed.restore_into(a);
         }
@@ -728,7 +729,7 @@ fn remove_copy(
     let reference = archive::write(repo, &copy, tip, dirty)?;
     std::fs::remove_dir_all(path).map_err(Error::io(format!("removing {}", path.display())))?;
     if let Some(admin) = admin {
-        let agents = repo::registry(repo).load()?;
+        let agents = context::registry(repo).load()?;
         let link = copies::Link::Worktree(admin.clone());
         let still_used = copies::scan(repo, &copies::search_roots(repo, &agents))
             .iter()
@@ -765,7 +766,7 @@ fn archive_worktree_work(repo: &gix::Repository, agent: &Agent) -> Result<Option
     if crate::ops::status::dirty(&agent.path).is_ok_and(|d| d.is_clean()) {
         return Ok(None);
     }
-    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
+    let tip = match repo::branch_tip(&context::branch_repo(repo, agent)?, &agent.branch)? {
         Some(tip) => Some(tip),
         None => gix::open(&agent.path)
             .ok()

@@ -17,6 +17,7 @@ use crate::cli::{HooksArgs, HooksCommand};
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::ops::authority::{self, Action};
+use crate::ops::context;
 
 /// A hook git-agent installs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +98,8 @@ fn reseal(repo: &gix::Repository, outcome: Outcome) -> Result<Outcome> {
     }
     let dir = hooks_dir(repo);
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-    repo::registry(repo).update(|_| crate::ops::sealing::reseal_hooks(repo.common_dir(), &dir))?;
+    context::registry(repo)
+        .update(|_| crate::ops::sealing::reseal_hooks(repo.common_dir(), &dir))?;
     Ok(outcome)
 }
 
@@ -303,7 +305,7 @@ fn mark_agents(repo: &gix::Repository) -> Result<()> {
     if repo::control(repo)?.is_some() {
         return Ok(());
     }
-    for agent in repo::registry(repo).load()?.values() {
+    for agent in context::registry(repo).load()?.values() {
         crate::state::marker::mark_checkout(&agent.path, &agent.name)?;
     }
     Ok(())

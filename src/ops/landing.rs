@@ -18,6 +18,7 @@ use crate::Io;
 use crate::cli::LandArgs;
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::git::changes;
+use crate::ops::context;
 use crate::ops::gate::shell_quote;
 use crate::policy::manifest::{Role, Strategy};
 use crate::state::lease;
@@ -157,7 +158,7 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
         return Ok(outcome);
     }
     let repo = here;
-    let agents = repo::registry(&repo).load()?;
+    let agents = context::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };
@@ -500,7 +501,7 @@ fn attempt(
         report.checks.passed = Some(true);
     }
 
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     let _lock = registry.lock_landing(&agent.base)?;
     if repo::branch_tip(repo, &agent.base)? != Some(base_tip) {
         return Ok(Attempt::BaseMoved);
@@ -728,7 +729,7 @@ pub(crate) fn branch_tip(repo: &gix::Repository, agent: &Agent) -> Result<Object
     match agent.mode {
         Mode::Worktree => repo::branch_tip(repo, &agent.branch)?.ok_or_else(missing),
         Mode::Clone => {
-            let clone = repo::branch_repo(repo, agent)?;
+            let clone = context::branch_repo(repo, agent)?;
             let tip = repo::branch_tip(&clone, &agent.branch)?.ok_or_else(missing)?;
             let from = agent.path.to_string_lossy().into_owned();
             // Into FETCH_HEAD only: no ref of ours changes.
@@ -1062,7 +1063,7 @@ fn policy_blob(repo: &gix::Repository, base_tip: ObjectId) -> Result<Option<Obje
 fn worktree_with_branch(repo: &gix::Repository, branch: &str) -> Result<Option<PathBuf>> {
     // Under the lock: git fails on a registration being written (the
     // checks' worktrees of a concurrent landing).
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     let registration = registry.lock_worktree_registration()?;
     let listing = git::run(
         &git_dir_for_commands(repo),
@@ -1163,7 +1164,7 @@ fn run_checks_on(
     let home = git_dir_for_commands(repo);
     // git reads every other worktree's registration while adding one, and
     // fails on one a concurrent landing is half-way through writing.
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     let registration = registry.lock_worktree_registration()?;
     git::run(
         &home,

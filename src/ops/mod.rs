@@ -3,6 +3,7 @@
 //! write sandbox and the seals on agents' rights.
 
 pub mod authority;
+pub mod context;
 pub mod copies;
 pub mod forecast;
 pub mod gate;

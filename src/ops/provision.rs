@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 use crate::Io;
 use crate::error::{Error, GitContext, Result};
 use crate::git::repo;
+use crate::ops::context;
 use crate::ops::gate::unknown_area;
 use crate::policy::manifest::{MANIFEST_FILE, Manifest, Role};
 use crate::policy::pattern::Pattern;
@@ -108,7 +109,7 @@ pub fn add(
         Ok(plan) => plan,
         Err(refusal) => return Ok(Added::Refused(refusal)),
     };
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     let agent = new_entry(request, &plan);
     if !reserve(&registry, &agent)? {
         return Ok(Added::Refused(format!(
@@ -187,7 +188,7 @@ fn plan(
     manifest: Manifest,
 ) -> Result<std::result::Result<Plan, String>> {
     let name = &request.name;
-    if let Some(existing) = repo::registry(repo).load()?.get(name) {
+    if let Some(existing) = context::registry(repo).load()?.get(name) {
         return Ok(Err(format!(
             "agent '{name}' already exists (worktree {}); pick another name, or remove it first with `git agent rm {name}`",
             existing.path.display()

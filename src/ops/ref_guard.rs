@@ -12,6 +12,7 @@ use crate::Io;
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::ops::authority::{self, AgentContext, Via};
+use crate::ops::context;
 use crate::state::registry::Agents;
 
 /// The phase git runs the hook in (its first argument).
@@ -127,7 +128,7 @@ pub fn run(phase: &str, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Done);
     }
     let control = repo::control(&here)?;
-    let agents = repo::registry(control.as_ref().unwrap_or(&here)).load()?;
+    let agents = context::registry(control.as_ref().unwrap_or(&here)).load()?;
     let guarded: Vec<Guarded> = contexts
         .iter()
         .map(|c| Guarded {

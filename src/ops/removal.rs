@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::Io;
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
+use crate::ops::context;
 use crate::ops::gate::shell_quote;
 use crate::ops::provision::{Progress, Quiet};
 use crate::state::archive;
@@ -23,7 +24,7 @@ pub fn unlanded_commits(
     control: &gix::Repository,
     agent: &Agent,
 ) -> Result<Vec<(ObjectId, String)>> {
-    let repo = &repo::branch_repo(control, agent)?;
+    let repo = &context::branch_repo(control, agent)?;
     let Some(tip) = repo::branch_tip(repo, &agent.branch)? else {
         return Ok(Vec::new());
     };
@@ -345,7 +346,7 @@ fn archive_work(
     unlanded: bool,
     dirty: bool,
 ) -> Result<Option<String>> {
-    let tip = match repo::branch_tip(&repo::branch_repo(repo, agent)?, &agent.branch)? {
+    let tip = match repo::branch_tip(&context::branch_repo(repo, agent)?, &agent.branch)? {
         Some(t) => Some(t),
         None if agent.path.is_dir() => gix::open(&agent.path)
             .ok()
@@ -372,7 +373,7 @@ fn delete(repo: &gix::Repository, agent: &Agent, progress: &dyn Progress) -> Res
 
 /// Drop the agent's registry entry and its seal.
 fn forget(repo: &gix::Repository, agent: &Agent) -> Result<()> {
-    repo::registry(repo).update(|agents| {
+    context::registry(repo).update(|agents| {
         agents.remove(&agent.name);
         // Only tidies a record no entry uses any more: never fails the removal.
         let _ = crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name]);
@@ -498,7 +499,7 @@ pub fn restore(
     let reference = archive_to_restore(repo, request)?;
     let archived = archive::read(repo, &reference)?;
     let mut agent = restored_entry(repo, cwd, request, &archived, &reference)?;
-    let registry = repo::registry(repo);
+    let registry = context::registry(repo);
     if let Some(refusal) = restore_refusal(repo, &registry, &agent, archived.tip)? {
         return Ok(Restored::Refused(refusal));
     }

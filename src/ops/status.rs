@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::error::{GitContext, Result};
 use crate::git::changes;
 use crate::git::repo;
+use crate::ops::context;
+use crate::policy::scope::Scope;
 use crate::state::lease::{self, Lease};
 use crate::state::registry::{Agent, State};
 
@@ -162,6 +164,37 @@ pub struct AgentStatus {
 /// Everything `list` shows for `agent`. Problems are reported in the row,
 /// not as errors, so one broken agent does not hide the others.
 pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
+    let mut st = registered_status(repo, agent);
+    let tips = Tips::of(repo, agent, &mut st.problems);
+    if let Some((tip, base, br)) = tips.all() {
+        st.ahead = count_commits(br, tip, base).ok();
+        st.behind = count_commits(br, base, tip).ok();
+    }
+    let scope = agent_scope(repo, agent, &mut st);
+    if !agent.path.is_dir() {
+        st.problems
+            .push("directory is missing (run git agent doctor)".into());
+        return st;
+    }
+    let staged = match dirty_and_staged(&agent.path, true) {
+        Ok((d, staged)) => {
+            st.uncommitted = Some(d.uncommitted.len());
+            st.untracked = Some(d.untracked.len());
+            staged
+        }
+        Err(e) => {
+            st.problems.push(e.to_string());
+            Vec::new()
+        }
+    };
+    if let Some(scope) = scope {
+        st.out_of_scope = Some(leaves_scope(&scope, &staged, &tips));
+    }
+    st
+}
+
+/// The row as the registry alone tells it, with its lease.
+fn registered_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
     let mut st = AgentStatus {
         name: agent.name.clone(),
         branch: agent.branch.clone(),
@@ -185,22 +218,46 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
     if agent.setup_failed {
         st.problems.push("setup failed".into());
     }
-    let branch_repo = repo::branch_repo(repo, agent).ok();
-    let branch_tip = branch_repo
-        .as_ref()
-        .and_then(|r| repo::branch_tip(r, &agent.branch).ok().flatten());
-    let base_tip = repo::branch_tip(repo, &agent.base).ok().flatten();
-    if branch_tip.is_none() {
-        st.problems
-            .push(format!("branch {} is missing", agent.branch));
+    st
+}
+
+/// The agent's branch and base tips, and the repository holding its branch.
+struct Tips {
+    branch_repo: Option<gix::Repository>,
+    branch: Option<ObjectId>,
+    base: Option<ObjectId>,
+}
+
+impl Tips {
+    /// The tips, with a problem recorded for each one missing.
+    fn of(repo: &gix::Repository, agent: &Agent, problems: &mut Vec<String>) -> Self {
+        let branch_repo = context::branch_repo(repo, agent).ok();
+        let branch = branch_repo
+            .as_ref()
+            .and_then(|r| repo::branch_tip(r, &agent.branch).ok().flatten());
+        let base = repo::branch_tip(repo, &agent.base).ok().flatten();
+        if branch.is_none() {
+            problems.push(format!("branch {} is missing", agent.branch));
+        }
+        if base.is_none() {
+            problems.push(format!("base {} is missing", agent.base));
+        }
+        Tips {
+            branch_repo,
+            branch,
+            base,
+        }
     }
-    if base_tip.is_none() {
-        st.problems.push(format!("base {} is missing", agent.base));
+
+    /// Branch tip, base tip and branch repository, when all are there.
+    fn all(&self) -> Option<(ObjectId, ObjectId, &gix::Repository)> {
+        Some((self.branch?, self.base?, self.branch_repo.as_ref()?))
     }
-    if let (Some(tip), Some(base), Some(br)) = (branch_tip, base_tip, &branch_repo) {
-        st.ahead = count_commits(br, tip, base).ok();
-        st.behind = count_commits(br, base, tip).ok();
-    }
+}
+
+/// The agent's scope: its patterns go into the row, and a scope that
+/// cannot be worked out is the agent's problem.
+fn agent_scope(repo: &gix::Repository, agent: &Agent, st: &mut AgentStatus) -> Option<Scope> {
     let subject = crate::ops::gate::resolve_subject(repo, Some(&agent.name), None);
     match &subject {
         Ok(Some(subject)) => {
@@ -211,36 +268,21 @@ pub fn agent_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
         Err(e) => st.problems.push(format!("scope: {e}")),
         Ok(None) => {}
     }
-    let scope = subject.ok().flatten().and_then(|s| s.scope(repo).ok());
-    if !agent.path.is_dir() {
-        st.problems
-            .push("directory is missing (run git agent doctor)".into());
-        return st;
+    subject.ok().flatten().and_then(|s| s.scope(repo).ok())
+}
+
+/// Whether staged changes or the branch's commits touch paths outside `scope`.
+fn leaves_scope(scope: &Scope, staged: &[changes::Change], tips: &Tips) -> bool {
+    let mut out = staged.iter().any(|c| !scope.decide(&c.path).allowed);
+    if let Some((tip, base, br)) = tips.all()
+        && let Ok(commits) = changes::range(br, base, tip)
+    {
+        out |= commits
+            .iter()
+            .flat_map(|c| &c.changes)
+            .any(|c| !scope.decide(&c.path).allowed);
     }
-    let staged = match dirty_and_staged(&agent.path, true) {
-        Ok((d, staged)) => {
-            st.uncommitted = Some(d.uncommitted.len());
-            st.untracked = Some(d.untracked.len());
-            staged
-        }
-        Err(e) => {
-            st.problems.push(e.to_string());
-            Vec::new()
-        }
-    };
-    if let Some(scope) = scope {
-        let mut out = staged.iter().any(|c| !scope.decide(&c.path).allowed);
-        if let (Some(tip), Some(base), Some(br)) = (branch_tip, base_tip, &branch_repo)
-            && let Ok(commits) = changes::range(br, base, tip)
-        {
-            out |= commits
-                .iter()
-                .flat_map(|c| &c.changes)
-                .any(|c| !scope.decide(&c.path).allowed);
-        }
-        st.out_of_scope = Some(out);
-    }
-    st
+    out
 }
 
 /// The status of every agent, computed in parallel, one thread per core.

@@ -9,6 +9,7 @@ use crate::Io;
 use crate::cli::SyncArgs;
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::ops::authority::{self, Action};
+use crate::ops::context;
 use crate::{git, git::changes, git::repo, ops::status, state::lease};
 
 /// How a sync ended.
@@ -54,7 +55,7 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
     let refusal = authority::who_may_act(&here, Action::Sync(&args.name))?;
     // From an agent's clone, the registry lives in the repository it came from.
     let repo = repo::control(&here)?.unwrap_or(here);
-    let agents = repo::registry(&repo).load()?;
+    let agents = context::registry(&repo).load()?;
     let Some(agent) = agents.get(&args.name).cloned() else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };
@@ -80,7 +81,7 @@ pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
         how: if args.merge { "merge" } else { "rebase" },
         result: Ended::Refused,
         base_tip: base_tip.to_string(),
-        old_tip: repo::branch_tip(&repo::branch_repo(&repo, &agent)?, &agent.branch)?
+        old_tip: repo::branch_tip(&context::branch_repo(&repo, &agent)?, &agent.branch)?
             .map(|id| id.to_string()),
         new_tip: None,
         conflicts: Vec::new(),

@@ -211,7 +211,7 @@ impl Manifest {
         }
         let mut agents = BTreeMap::new();
         for (name, agent) in &raw.agents {
-            if let Err(why) = crate::state::registry::validate_name(name) {
+            if let Err(why) = crate::policy::names::validate_name(name) {
                 // Keys carry no location; point at the key's first occurrence.
                 let offset = text.find(&format!("{name}:")).unwrap_or(0);
                 let mut d = diagnostic(

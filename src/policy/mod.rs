@@ -2,5 +2,6 @@
 //! Pure code over values; reading the manifest from a commit is `git`'s job.
 
 pub mod manifest;
+pub mod names;
 pub mod pattern;
 pub mod scope;

@@ -1,4 +1,6 @@
-//! What commands show: colour and progress.
+//! What commands show: colour, progress, and the writers and error
+//! rendering every command shares.
 
 pub mod color;
 pub mod progress;
+pub mod writers;
