@@ -2,6 +2,7 @@
 //! removal, the conflict forecast, health checks and hook installation.
 
 pub mod authority;
+pub mod ci;
 pub mod copies;
 pub mod forecast;
 pub mod gate;

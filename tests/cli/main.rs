@@ -4,6 +4,7 @@
 mod support;
 
 mod add;
+mod ci;
 mod clone;
 mod color;
 mod conflicts;
