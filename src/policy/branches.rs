@@ -130,8 +130,7 @@ pub fn overlap(a: &BranchPattern, b: &BranchPattern) -> Option<String> {
         .find(|c| !a.text.contains(*c) && !b.text.contains(*c))
         .unwrap_or('\u{e000}');
     let start = (closure(&a.tokens, vec![0]), closure(&b.tokens, vec![0]));
-    let mut seen: HashMap<(Vec<usize>, Vec<usize>), Option<((Vec<usize>, Vec<usize>), char)>> =
-        HashMap::new();
+    let mut seen: Seen = HashMap::new();
     seen.insert(start.clone(), None);
     let mut queue = VecDeque::from([start]);
     while let Some(state) = queue.pop_front() {
@@ -170,7 +169,9 @@ pub fn overlap(a: &BranchPattern, b: &BranchPattern) -> Option<String> {
     None
 }
 
-type Seen = HashMap<(Vec<usize>, Vec<usize>), Option<((Vec<usize>, Vec<usize>), char)>>;
+type Pair = (Vec<usize>, Vec<usize>);
+/// Each pair reached, with the pair and character it was reached from.
+type Seen = HashMap<Pair, Option<(Pair, char)>>;
 
 fn witness(seen: &Seen, mut state: (Vec<usize>, Vec<usize>)) -> String {
     let mut name = Vec::new();
