@@ -184,11 +184,21 @@ pub struct HooksArgs {
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {
     /// Install the pre-commit gate where git looks for hooks (core.hooksPath honoured).
-    Install,
+    Install(HooksWhich),
     /// Remove git-agent's block from the pre-commit hook, leaving the rest.
-    Uninstall,
+    Uninstall(HooksWhich),
+    /// Run as a shared repository's pre-receive hook (reads `OLD NEW REF` lines).
+    #[command(hide = true)]
+    PreReceive,
     /// Say whether the gate is installed, and where.
     Status(HooksStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HooksWhich {
+    /// The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch.
+    #[arg(long)]
+    pub server: bool,
 }
 
 #[derive(Debug, Args)]

@@ -380,6 +380,40 @@ pub struct Refusal {
     pub verdict: Verdict,
 }
 
+/// Judge each commit's changes against `scope` and `limit` into `report`.
+pub fn judge_commits(
+    scope: &Scope,
+    limit: Option<u64>,
+    commits: &[changes::CommitChanges],
+    report: &mut Report,
+) {
+    for commit in commits {
+        let short = &commit.commit[..12.min(commit.commit.len())];
+        if let Some(max) = limit
+            && commit.changes.len() as u64 > max
+        {
+            report.problems.push(format!(
+                "commit {short} changes {} files, more than limits.max_files_per_commit ({max})",
+                commit.changes.len()
+            ));
+        }
+        for change in &commit.changes {
+            report.checked += 1;
+            let verdict = scope.decide(&change.path);
+            if !verdict.allowed {
+                report.refused.push(Refusal {
+                    path: change.path.clone(),
+                    kind: Some(change.kind),
+                    commit: Some(commit.commit.clone()),
+                    summary: Some(commit.summary.clone()),
+                    reason: verdict.reason(),
+                    verdict,
+                });
+            }
+        }
+    }
+}
+
 /// The whole result of a check, rendered once for humans and once as JSON.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -446,20 +480,12 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
     };
     if let Some((from_id, to_id)) = range_ids {
         report.mode = "range";
-        for commit in changes::range(repo, from_id, to_id)? {
-            let short = &commit.commit[..12.min(commit.commit.len())];
-            if let Some(max) = limit
-                && commit.changes.len() as u64 > max
-            {
-                report.problems.push(format!(
-                    "commit {short} changes {} files, more than limits.max_files_per_commit ({max})",
-                    commit.changes.len()
-                ));
-            }
-            for change in &commit.changes {
-                judge(&mut report, change, Some((&commit.commit, &commit.summary)));
-            }
-        }
+        judge_commits(
+            &scope,
+            limit,
+            &changes::range(repo, from_id, to_id)?,
+            &mut report,
+        );
     } else if !args.paths.is_empty() {
         report.mode = "paths";
         for p in &args.paths {

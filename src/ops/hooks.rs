@@ -23,9 +23,9 @@ const END: &str = "# <<< git-agent pre-commit gate <<<";
 pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
     let repo = repo::open(&args.common.absolute_dir()?)?;
     let action = match args.command {
-        HooksCommand::Install => Some(Action::InstallHooks),
-        HooksCommand::Uninstall => Some(Action::UninstallHooks),
-        HooksCommand::Status(_) => None,
+        HooksCommand::Install(_) => Some(Action::InstallHooks),
+        HooksCommand::Uninstall(_) => Some(Action::UninstallHooks),
+        HooksCommand::Status(_) | HooksCommand::PreReceive => None,
     };
     if let Some(action) = action
         && let Some(refusal) = authority::who_may_act(&repo, action)?
@@ -34,9 +34,12 @@ pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Refused);
     }
     match args.command {
-        HooksCommand::Install => install(&repo, io),
-        HooksCommand::Uninstall => uninstall(&repo, io),
+        HooksCommand::Install(w) if w.server => crate::ops::receive::install(&repo, io),
+        HooksCommand::Uninstall(w) if w.server => crate::ops::receive::uninstall(&repo, io),
+        HooksCommand::Install(_) => install(&repo, io),
+        HooksCommand::Uninstall(_) => uninstall(&repo, io),
         HooksCommand::Status(status_args) => status(&repo, status_args.json, io),
+        HooksCommand::PreReceive => crate::ops::receive::run(repo, io),
     }
 }
 
@@ -98,7 +101,7 @@ fn find_block(text: &str) -> Option<(usize, usize)> {
     Ok::<_, ()>((start, end)).ok()
 }
 
-fn read(path: &Path) -> Result<Option<String>> {
+pub(crate) fn read(path: &Path) -> Result<Option<String>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -106,7 +109,7 @@ fn read(path: &Path) -> Result<Option<String>> {
     }
 }
 
-fn write_hook(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_hook(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().expect("hook has a directory");
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     let mut tmp =
@@ -126,7 +129,7 @@ fn write_hook(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn is_shell_script(text: &str) -> bool {
+pub(crate) fn is_shell_script(text: &str) -> bool {
     let first = text.lines().next().unwrap_or("");
     !first.starts_with("#!")
         || ["sh", "bash", "dash", "zsh", "ksh"].iter().any(|s| {
@@ -246,7 +249,7 @@ pub fn install(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
 
 /// `text` with our block (at `s..e`) taken out, and the blank line an
 /// earlier version put before an appended block.
-fn without_block(text: &str, s: usize, e: usize) -> String {
+pub(crate) fn without_block(text: &str, s: usize, e: usize) -> String {
     let mut rest = format!("{}{}", &text[..s], &text[e..]);
     if rest.ends_with("\n\n") {
         rest.pop();
@@ -255,7 +258,7 @@ fn without_block(text: &str, s: usize, e: usize) -> String {
 }
 
 /// `ours` placed first in the hook `text`: after its `#!` line.
-fn at_top(text: &str, ours: &str) -> String {
+pub(crate) fn at_top(text: &str, ours: &str) -> String {
     if !text.starts_with("#!") {
         return format!("{ours}{text}");
     }
@@ -268,7 +271,7 @@ fn at_top(text: &str, ours: &str) -> String {
 /// Whether the block starting at `start` runs whenever the hook does:
 /// nothing but the `#!` line, comments and blank lines come before it, so
 /// no command of the hook can end it first.
-fn block_runs(text: &str, start: usize) -> bool {
+pub(crate) fn block_runs(text: &str, start: usize) -> bool {
     text[..start].lines().all(|l| {
         let l = l.trim();
         l.is_empty() || l.starts_with('#')
@@ -341,6 +344,14 @@ struct StatusJson {
     hooks_dir: String,
     /// The hook manager that owns `core.hooksPath`, when we know it.
     manager: Option<&'static str>,
+    /// The shared repository's gate (`hooks install --server`).
+    pre_receive: PreReceiveJson,
+}
+
+#[derive(Serialize)]
+struct PreReceiveJson {
+    installed: bool,
+    path: String,
 }
 
 pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome> {
@@ -356,12 +367,19 @@ pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome
             path: path.display().to_string(),
             hooks_dir: hooks_dir(repo).display().to_string(),
             manager,
+            pre_receive: PreReceiveJson {
+                installed: crate::ops::receive::installed(repo)? == Some(true),
+                path: crate::ops::receive::pre_receive_path(repo)
+                    .display()
+                    .to_string(),
+            },
         })
         .expect("serialises");
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
         return Ok(Outcome::Done);
     }
     let paint = io.color.out(Some(repo));
+    crate::ops::receive::status_line(repo, paint, io)?;
     if installed {
         writeln!(io.out, "{} {}", paint.green("installed:"), path.display())
     } else if gate == Gate::Skipped {

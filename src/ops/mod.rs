@@ -10,6 +10,7 @@ pub mod health;
 pub mod hooks;
 pub mod landing;
 pub mod provision;
+pub mod receive;
 pub mod removal;
 pub mod status;
 pub mod syncing;

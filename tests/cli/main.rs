@@ -21,6 +21,7 @@ mod manifest;
 mod merges;
 mod moved;
 mod orchestrate;
+mod push;
 mod range;
 mod scan;
 mod scope;
