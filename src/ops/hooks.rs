@@ -344,14 +344,28 @@ struct StatusJson {
     hooks_dir: String,
     /// The hook manager that owns `core.hooksPath`, when we know it.
     manager: Option<&'static str>,
-    /// The shared repository's gate (`hooks install --server`).
-    pre_receive: PreReceiveJson,
+    /// The shared repository's gate (`hooks install --server`): in a bare
+    /// repository, or where a block of ours is in the pre-receive hook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pre_receive: Option<PreReceiveJson>,
 }
 
 #[derive(Serialize)]
 struct PreReceiveJson {
     installed: bool,
     path: String,
+}
+
+fn pre_receive_json(repo: &gix::Repository) -> Result<Option<PreReceiveJson>> {
+    let installed = crate::ops::receive::installed(repo)?;
+    Ok(
+        (installed.is_some() || repo.is_bare()).then(|| PreReceiveJson {
+            installed: installed == Some(true),
+            path: crate::ops::receive::pre_receive_path(repo)
+                .display()
+                .to_string(),
+        }),
+    )
 }
 
 pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome> {
@@ -367,12 +381,7 @@ pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome
             path: path.display().to_string(),
             hooks_dir: hooks_dir(repo).display().to_string(),
             manager,
-            pre_receive: PreReceiveJson {
-                installed: crate::ops::receive::installed(repo)? == Some(true),
-                path: crate::ops::receive::pre_receive_path(repo)
-                    .display()
-                    .to_string(),
-            },
+            pre_receive: pre_receive_json(repo)?,
         })
         .expect("serialises");
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
