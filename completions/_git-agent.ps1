@@ -133,11 +133,13 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
         'git-agent;scope;check' {
             [CompletionResult]::new('--range', '--range', [CompletionResultType]::ParameterName, 'Check every commit in A..B, each against its first parent')
             [CompletionResult]::new('--paths', '--paths', [CompletionResultType]::ParameterName, 'Check the given paths')
-            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME]')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent that owns the range''s end branch]')
+            [CompletionResult]::new('--agent-from-branch', '--agent-from-branch', [CompletionResultType]::ParameterName, 'The agent that owns BRANCH (`branches:` of a standing agent, or agent/NAME); with no owner there is nothing to check. For CI, where HEAD is not the branch')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to report: text, json, github (workflow-command annotations) or gitlab (code-quality JSON)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in <PATH> instead of the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output [default: git''s color.ui, else auto]')
             [CompletionResult]::new('--staged', '--staged', [CompletionResultType]::ParameterName, 'Check the staged changes (index against HEAD). The default')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text (as --format json)')
             [CompletionResult]::new('--hook', '--hook', [CompletionResultType]::ParameterName, 'Run as the pre-commit hook: allow everything outside agent worktrees')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -235,6 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured)')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove git-agent''s blocks from the pre-commit and reference-transaction hooks, leaving the rest')
+            [CompletionResult]::new('pre-receive', 'pre-receive', [CompletionResultType]::ParameterValue, 'Run as a shared repository''s pre-receive hook (reads `OLD NEW REF` lines)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Say whether the gate is installed, and where')
             [CompletionResult]::new('ref-guard', 'ref-guard', [CompletionResultType]::ParameterValue, 'The ref guard, as git''s reference-transaction hook runs it (the updates come on stdin, one `<old> <new> <ref>` a line)')
             break
@@ -242,11 +245,20 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
         'git-agent;hooks;install' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in <PATH> instead of the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output [default: git''s color.ui, else auto]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'git-agent;hooks;uninstall' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in <PATH> instead of the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output [default: git''s color.ui, else auto]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'git-agent;hooks;pre-receive' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in <PATH> instead of the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output [default: git''s color.ui, else auto]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

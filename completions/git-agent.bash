@@ -27,7 +27,7 @@ __git_agent_options ()
 	"scope set") echo "-C --color --help -h" ;;
 	"scope add") echo "-C --color --help -h" ;;
 	"scope rm") echo "-C --color --help -h" ;;
-	"scope check") echo "--staged --range --paths --agent --json -C --color --help -h" ;;
+	"scope check") echo "--staged --range --paths --agent --agent-from-branch --json --format -C --color --help -h" ;;
 	"exec") echo "-C --color --sandbox --writable --help -h --version -V" ;;
 	"conflicts") echo "-C --color --json --help -h --version -V" ;;
 	"land") echo "-C --color --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
@@ -36,8 +36,9 @@ __git_agent_options ()
 	"restore") echo "-C --color --archive --path --help -h --version -V" ;;
 	"doctor") echo "-C --color --fix --reseal --json --help -h --version -V" ;;
 	"hooks") echo "-C --color --help -h --version -V" ;;
-	"hooks install") echo "-C --color --help -h" ;;
-	"hooks uninstall") echo "-C --color --help -h" ;;
+	"hooks install") echo "--server -C --color --help -h" ;;
+	"hooks uninstall") echo "--server -C --color --help -h" ;;
+	"hooks pre-receive") echo "-C --color --help -h" ;;
 	"hooks status") echo "--json -C --color --help -h" ;;
 	"hooks ref-guard") echo "-C --color --help -h" ;;
 	"demo") echo "--keep --color --help -h --version -V" ;;
@@ -74,6 +75,8 @@ __git_agent_value_kind ()
 	"scope check|--range") echo "any" ;;
 	"scope check|--paths") echo "any" ;;
 	"scope check|--agent") echo "agent" ;;
+	"scope check|--agent-from-branch") echo "branch" ;;
+	"scope check|--format") echo "values:text json github gitlab" ;;
 	"scope check|-C") echo "dir" ;;
 	"scope check|--color") echo "values:auto always never" ;;
 	"exec|-C") echo "dir" ;;
@@ -101,6 +104,8 @@ __git_agent_value_kind ()
 	"hooks install|--color") echo "values:auto always never" ;;
 	"hooks uninstall|-C") echo "dir" ;;
 	"hooks uninstall|--color") echo "values:auto always never" ;;
+	"hooks pre-receive|-C") echo "dir" ;;
+	"hooks pre-receive|--color") echo "values:auto always never" ;;
 	"hooks status|-C") echo "dir" ;;
 	"hooks status|--color") echo "values:auto always never" ;;
 	"hooks ref-guard|-C") echo "dir" ;;

@@ -121,11 +121,13 @@ set edit:completion:arg-completer[git-agent] = {|@words|
         &'git-agent;scope;check'= {
             cand --range 'Check every commit in A..B, each against its first parent'
             cand --paths 'Check the given paths'
-            cand --agent 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME]'
+            cand --agent 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent that owns the range''s end branch]'
+            cand --agent-from-branch 'The agent that owns BRANCH (`branches:` of a standing agent, or agent/NAME); with no owner there is nothing to check. For CI, where HEAD is not the branch'
+            cand --format 'How to report: text, json, github (workflow-command annotations) or gitlab (code-quality JSON)'
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand --staged 'Check the staged changes (index against HEAD). The default'
-            cand --json 'Print JSON instead of text'
+            cand --json 'Print JSON instead of text (as --format json)'
             cand --hook 'Run as the pre-commit hook: allow everything outside agent worktrees'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -215,16 +217,25 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand --version 'Print version'
             cand install 'Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured)'
             cand uninstall 'Remove git-agent''s blocks from the pre-commit and reference-transaction hooks, leaving the rest'
+            cand pre-receive 'Run as a shared repository''s pre-receive hook (reads `OLD NEW REF` lines)'
             cand status 'Say whether the gate is installed, and where'
             cand ref-guard 'The ref guard, as git''s reference-transaction hook runs it (the updates come on stdin, one `<old> <new> <ref>` a line)'
         }
         &'git-agent;hooks;install'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand --server 'The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'git-agent;hooks;uninstall'= {
+            cand -C 'Run as if started in <PATH> instead of the current directory'
+            cand --color 'When to colour the output [default: git''s color.ui, else auto]'
+            cand --server 'The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'git-agent;hooks;pre-receive'= {
             cand -C 'Run as if started in <PATH> instead of the current directory'
             cand --color 'When to colour the output [default: git''s color.ui, else auto]'
             cand -h 'Print help (see more with ''--help'')'

@@ -109,13 +109,18 @@ never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l range -d 'Check every commit in A..B, each against its first parent' -r
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l paths -d 'Check the given paths' -r
-complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l agent -d 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME]' -r -f -a "(git agent list --names 2>/dev/null)"
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l agent -d 'The agent, registered or standing in the committed manifest [default: the agent of the current worktree, or for --range, the agent that owns the range\'s end branch]' -r -f -a "(git agent list --names 2>/dev/null)"
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l agent-from-branch -d 'The agent that owns BRANCH (`branches:` of a standing agent, or agent/NAME); with no owner there is nothing to check. For CI, where HEAD is not the branch' -r
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l format -d 'How to report: text, json, github (workflow-command annotations) or gitlab (code-quality JSON)' -r -f -a "text\t''
+json\t''
+github\t'GitHub Actions workflow commands (`::error file=...::`), one per refused path'
+gitlab\t'GitLab code-quality JSON, for `artifacts: reports: codequality`'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l staged -d 'Check the staged changes (index against HEAD). The default'
-complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l json -d 'Print JSON instead of text'
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l json -d 'Print JSON instead of text (as --format json)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l hook -d 'Run as the pre-commit hook: allow everything outside agent worktrees'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
@@ -183,26 +188,34 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l reseal -d
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l json -d 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -s V -l version -d 'Print version'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -f -a "install" -d 'Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured)'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -f -a "uninstall" -d 'Remove git-agent\'s blocks from the pre-commit and reference-transaction hooks, leaving the rest'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -f -a "status" -d 'Say whether the gate is installed, and where'
-complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall status ref-guard" -f -a "ref-guard" -d 'The ref guard, as git\'s reference-transaction hook runs it (the updates come on stdin, one `<old> <new> <ref>` a line)'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -s V -l version -d 'Print version'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -f -a "install" -d 'Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured)'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -f -a "uninstall" -d 'Remove git-agent\'s blocks from the pre-commit and reference-transaction hooks, leaving the rest'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -f -a "pre-receive" -d 'Run as a shared repository\'s pre-receive hook (reads `OLD NEW REF` lines)'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -f -a "status" -d 'Say whether the gate is installed, and where'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -f -a "ref-guard" -d 'The ref guard, as git\'s reference-transaction hook runs it (the updates come on stdin, one `<old> <new> <ref>` a line)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -l server -d 'The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -l server -d 'The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from pre-receive" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from pre-receive" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from pre-receive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and __fish_seen_subcommand_from status" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'

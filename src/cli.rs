@@ -90,15 +90,32 @@ pub struct CheckArgs {
     #[arg(long, num_args = 1.., value_name = "P")]
     pub paths: Vec<String>,
     /// The agent, registered or standing in the committed manifest
-    /// [default: the agent of the current worktree, or for --range, the agent of branch agent/NAME].
+    /// [default: the agent of the current worktree, or for --range, the agent that owns the range's end branch].
     #[arg(long, value_name = AGENT)]
     pub agent: Option<String>,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// The agent that owns BRANCH (`branches:` of a standing agent, or agent/NAME); with no owner there is nothing to check. For CI, where HEAD is not the branch.
+    #[arg(long, value_name = "BRANCH", conflicts_with = "agent")]
+    pub agent_from_branch: Option<String>,
+    /// Print JSON instead of text (as --format json).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// How to report: text, json, github (workflow-command annotations) or gitlab (code-quality JSON).
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub format: Option<CheckFormat>,
     /// Run as the pre-commit hook: allow everything outside agent worktrees.
     #[arg(long, hide = true)]
     pub hook: bool,
+}
+
+/// How `scope check` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    /// GitHub Actions workflow commands (`::error file=...::`), one per refused path.
+    Github,
+    /// GitLab code-quality JSON, for `artifacts: reports: codequality`.
+    Gitlab,
 }
 
 /// Install, remove or inspect the pre-commit gate.
@@ -114,9 +131,12 @@ pub struct HooksArgs {
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {
     /// Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured).
-    Install,
+    Install(HooksWhich),
     /// Remove git-agent's blocks from the pre-commit and reference-transaction hooks, leaving the rest.
-    Uninstall,
+    Uninstall(HooksWhich),
+    /// Run as a shared repository's pre-receive hook (reads `OLD NEW REF` lines).
+    #[command(hide = true)]
+    PreReceive,
     /// Say whether the gate is installed, and where.
     Status(HooksStatusArgs),
     /// The ref guard, as git's reference-transaction hook runs it (the
@@ -129,6 +149,13 @@ pub enum HooksCommand {
 pub struct RefGuardArgs {
     /// The transaction's phase: prepared, committed or aborted.
     pub phase: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HooksWhich {
+    /// The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch.
+    #[arg(long)]
+    pub server: bool,
 }
 
 #[derive(Debug, Args)]

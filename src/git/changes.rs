@@ -599,9 +599,20 @@ pub struct CommitChanges {
 /// commits checked in this same range, so each is trusted to bring what it
 /// changed since its merge base with the first parent, and no more.
 pub fn range(repo: &gix::Repository, from: ObjectId, to: ObjectId) -> Result<Vec<CommitChanges>> {
+    range_hiding(repo, &[from], to)
+}
+
+/// Every commit reachable from `to` but from none of `hidden`, oldest
+/// first, as [`range`] diffs them. A pre-receive hook hides every ref's tip
+/// to get the commits a push brings (`git rev-list NEW --not --all`).
+pub fn range_hiding(
+    repo: &gix::Repository,
+    hidden: &[ObjectId],
+    to: ObjectId,
+) -> Result<Vec<CommitChanges>> {
     let walk = repo
         .rev_walk([to])
-        .with_hidden([from])
+        .with_hidden(hidden.iter().copied())
         .all()
         .git("walking the commit range")?;
     let mut result = Vec::new();

@@ -7,12 +7,13 @@ use gix::bstr::BString;
 use serde::Serialize;
 
 use crate::Io;
-use crate::cli::{CheckArgs, ScopeArgs, ScopeCommand, ScopeEdit};
+use crate::cli::{CheckArgs, CheckFormat, ScopeArgs, ScopeCommand, ScopeEdit};
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::git::changes::{self, Change, ChangeKind};
 use crate::git::repo;
+use crate::ops::ci;
 use crate::ops::context;
-use crate::policy::manifest::{Manifest, nearest};
+use crate::policy::manifest::{MANIFEST_FILE, Manifest, nearest};
 use crate::policy::scope::{Origin, Scope, Verdict};
 use crate::state::registry::{Agent, Agents};
 use crate::ui::color::Paint;
@@ -78,11 +79,23 @@ pub fn unknown_agent(name: &str, agents: &Agents, manifest: Option<&Manifest>) -
 
 /// Find the agent: `named` if given (registered, or standing in the
 /// committed manifest), else the agent of the current worktree, else the
-/// agent whose branch `agent/NAME` is `branch_hint`.
+/// agent that owns branch `branch_hint` ([`Manifest::branch_owner`]).
 pub fn resolve_subject(
     repo: &gix::Repository,
     named: Option<&str>,
     branch_hint: Option<&str>,
+) -> Result<Option<Subject>> {
+    resolve_subject_at(repo, named, branch_hint, None)
+}
+
+/// [`resolve_subject`], reading the standing policy at `fallback` when the
+/// base is not a local branch: a CI clone has `origin/main`, not `main`,
+/// and the base end of the range it checks is the base as CI fetched it.
+pub fn resolve_subject_at(
+    repo: &gix::Repository,
+    named: Option<&str>,
+    branch_hint: Option<&str>,
+    fallback: Option<gix::ObjectId>,
 ) -> Result<Option<Subject>> {
     // In an agent's clone, the registry and policy live in its home repository.
     let home = repo::control(repo)?;
@@ -92,11 +105,11 @@ pub fn resolve_subject(
         Some(n) => (n.to_owned(), false),
         None => match context::agent_of_worktree(repo, &agents) {
             Some(a) => (a.name.clone(), true),
-            None => match branch_hint
-                .map(|b| b.strip_prefix("refs/heads/").unwrap_or(b))
-                .and_then(|b| b.strip_prefix("agent/"))
-            {
-                Some(n) => (n.to_owned(), false),
+            None => match branch_hint {
+                Some(branch) => match standing_policy(control, fallback)?.1.branch_owner(branch) {
+                    Some(n) => (n, false),
+                    None => return Ok(None),
+                },
                 None => return Ok(None),
             },
         },
@@ -125,28 +138,50 @@ pub fn resolve_subject(
             detected,
         }));
     }
-    let base = repo::default_base(control)?;
-    let manifest = match repo::load_policy(control, &base) {
-        Ok(m) => m,
-        Err(Error::UnknownBase { .. }) => Manifest::default(),
-        Err(e) => return Err(e),
-    };
+    let (base, manifest) = standing_policy(control, fallback)?;
     let Some(standing) = manifest.agents.get(&name) else {
         return Err(unknown_agent(&name, &agents, Some(&manifest)));
     };
-    let patterns = standing
-        .scope
-        .iter()
-        .map(|p| (p.clone(), Origin::Standing))
-        .collect();
     Ok(Some(Subject {
         name,
         base,
         registered: None,
-        patterns,
+        patterns: standing_patterns(standing),
         manifest,
         detected,
     }))
+}
+
+pub fn standing_patterns(
+    standing: &crate::policy::manifest::StandingAgent,
+) -> Vec<(String, Origin)> {
+    standing
+        .scope
+        .iter()
+        .map(|p| (p.clone(), Origin::Standing))
+        .collect()
+}
+
+/// The base and the policy committed on it; at `fallback` when the base
+/// is not a local branch, else the empty policy.
+fn standing_policy(
+    control: &gix::Repository,
+    fallback: Option<gix::ObjectId>,
+) -> Result<(String, Manifest)> {
+    let base = repo::default_base(control)?;
+    let manifest = match (repo::load_policy(control, &base), fallback) {
+        (Err(Error::UnknownBase { .. }), Some(at)) => repo::load_policy_at(
+            control,
+            at,
+            &format!(
+                "{MANIFEST_FILE} at the range's base {}",
+                at.to_hex_with_len(12)
+            ),
+        )?,
+        (Err(Error::UnknownBase { .. }), None) => Manifest::default(),
+        (result, _) => result?,
+    };
+    Ok((base, manifest))
 }
 
 pub fn unknown_area(area: &str, manifest: &Manifest, base: &str) -> Error {
@@ -352,6 +387,40 @@ pub struct Refusal {
     pub verdict: Verdict,
 }
 
+/// Judge each commit's changes against `scope` and `limit` into `report`.
+pub fn judge_commits(
+    scope: &Scope,
+    limit: Option<u64>,
+    commits: &[changes::CommitChanges],
+    report: &mut Report,
+) {
+    for commit in commits {
+        let short = &commit.commit[..12.min(commit.commit.len())];
+        if let Some(max) = limit
+            && commit.changes.len() as u64 > max
+        {
+            report.problems.push(format!(
+                "commit {short} changes {} files, more than limits.max_files_per_commit ({max})",
+                commit.changes.len()
+            ));
+        }
+        for change in &commit.changes {
+            report.checked += 1;
+            let verdict = scope.decide(&change.path);
+            if !verdict.allowed {
+                report.refused.push(Refusal {
+                    path: change.path.clone(),
+                    kind: Some(change.kind),
+                    commit: Some(commit.commit.clone()),
+                    summary: Some(commit.summary.clone()),
+                    reason: verdict.reason(),
+                    verdict,
+                });
+            }
+        }
+    }
+}
+
 /// The whole result of a check, rendered once for humans and once as JSON.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -370,17 +439,33 @@ pub struct Report {
 
 pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) -> Result<Outcome> {
     let range = args.range.as_deref().map(parse_range).transpose()?;
-    if range.is_none() && args.paths.is_empty() && args.agent.is_none() {
+    if range.is_none()
+        && args.paths.is_empty()
+        && args.agent.is_none()
+        && args.agent_from_branch.is_none()
+    {
         let contexts = crate::ops::authority::contexts(repo)?;
         if let Some(why) = crate::ops::authority::away_from_home(&contexts) {
             return refuse_away(&why, args.json, io);
         }
     }
-    let branch_hint = range.as_ref().map(|(_, b)| b.as_str());
-    let subject = match resolve_subject(repo, args.agent.as_deref(), branch_hint)? {
+    let range_ids = match &range {
+        Some((from, to)) => Some((resolve_rev(repo, from)?, resolve_rev(repo, to)?)),
+        None => None,
+    };
+    let branch_hint = args
+        .agent_from_branch
+        .as_deref()
+        .or(range.as_ref().map(|(_, b)| b.as_str()));
+    let fallback = range_ids.map(|(from, _)| from);
+    let subject = match resolve_subject_at(repo, args.agent.as_deref(), branch_hint, fallback)? {
         Some(s) => s,
         // Outside every agent's worktree the hook allows everything.
         None if args.hook => return Ok(Outcome::Done),
+        // CI on a branch no agent owns: a person's pull request.
+        None if let Some(branch) = &args.agent_from_branch => {
+            return no_owner(branch, format(args), io);
+        }
         None => return Err(no_agent()),
     };
     let scope = subject.scope(repo)?;
@@ -410,24 +495,14 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
             });
         }
     };
-    if let Some((from, to)) = &range {
+    if let Some((from_id, to_id)) = range_ids {
         report.mode = "range";
-        let from_id = resolve_rev(repo, from)?;
-        let to_id = resolve_rev(repo, to)?;
-        for commit in changes::range(repo, from_id, to_id)? {
-            let short = &commit.commit[..12.min(commit.commit.len())];
-            if let Some(max) = limit
-                && commit.changes.len() as u64 > max
-            {
-                report.problems.push(format!(
-                    "commit {short} changes {} files, more than limits.max_files_per_commit ({max})",
-                    commit.changes.len()
-                ));
-            }
-            for change in &commit.changes {
-                judge(&mut report, change, Some((&commit.commit, &commit.summary)));
-            }
-        }
+        judge_commits(
+            &scope,
+            limit,
+            &changes::range(repo, from_id, to_id)?,
+            &mut report,
+        );
     } else if !args.paths.is_empty() {
         report.mode = "paths";
         for p in &args.paths {
@@ -479,15 +554,60 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
         }
     }
     report.ok = report.refused.is_empty() && report.problems.is_empty();
-    if args.json {
-        writeln!(
+    render(&report, &subject, repo, args, io)?;
+    Ok(if report.ok {
+        Outcome::Done
+    } else {
+        Outcome::Refused
+    })
+}
+
+fn format(args: &CheckArgs) -> CheckFormat {
+    match (args.json, args.format) {
+        (true, _) => CheckFormat::Json,
+        (false, f) => f.unwrap_or(CheckFormat::Text),
+    }
+}
+
+fn no_owner(branch: &str, format: CheckFormat, io: &mut Io) -> Result<Outcome> {
+    let note = format!("no agent owns branch '{branch}', so there is nothing to check");
+    match format {
+        CheckFormat::Gitlab => writeln!(io.out, "[]"),
+        CheckFormat::Github => writeln!(io.out, "::notice::{}", ci::escape_data(&note)),
+        CheckFormat::Json => writeln!(
             io.out,
             "{}",
-            serde_json::to_string_pretty(&report).expect("serialises")
-        )
-        .map_err(Error::io("writing"))?;
-    } else if report.ok {
-        if !args.hook {
+            serde_json::json!({"version": 1, "ok": true, "agent": null, "branch": branch, "checked": 0})
+        ),
+        CheckFormat::Text => writeln!(io.out, "git-agent: {note}"),
+    }
+    .map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}
+
+/// The report in the format asked for. Refusals always go to stderr as
+/// text too, for the person reading a CI log.
+fn render(
+    report: &Report,
+    subject: &Subject,
+    repo: &gix::Repository,
+    args: &CheckArgs,
+    io: &mut Io,
+) -> Result<()> {
+    let machine = match format(args) {
+        CheckFormat::Text => None,
+        CheckFormat::Json => Some(serde_json::to_string_pretty(report).expect("serialises")),
+        CheckFormat::Github => Some(ci::github(report)),
+        CheckFormat::Gitlab => Some(ci::gitlab(report)),
+    };
+    if let Some(text) = &machine {
+        write!(io.out, "{text}").map_err(Error::io("writing"))?;
+        if !text.ends_with('\n') {
+            writeln!(io.out).map_err(Error::io("writing"))?;
+        }
+    }
+    if report.ok {
+        if !args.hook && machine.is_none() {
             let paint = io.color.out(Some(repo));
             writeln!(
                 io.out,
@@ -503,15 +623,11 @@ pub fn check(repo: &gix::Repository, cwd: &Path, args: &CheckArgs, io: &mut Io) 
             )
             .map_err(Error::io("writing"))?;
         }
-    } else {
+    } else if format(args) != CheckFormat::Json {
         let paint = io.color.err(Some(repo));
-        render_refusal(&report, &subject, paint, io.err).map_err(Error::io("writing"))?;
+        render_refusal(report, subject, paint, io.err).map_err(Error::io("writing"))?;
     }
-    Ok(if report.ok {
-        Outcome::Done
-    } else {
-        Outcome::Refused
-    })
+    Ok(())
 }
 
 /// The staged gate's refusal of an agent committing outside its own
@@ -544,7 +660,7 @@ impl Report {
     }
 }
 
-fn render_refusal(
+pub(crate) fn render_refusal(
     report: &Report,
     subject: &Subject,
     paint: Paint,

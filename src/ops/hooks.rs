@@ -72,9 +72,9 @@ pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
     }
     let repo = repo::open(&args.common.absolute_dir()?)?;
     let action = match args.command {
-        HooksCommand::Install => Some(Action::InstallHooks),
-        HooksCommand::Uninstall => Some(Action::UninstallHooks),
-        HooksCommand::Status(_) | HooksCommand::RefGuard(_) => None,
+        HooksCommand::Install(_) => Some(Action::InstallHooks),
+        HooksCommand::Uninstall(_) => Some(Action::UninstallHooks),
+        HooksCommand::Status(_) | HooksCommand::RefGuard(_) | HooksCommand::PreReceive => None,
     };
     if let Some(action) = action
         && let Some(refusal) = authority::who_may_act(&repo, action)?
@@ -83,10 +83,13 @@ pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Refused);
     }
     match args.command {
-        HooksCommand::Install => install(&repo, io).and_then(|o| reseal(&repo, o)),
-        HooksCommand::Uninstall => uninstall(&repo, io).and_then(|o| reseal(&repo, o)),
+        HooksCommand::Install(w) if w.server => crate::ops::receive::install(&repo, io),
+        HooksCommand::Uninstall(w) if w.server => crate::ops::receive::uninstall(&repo, io),
+        HooksCommand::Install(_) => install(&repo, io).and_then(|o| reseal(&repo, o)),
+        HooksCommand::Uninstall(_) => uninstall(&repo, io).and_then(|o| reseal(&repo, o)),
         HooksCommand::Status(status_args) => status(&repo, status_args.json, io),
         HooksCommand::RefGuard(_) => Ok(Outcome::Done),
+        HooksCommand::PreReceive => crate::ops::receive::run(repo, io),
     }
 }
 
@@ -206,7 +209,7 @@ fn find_block(text: &str, hook: Hook) -> Option<(usize, usize)> {
     Ok::<_, ()>((start, end)).ok()
 }
 
-fn read(path: &Path) -> Result<Option<String>> {
+pub(crate) fn read(path: &Path) -> Result<Option<String>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -214,7 +217,7 @@ fn read(path: &Path) -> Result<Option<String>> {
     }
 }
 
-fn write_hook(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_hook(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().expect("hook has a directory");
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     let mut tmp =
@@ -234,7 +237,7 @@ fn write_hook(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn is_shell_script(text: &str) -> bool {
+pub(crate) fn is_shell_script(text: &str) -> bool {
     let first = text.lines().next().unwrap_or("");
     !first.starts_with("#!")
         || ["sh", "bash", "dash", "zsh", "ksh"].iter().any(|s| {
@@ -400,7 +403,7 @@ pub const REF_GUARD_LINE: &str = "git-agent hooks ref-guard";
 
 /// `text` with our block (at `s..e`) taken out, and the blank line an
 /// earlier version put before an appended block.
-fn without_block(text: &str, s: usize, e: usize) -> String {
+pub(crate) fn without_block(text: &str, s: usize, e: usize) -> String {
     let mut rest = format!("{}{}", &text[..s], &text[e..]);
     if rest.ends_with("\n\n") {
         rest.pop();
@@ -409,7 +412,7 @@ fn without_block(text: &str, s: usize, e: usize) -> String {
 }
 
 /// `ours` placed first in the hook `text`: after its `#!` line.
-fn at_top(text: &str, ours: &str) -> String {
+pub(crate) fn at_top(text: &str, ours: &str) -> String {
     if !text.starts_with("#!") {
         return format!("{ours}{text}");
     }
@@ -422,7 +425,7 @@ fn at_top(text: &str, ours: &str) -> String {
 /// Whether the block starting at `start` runs whenever the hook does:
 /// nothing but the `#!` line, comments and blank lines come before it, so
 /// no command of the hook can end it first.
-fn block_runs(text: &str, start: usize) -> bool {
+pub(crate) fn block_runs(text: &str, start: usize) -> bool {
     text[..start].lines().all(|l| {
         let l = l.trim();
         l.is_empty() || l.starts_with('#')
@@ -505,12 +508,34 @@ struct StatusJson {
     manager: Option<&'static str>,
     /// The reference-transaction hook.
     ref_guard: RefGuardJson,
+    /// The shared repository's gate (`hooks install --server`): in a bare
+    /// repository, or where a block of ours is in the pre-receive hook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pre_receive: Option<PreReceiveJson>,
 }
 
 #[derive(Serialize)]
 struct RefGuardJson {
     installed: bool,
     path: String,
+}
+
+#[derive(Serialize)]
+struct PreReceiveJson {
+    installed: bool,
+    path: String,
+}
+
+fn pre_receive_json(repo: &gix::Repository) -> Result<Option<PreReceiveJson>> {
+    let installed = crate::ops::receive::installed(repo)?;
+    Ok(
+        (installed.is_some() || repo.is_bare()).then(|| PreReceiveJson {
+            installed: installed == Some(true),
+            path: crate::ops::receive::pre_receive_path(repo)
+                .display()
+                .to_string(),
+        }),
+    )
 }
 
 pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome> {
@@ -531,6 +556,7 @@ pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome
                 installed: guard == Placement::Runs,
                 path: guard_path.display().to_string(),
             },
+            pre_receive: pre_receive_json(repo)?,
         })
         .expect("serialises");
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
@@ -538,6 +564,7 @@ pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome
     }
     say_placement(repo, gate, "", &path, io)?;
     say_placement(repo, guard, "ref guard ", &guard_path, io)?;
+    crate::ops::receive::status_line(repo, io.color.out(Some(repo)), io)?;
     Ok(Outcome::Done)
 }
 

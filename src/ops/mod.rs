@@ -3,6 +3,7 @@
 //! write sandbox and the seals on agents' rights.
 
 pub mod authority;
+pub mod ci;
 pub mod context;
 pub mod copies;
 pub mod forecast;
@@ -11,6 +12,7 @@ pub mod health;
 pub mod hooks;
 pub mod landing;
 pub mod provision;
+pub mod receive;
 pub mod ref_guard;
 pub mod removal;
 pub mod sandbox;

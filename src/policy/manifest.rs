@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, MessageFormatter, Spanned};
 
 use crate::error::{Error, ManifestError, Result};
+use crate::policy::branches::{BranchPattern, overlap};
 use crate::policy::pattern::Pattern;
 
 pub const MANIFEST_FILE: &str = ".git-agent.yaml";
@@ -67,6 +68,17 @@ pub struct Sandbox {
 pub struct StandingAgent {
     pub scope: Vec<String>,
     pub role: Role,
+    /// Branches it owns besides `agent/NAME` (e.g. `copilot/*`).
+    pub branches: Vec<String>,
+}
+
+/// What the shared remote's pre-receive hook enforces on the base.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Server {
+    /// A push that moves the base must be a fast-forward of landings whose
+    /// receipts verify, or come from one of `humans`.
+    pub require_receipts: bool,
+    pub humans: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -87,6 +99,7 @@ pub struct Manifest {
     pub hot: Vec<String>,
     pub limits: Limits,
     pub sandbox: Sandbox,
+    pub server: Server,
 }
 
 // The raw shapes mirror the YAML and keep locations for later checks.
@@ -115,6 +128,16 @@ struct Raw {
     limits: Option<RawLimits>,
     #[serde(default)]
     sandbox: Option<RawSandbox>,
+    server: Option<RawServer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    #[serde(default)]
+    require_receipts: Option<Spanned<bool>>,
+    #[serde(default)]
+    humans: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +164,8 @@ struct RawAgent {
     scope: Vec<Spanned<String>>,
     #[serde(default)]
     role: Role,
+    #[serde(default)]
+    branches: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -238,9 +263,12 @@ impl Manifest {
                 StandingAgent {
                     scope: check_patterns(&agent.scope)?,
                     role: agent.role,
+                    branches: agent.branches.iter().map(|b| b.value.clone()).collect(),
                 },
             );
         }
+        check_branches(&raw.agents, text, origin)?;
+        let server = check_server(raw.server, text, origin)?;
         let defaults = raw
             .defaults
             .map(|d| Defaults {
@@ -275,8 +303,124 @@ impl Manifest {
                 max_files_per_commit: raw.limits.and_then(|l| l.max_files_per_commit),
             },
             sandbox: Sandbox { writable },
+            server,
         })
     }
+
+    /// The agent that owns short branch name `branch`: the standing agent
+    /// one of whose `branches:` patterns matches it, else NAME for
+    /// `agent/NAME` (registered or standing). The one answer `scope check
+    /// --range`, CI and the pre-receive hook all use.
+    pub fn branch_owner(&self, branch: &str) -> Option<String> {
+        let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+        let by_pattern = self.agents.iter().find(|(_, a)| {
+            a.branches
+                .iter()
+                .filter_map(|p| BranchPattern::new(p).ok())
+                .any(|p| p.matches(branch))
+        });
+        match by_pattern {
+            Some((name, _)) => Some(name.clone()),
+            None => branch
+                .strip_prefix("agent/")
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
+        }
+    }
+}
+
+fn located(
+    text: &str,
+    origin: &str,
+    loc: &Location,
+    message: String,
+    label: &str,
+    help: Option<String>,
+) -> Error {
+    Error::Manifest(Box::new(diagnostic(
+        text,
+        origin,
+        Some(loc),
+        message,
+        label,
+        help,
+    )))
+}
+
+/// Every `branches:` pattern is a valid branch pattern, and no branch
+/// name is matched by two agents: by two patterns, or by a pattern and
+/// another standing agent's own `agent/NAME`.
+fn check_branches(agents: &BTreeMap<String, RawAgent>, text: &str, origin: &str) -> Result<()> {
+    let mut seen: Vec<(&str, BranchPattern, Option<&Location>)> = agents
+        .keys()
+        .filter_map(|n| {
+            Some((
+                n.as_str(),
+                BranchPattern::new(&format!("agent/{n}")).ok()?,
+                None,
+            ))
+        })
+        .collect();
+    for (name, agent) in agents {
+        for p in &agent.branches {
+            let pattern = BranchPattern::new(&p.value).map_err(|why| {
+                located(
+                    text,
+                    origin,
+                    &p.referenced,
+                    format!("bad branch pattern '{}': {why}", p.value),
+                    "this pattern",
+                    Some("a branch pattern is a short branch name where `*` matches within one part, `**` across parts and `?` one character, e.g. 'copilot/*'".into()),
+                )
+            })?;
+            let clash = seen
+                .iter()
+                .filter(|(other, _, _)| *other != name.as_str())
+                .find_map(|(other, q, at)| overlap(&pattern, q).map(|w| (*other, q, *at, w)));
+            if let Some((other, q, at, example)) = clash {
+                let whose = match at {
+                    Some(_) => format!("'{}' of agent '{other}'", q.as_str()),
+                    None => format!("agent '{other}''s own branch '{}'", q.as_str()),
+                };
+                return Err(located(
+                    text,
+                    origin,
+                    &p.referenced,
+                    format!(
+                        "branch pattern '{}' of agent '{name}' overlaps {whose}: both match branch '{example}'",
+                        p.value
+                    ),
+                    "overlapping pattern",
+                    Some("a branch belongs to one agent at most; narrow one of the patterns so that no branch name matches both".into()),
+                ));
+            }
+            seen.push((name.as_str(), pattern, Some(&p.referenced)));
+        }
+    }
+    Ok(())
+}
+
+/// `server:`; `require_receipts` needs the humans who may still push to
+/// the base directly (an empty list says: nobody).
+fn check_server(raw: Option<RawServer>, text: &str, origin: &str) -> Result<Server> {
+    let Some(raw) = raw else {
+        return Ok(Server::default());
+    };
+    let require = raw.require_receipts.as_ref().is_some_and(|r| r.value);
+    if let (Some(flag), true, None) = (&raw.require_receipts, require, &raw.humans) {
+        return Err(located(
+            text,
+            origin,
+            &flag.referenced,
+            "server.require_receipts is on, but server.humans is missing".into(),
+            "needs server.humans",
+            Some("list who may still push to the base directly, e.g. `server: { require_receipts: true, humans: [alice] }`; write `humans: []` if nobody may".into()),
+        ));
+    }
+    Ok(Server {
+        require_receipts: require,
+        humans: raw.humans.unwrap_or_default(),
+    })
 }
 
 /// Why `entry` does not name a path inside the worktree, if it does not.
@@ -601,5 +745,75 @@ mod error_tests {
     fn bad_agent_name_points_at_key() {
         let e = err("version: 1\nagents:\n  -bad: { scope: [x/] }\n");
         assert_eq!((e.line, e.column), (3, 3), "{e:?}");
+    }
+
+    #[test]
+    fn overlapping_branch_patterns_are_located() {
+        let e = err(
+            "version: 1\nagents:\n  copilot: { branches: [\"copilot/*\"], scope: [a/] }\n  codex: { branches: [\"codex/*\", \"*/fix-1\"], scope: [b/] }\n",
+        );
+        // Agents are read in name order: codex's patterns are known when
+        // copilot's is read.
+        assert_eq!((e.line, e.column), (3, 25), "{e:?}");
+        assert!(
+            e.message.contains("overlaps '*/fix-1' of agent 'codex'"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("'copilot/fix-1'"), "{}", e.message);
+        let e = err(
+            "version: 1\nagents:\n  a: { branches: [\"x/*\"], scope: [a/] }\n  b: { branches: [\"x/*\"], scope: [b/] }\n",
+        );
+        assert!(e.line == 3 || e.line == 4, "{e:?}");
+        // A pattern that takes another standing agent's own branch.
+        let e = err(
+            "version: 1\nagents:\n  docs: { scope: [a/] }\n  bot: { branches: [\"agent/*\"], scope: [b/] }\n",
+        );
+        assert!(
+            e.message.contains("agent 'docs''s own branch 'agent/docs'"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn bad_branch_pattern_is_located() {
+        let e = err("version: 1\nagents:\n  a: { branches: [\"refs/heads/x\"], scope: [a/] }\n");
+        assert_eq!((e.line, e.column), (3, 19), "{e:?}");
+    }
+
+    #[test]
+    fn branch_owner_prefers_patterns_then_agent_name() {
+        let m = Manifest::parse(
+            "version: 1\nagents:\n  copilot: { branches: [\"copilot/*\"], scope: [a/] }\n",
+            "x",
+        )
+        .unwrap();
+        assert_eq!(m.branch_owner("copilot/fix").as_deref(), Some("copilot"));
+        assert_eq!(
+            m.branch_owner("refs/heads/copilot/fix").as_deref(),
+            Some("copilot")
+        );
+        assert_eq!(m.branch_owner("agent/billing").as_deref(), Some("billing"));
+        assert_eq!(m.branch_owner("feature/x"), None);
+        assert_eq!(m.branch_owner("agent/"), None);
+    }
+
+    #[test]
+    fn require_receipts_needs_humans() {
+        let e = err("version: 1\nserver:\n  require_receipts: true\n");
+        assert_eq!((e.line, e.column), (3, 21), "{e:?}");
+        assert!(
+            e.message.contains("server.humans is missing"),
+            "{}",
+            e.message
+        );
+        let m = Manifest::parse(
+            "version: 1\nserver: { require_receipts: true, humans: [alice] }\n",
+            "x",
+        )
+        .unwrap();
+        assert!(m.server.require_receipts);
+        assert_eq!(m.server.humans, ["alice"]);
     }
 }

@@ -5,6 +5,7 @@ mod support;
 
 mod add;
 mod bypass;
+mod ci;
 mod clone;
 mod color;
 mod conflicts;
@@ -21,6 +22,7 @@ mod manifest;
 mod merges;
 mod moved;
 mod orchestrate;
+mod push;
 mod range;
 mod refguard;
 #[cfg(target_os = "linux")]
