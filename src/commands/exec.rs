@@ -124,7 +124,7 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
         )
         .map_err(Error::io("writing"))?;
     }
-    let status = forward_signals_until_exit(&mut child)?;
+    let status = forward_signals_until_exit(&mut child, terminal_reaches_child(&group))?;
     Ok(Outcome::Exited(exit_code(status)))
 }
 
@@ -164,6 +164,24 @@ fn own_group(command: &mut Command) -> Group {
 #[cfg(not(unix))]
 fn own_group(_: &mut Command) -> Group {
     Group::Shared
+}
+
+/// Whether the terminal's own signals (Ctrl-C and the like) reach the
+/// command by themselves: it runs in our process group and that group is
+/// the terminal's foreground group.
+#[cfg(unix)]
+fn terminal_reaches_child(group: &Group) -> bool {
+    if matches!(group, Group::Child) {
+        return false;
+    }
+    // SAFETY: getpgrp and tcgetpgrp only read process state.
+    let (pgrp, foreground) = unsafe { (libc::getpgrp(), libc::tcgetpgrp(libc::STDIN_FILENO)) };
+    foreground == pgrp
+}
+
+#[cfg(not(unix))]
+fn terminal_reaches_child(_: &Group) -> bool {
+    false
 }
 
 fn current_group() -> u32 {
@@ -240,7 +258,10 @@ fn confine(
 
 /// Wait for `child`, passing on the signals a user or a supervisor sends us.
 #[cfg(unix)]
-fn forward_signals_until_exit(child: &mut std::process::Child) -> Result<std::process::ExitStatus> {
+fn forward_signals_until_exit(
+    child: &mut std::process::Child,
+    terminal_reaches_child: bool,
+) -> Result<std::process::ExitStatus> {
     use signal_hook::consts::*;
     let pid = child.id() as libc::pid_t;
     let mut signals = signal_hook::iterator::Signals::new([
@@ -250,6 +271,12 @@ fn forward_signals_until_exit(child: &mut std::process::Child) -> Result<std::pr
     let handle = signals.handle();
     let forwarder = std::thread::spawn(move || {
         for signal in signals.forever() {
+            // Ctrl-C, Ctrl-\ and a resize reach the whole foreground
+            // group, the command included: passing them on would deliver
+            // them twice.
+            if terminal_reaches_child && [SIGINT, SIGQUIT, SIGWINCH].contains(&signal) {
+                continue;
+            }
             // SAFETY: kill(2) with a pid we spawned and a valid signal number
             // has no memory-safety preconditions.
             unsafe {
@@ -264,7 +291,10 @@ fn forward_signals_until_exit(child: &mut std::process::Child) -> Result<std::pr
 }
 
 #[cfg(not(unix))]
-fn forward_signals_until_exit(child: &mut std::process::Child) -> Result<std::process::ExitStatus> {
+fn forward_signals_until_exit(
+    child: &mut std::process::Child,
+    _: bool,
+) -> Result<std::process::ExitStatus> {
     child.wait().map_err(Error::io("waiting for the command"))
 }
 

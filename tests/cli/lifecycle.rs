@@ -118,6 +118,54 @@ fn exec_runs_in_the_agent_directory_with_its_environment_and_exit_code() {
     assert!(run.stderr.contains("unknown agent 'nobody'"), "{run:?}");
 }
 
+/// Ctrl-C on the terminal reaches the whole foreground process group, the
+/// command included: `exec` must not pass it on a second time.
+#[test]
+fn exec_passes_ctrl_c_on_once() {
+    let Some(script) = require_tool("script") else {
+        return;
+    };
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    let dir = env.root.join("signals");
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display();
+    let command = format!(
+        "exec {} exec a -- sh -c 'trap \"echo INT >> {d}/count\" INT; touch {d}/ready; while [ ! -f {d}/done ]; do sleep 0.05; done'",
+        bin("git-agent").display()
+    );
+    let mut cmd = env.command(&script, &env.repo());
+    cmd.args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let wait_for = |p: &std::path::Path| {
+        for _ in 0..400 {
+            if p.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("{} never appeared", p.display());
+    };
+    wait_for(&dir.join("ready"));
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"\x03").unwrap();
+    wait_for(&dir.join("count"));
+    // Time for a second, forwarded SIGINT to arrive if one is coming.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::write(dir.join("done"), "").unwrap();
+    drop(stdin);
+    child.wait().unwrap();
+    let count = std::fs::read_to_string(dir.join("count")).unwrap();
+    assert_eq!(
+        count,
+        "INT\n",
+        "the command got SIGINT {} times",
+        count.lines().count()
+    );
+}
+
 #[test]
 fn a_second_exec_is_refused_while_the_first_holds_the_lease() {
     let env = Env::new();
