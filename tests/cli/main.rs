@@ -20,6 +20,7 @@ mod manifest;
 mod merges;
 mod moved;
 mod orchestrate;
+mod props;
 mod range;
 #[cfg(target_os = "linux")]
 mod sandbox;
