@@ -3,6 +3,7 @@
 //! (so `cargo test` stays fast); set `PROPTEST_CASES` for a longer run.
 
 mod manifest;
+mod matcher;
 
 use proptest::test_runner::Config;
 
