@@ -2,6 +2,7 @@
 //! or against git itself. Each runs a modest number of cases by default
 //! (so `cargo test` stays fast); set `PROPTEST_CASES` for a longer run.
 
+mod diff;
 mod manifest;
 mod matcher;
 
