@@ -5,6 +5,7 @@
 mod diff;
 mod manifest;
 mod matcher;
+mod registry;
 
 use proptest::test_runner::Config;
 
