@@ -28,7 +28,7 @@ pub const MAX_ALIASES: usize = 64;
 /// The most YAML events replayed by all alias uses together.
 pub const MAX_REPLAYED_EVENTS: usize = 10_000;
 /// The most nodes (scalars, lists, maps) in the manifest.
-pub const MAX_NODES: usize = 100_000;
+pub const MAX_NODES: usize = 20_000;
 
 /// The parser's budget: every limit above, enforced while parsing.
 fn parse_options() -> serde_saphyr::Options {

@@ -312,8 +312,9 @@ fn bombs() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Every bomb is refused with a located diagnostic, quickly. (Memory is
-/// checked on the real binary, below.)
+/// Every bomb is refused with a located diagnostic, quickly (5 s allows
+/// for an unoptimised build on a loaded machine). Memory is checked on the
+/// real binary, below.
 #[test]
 fn manifest_parser_refuses_yaml_bombs_within_budget() {
     for (name, text) in bombs() {
@@ -325,26 +326,36 @@ fn manifest_parser_refuses_yaml_bombs_within_budget() {
             Err(other) => panic!("{name}: expected a manifest error, got {other:?}"),
             Ok(_) => panic!("{name}: accepted"),
         }
-        assert!(took < Duration::from_secs(2), "{name} took {took:?}");
+        assert!(took < Duration::from_secs(5), "{name} took {took:?}");
     }
 }
 
 /// A bomb committed as the policy: `scope check` answers exit 2 with a
-/// clear message, quickly and in bounded memory.
+/// clear message, quickly, with its address space capped at
+/// [`MEMORY_CAP`]: an allocation past the cap would abort it instead.
 #[test]
 fn yaml_bomb_policy_is_bad_input_for_the_cli() {
+    use std::os::unix::process::CommandExt;
     let env = Env::new();
     let (_, bomb) = bombs().swap_remove(0);
     env.commit_policy(&bomb);
     let start = Instant::now();
-    let child = env
-        .command(bin("git-agent-scope"), &env.repo())
-        .args(["check", "--agent", "bot", "--paths", "x"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (run, max_rss_kib) = wait_measured(child);
+    let mut cmd = env.command(bin("git-agent-scope"), &env.repo());
+    cmd.args(["check", "--agent", "bot", "--paths", "x"]);
+    // SAFETY: setrlimit is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            let cap = libc::rlimit {
+                rlim_cur: MEMORY_CAP,
+                rlim_max: MEMORY_CAP,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &cap) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let run = Run::from_output(cmd.output().unwrap());
     let took = start.elapsed();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains(".git-agent.yaml"), "{run:?}");
@@ -354,45 +365,10 @@ fn yaml_bomb_policy_is_bad_input_for_the_cli() {
         "the help names the limits: {run:?}"
     );
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    assert!(max_rss_kib < 200 * 1024, "peak memory {max_rss_kib} KiB");
 }
 
-/// Wait for `child`, reading its output, and report its peak memory.
-fn wait_measured(mut child: std::process::Child) -> (Run, i64) {
-    use std::io::Read;
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut err = String::new();
-        stderr.read_to_string(&mut err).unwrap();
-        err
-    });
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    let err = reader.join().unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (
-        Run {
-            code,
-            stdout: out,
-            stderr: err,
-        },
-        usage.ru_maxrss,
-    )
-}
+/// The address space the binary gets for a bomb: it needs about 64 MiB.
+const MEMORY_CAP: libc::rlim_t = 128 * 1024 * 1024;
 
 /// A committed manifest over the size cap is refused before it is read.
 #[test]
