@@ -21,7 +21,8 @@ pub enum ChangeKind {
     Added,
     Deleted,
     Modified,
-    /// Mode or type changed: file ↔ executable ↔ symlink ↔ submodule.
+    /// Type changed: file ↔ symlink ↔ submodule. (An executable bit set or
+    /// cleared is `Modified`, as git reports it.)
     TypeChanged,
     /// An unmerged index entry.
     Unmerged,
@@ -44,6 +45,16 @@ const TREE: u32 = 0o040000;
 
 fn is_tree(mode: u32) -> bool {
     mode & 0o170000 == TREE
+}
+
+/// How a path whose entry went from mode `a` to mode `b` changed: `T` only
+/// when the object type differs, as git's `diff-tree` decides.
+fn modified_or_retyped(a: u32, b: u32) -> ChangeKind {
+    if a & 0o170000 == b & 0o170000 {
+        ChangeKind::Modified
+    } else {
+        ChangeKind::TypeChanged
+    }
 }
 
 /// Blob modes other than 100755 are all plain files to git (old trees may
@@ -193,10 +204,7 @@ pub fn diff_trees(
                 with_slash(path).as_bstr(),
                 out,
             )?,
-            (Some(x), Some(y)) if x.mode != y.mode => {
-                push(out, path.as_bstr(), ChangeKind::TypeChanged)
-            }
-            (Some(_), Some(_)) => push(out, path.as_bstr(), ChangeKind::Modified),
+            (Some(x), Some(y)) => push(out, path.as_bstr(), modified_or_retyped(x.mode, y.mode)),
             (Some(x), None) if is_tree(x.mode) => diff_trees(
                 repo,
                 Some(x.id.to_owned()),
@@ -413,8 +421,7 @@ impl IndexWalk<'_> {
         } else {
             match head_entry {
                 Some(h) if h.mode == mode && h.id == entry.id => {}
-                Some(h) if h.mode != mode => push(out, path.as_bstr(), ChangeKind::TypeChanged),
-                Some(_) => push(out, path.as_bstr(), ChangeKind::Modified),
+                Some(h) => push(out, path.as_bstr(), modified_or_retyped(h.mode, mode)),
                 None => push(out, path.as_bstr(), ChangeKind::Added),
             }
         }
@@ -550,8 +557,7 @@ fn kind_between(from: Version, to: Version) -> ChangeKind {
     match (from, to) {
         (None, _) => ChangeKind::Added,
         (_, None) => ChangeKind::Deleted,
-        (Some((a, _)), Some((b, _))) if a != b => ChangeKind::TypeChanged,
-        _ => ChangeKind::Modified,
+        (Some((a, _)), Some((b, _))) => modified_or_retyped(a, b),
     }
 }
 

@@ -83,6 +83,14 @@ pub fn committed_manifest_text(
     else {
         return Ok(None);
     };
+    // Refuse an oversized blob before reading it into memory.
+    let size = repo
+        .find_header(entry.object_id())
+        .git("reading the policy's size")?
+        .size();
+    if size > crate::policy::manifest::MAX_MANIFEST_BYTES as u64 {
+        return Err(crate::policy::manifest::oversized(size, MANIFEST_FILE));
+    }
     let blob = entry.object().git("reading the policy")?;
     Ok(Some(blob.data.to_str_lossy().into_owned()))
 }

@@ -17,6 +17,58 @@ use crate::policy::pattern::Pattern;
 
 pub const MANIFEST_FILE: &str = ".git-agent.yaml";
 
+/// The largest manifest read, in bytes. A real policy is a few kilobytes;
+/// the cap bounds the parser's time and memory on hostile input (see
+/// RELIABILITY.md), since the base's committed tree is the only input.
+pub const MAX_MANIFEST_BYTES: usize = 256 * 1024;
+/// The deepest nesting of lists and maps: a real manifest nests four deep.
+pub const MAX_DEPTH: usize = 32;
+/// The most alias uses (`*name`). Each use copies its anchor's value, so the
+/// copies are bounded by this times [`MAX_MANIFEST_BYTES`].
+pub const MAX_ALIASES: usize = 64;
+/// The most YAML events replayed by all alias uses together.
+pub const MAX_REPLAYED_EVENTS: usize = 10_000;
+/// The most nodes (scalars, lists, maps) in the manifest.
+pub const MAX_NODES: usize = 20_000;
+
+/// The parser's budget: every limit above, enforced while parsing.
+fn parse_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_aliases: MAX_ALIASES,
+            max_anchors: MAX_ALIASES,
+            max_nodes: MAX_NODES,
+            max_events: 4 * MAX_NODES,
+            max_documents: 1,
+            max_total_scalar_bytes: MAX_MANIFEST_BYTES,
+            max_recorded_anchor_bytes: MAX_MANIFEST_BYTES,
+            max_merge_keys: MAX_ALIASES,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_REPLAYED_EVENTS,
+            max_replay_stack_depth: MAX_DEPTH,
+        },
+    }
+}
+
+/// The refusal of a manifest of `size` bytes, before reading it.
+pub fn oversized(size: u64, origin: &str) -> Error {
+    Error::Manifest(Box::new(ManifestError {
+        message: format!(
+            "{origin}:1:1: the manifest is {size} bytes, more than the limit of {MAX_MANIFEST_BYTES}"
+        ),
+        help: Some(
+            "a policy is a few kilobytes; list directories rather than files, and share patterns through `areas:`".into(),
+        ),
+        source_code: NamedSource::new(origin, String::new()),
+        span: None,
+        label: "here".into(),
+        line: 1,
+        column: 1,
+    }))
+}
+
 /// How `land` integrates a branch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -181,8 +233,11 @@ impl Manifest {
         if text.trim().is_empty() {
             return Ok(Manifest::default());
         }
-        let raw: Raw =
-            serde_saphyr::from_str(text).map_err(|e| from_yaml_error(&e, text, origin))?;
+        if text.len() > MAX_MANIFEST_BYTES {
+            return Err(oversized(text.len() as u64, origin));
+        }
+        let raw: Raw = serde_saphyr::from_str_with_options(text, parse_options())
+            .map_err(|e| from_yaml_error(&e, text, origin))?;
         let at = |loc: &Location, message: String, label: &str, help: Option<String>| {
             Error::Manifest(Box::new(diagnostic(
                 text,
@@ -459,12 +514,17 @@ fn copy_entry_problem(entry: &str) -> Option<&'static str> {
 
 fn from_yaml_error(err: &serde_saphyr::Error, text: &str, origin: &str) -> Error {
     let mut inner = err;
-    while let serde_saphyr::Error::WithSnippet { error, .. } = inner {
+    while let serde_saphyr::Error::WithSnippet { error, .. }
+    | serde_saphyr::Error::AliasError { error, .. } = inner
+    {
         inner = error;
     }
-    let message = serde_saphyr::DefaultMessageFormatter
-        .format_message(inner)
-        .into_owned();
+    let message = match inner {
+        serde_saphyr::Error::Budget { breach, .. } => over_budget(breach),
+        _ => serde_saphyr::DefaultMessageFormatter
+            .format_message(inner)
+            .into_owned(),
+    };
     let (label, help) = match inner {
         serde_saphyr::Error::SerdeUnknownField {
             field, expected, ..
@@ -486,6 +546,15 @@ fn from_yaml_error(err: &serde_saphyr::Error, text: &str, origin: &str) -> Error
             "here",
             Some("start the manifest with `version: 1`".to_owned()),
         ),
+        serde_saphyr::Error::Budget { .. }
+        | serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+        | serde_saphyr::Error::AliasExpansionLimitExceeded { .. }
+        | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. } => (
+            "over the limit",
+            Some(format!(
+                "the manifest is limited to {MAX_DEPTH} levels of nesting, {MAX_ALIASES} aliases, {MAX_REPLAYED_EVENTS} events copied by aliases and {MAX_NODES} values; write the lists out plainly"
+            )),
+        ),
         _ => ("here", None),
     };
     let location = inner.location().or_else(|| err.location());
@@ -497,6 +566,24 @@ fn from_yaml_error(err: &serde_saphyr::Error, text: &str, origin: &str) -> Error
         label,
         help,
     )))
+}
+
+/// What `breach` means, in the manifest's terms.
+fn over_budget(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let what = match breach {
+        B::Depth { .. } => format!("it nests deeper than {MAX_DEPTH} levels"),
+        B::Aliases { .. } | B::Anchors { .. } | B::MergeKeys { .. } => {
+            format!("it uses more than {MAX_ALIASES} aliases, anchors or merge keys")
+        }
+        B::ScalarBytes { .. } => {
+            format!("its text, counting what aliases copy, is over {MAX_MANIFEST_BYTES} bytes")
+        }
+        B::Nodes { .. } | B::Events { .. } => format!("it holds more than {MAX_NODES} values"),
+        B::Documents { .. } => "it holds more than one YAML document".to_owned(),
+        other => format!("{other:?}"),
+    };
+    format!("the manifest is too large to read: {what}")
 }
 
 /// The known word closest to `word`, if it is plausibly a typo of it.

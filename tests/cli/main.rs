@@ -22,6 +22,7 @@ mod manifest;
 mod merges;
 mod moved;
 mod orchestrate;
+mod props;
 mod push;
 mod range;
 mod refguard;
