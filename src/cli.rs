@@ -280,26 +280,6 @@ pub struct LandArgs {
     pub json: bool,
 }
 
-/// Bring the base's new commits into an agent's branch, in its worktree.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-sync", bin_name = "git agent sync", version)]
-pub struct SyncArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
-    /// Rebase the agent's commits onto the base (the default).
-    #[arg(long, conflicts_with = "merge")]
-    pub rebase: bool,
-    /// Merge the base into the agent's branch instead of rebasing.
-    #[arg(long)]
-    pub merge: bool,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// Forecast conflicts: every agent merged in memory with its base and with
 /// every other agent; files several agents change; overlapping scopes; a
 /// landing order. Exits 1 when any conflict is predicted.
