@@ -224,62 +224,6 @@ pub fn main_with<A: Parser>(
     std::process::exit(code);
 }
 
-/// How `land` integrates the branch into its base.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StrategyArg {
-    /// A merge commit, even when a fast-forward is possible.
-    Merge,
-    /// One new commit holding all of the branch's changes.
-    Squash,
-    /// The branch's commits replayed on the base, then fast-forwarded.
-    Rebase,
-    /// Only a fast-forward; refuses when the base has moved on.
-    Ff,
-}
-
-impl From<StrategyArg> for crate::policy::manifest::Strategy {
-    fn from(s: StrategyArg) -> Self {
-        match s {
-            StrategyArg::Merge => Self::Merge,
-            StrategyArg::Squash => Self::Squash,
-            StrategyArg::Rebase => Self::Rebase,
-            StrategyArg::Ff => Self::Ff,
-        }
-    }
-}
-
-/// Integrate an agent's branch into its base: every commit re-checked
-/// against the scope, the merge forecast in memory, the policy's checks run
-/// on the merged result, then the base moved atomically.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-land", bin_name = "git agent land", version)]
-pub struct LandArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
-    /// How to integrate [default: the policy's defaults.strategy, else merge].
-    #[arg(long, value_enum, value_name = "HOW")]
-    pub strategy: Option<StrategyArg>,
-    /// Do not run the policy's checks; the receipt says they were skipped.
-    #[arg(long)]
-    pub no_checks: bool,
-    /// Report what would happen, and change nothing.
-    #[arg(long, short = 'n')]
-    pub dry_run: bool,
-    /// Land a proposer agent's work, after its diff stat is shown.
-    #[arg(long)]
-    pub accept: bool,
-    /// Remove the agent after landing, as `git agent rm` would.
-    #[arg(long)]
-    pub remove: bool,
-    /// Print JSON instead of text: what happened, or with --dry-run what
-    /// would happen (see README).
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// Forecast conflicts: every agent merged in memory with its base and with
 /// every other agent; files several agents change; overlapping scopes; a
 /// landing order. Exits 1 when any conflict is predicted.
