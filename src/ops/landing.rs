@@ -15,24 +15,37 @@ use gix::bstr::{BString, ByteSlice};
 use serde::Serialize;
 
 use crate::Io;
-use crate::cli::LandArgs;
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::git::changes;
 use crate::ops::context;
 use crate::ops::gate::shell_quote;
-use crate::policy::manifest::{Role, Strategy};
+use crate::policy::manifest::{Manifest, Role, Strategy};
+use crate::policy::scope::Scope;
 use crate::state::lease;
 use crate::state::registry::{Agent, Mode};
-use crate::ui::color::Paint;
 use crate::{git, git::repo, ops::status};
 
 /// How often a landing that lost the race for the base starts over.
 const ATTEMPTS: usize = 8;
 
+/// What `land` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct LandOptions {
+    /// How to integrate; `None` is the policy's default.
+    pub strategy: Option<Strategy>,
+    pub no_checks: bool,
+    pub dry_run: bool,
+    /// Land a proposer's work.
+    pub accept: bool,
+    /// Narration (a proposer's diff stat) goes to stderr, since stdout
+    /// carries the JSON report.
+    pub narrate_on_stderr: bool,
+}
+
 /// How a landing ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-enum Verdict {
+pub enum Verdict {
     Landed,
     /// `--dry-run`: every step passed; the landing would go through.
     WouldLand,
@@ -41,73 +54,80 @@ enum Verdict {
 }
 
 #[derive(Debug, Serialize)]
-struct CommitJson {
-    commit: String,
-    summary: String,
+pub struct CommitJson {
+    pub commit: String,
+    pub summary: String,
 }
 
 #[derive(Debug, Default, Serialize)]
-struct Checks {
+pub struct Checks {
     /// The policy's `checks:`.
-    commands: Vec<String>,
+    pub commands: Vec<String>,
     /// Whether they run (or under `--dry-run` would run): not with
     /// `--no-checks`, nor without any.
-    run: bool,
+    pub run: bool,
     /// `true` once they passed, `false` when one failed; `null` when they
     /// did not run (yet).
-    passed: Option<bool>,
-    failed: Option<String>,
+    pub passed: Option<bool>,
+    pub failed: Option<String>,
 }
 
-/// One landing, rendered as JSON with `--json`; the text is written as the
-/// landing goes, since checks stream their output in between.
+/// One landing, rendered as JSON with `--json`. What streams while the
+/// landing goes (the checks' output) is written as it goes; the rest is
+/// rendered from here.
 #[derive(Debug, Serialize)]
-struct Report {
-    version: u32,
-    agent: String,
+pub struct Report {
+    pub version: u32,
+    pub agent: String,
     /// `null` only when refused before the agent was looked up.
-    branch: Option<String>,
-    base: Option<String>,
-    strategy: Option<Strategy>,
-    dry_run: bool,
-    verdict: Verdict,
+    pub branch: Option<String>,
+    pub base: Option<String>,
+    pub strategy: Option<Strategy>,
+    pub dry_run: bool,
+    pub verdict: Verdict,
     /// The commits of the branch the base lacks, oldest first: the ones the
     /// scope is checked over and that land.
-    commits: Vec<CommitJson>,
-    out_of_scope: Vec<crate::ops::gate::Refusal>,
+    pub commits: Vec<CommitJson>,
+    pub out_of_scope: Vec<crate::ops::gate::Refusal>,
     /// Files the merge with the base would leave conflicted.
-    conflicts: Vec<String>,
-    checks: Checks,
-    base_old: Option<String>,
+    pub conflicts: Vec<String>,
+    pub checks: Checks,
+    pub base_old: Option<String>,
     /// What the base moved to; under `--dry-run` only known for `ff`, since
     /// the other strategies write new commits.
-    base_new: Option<String>,
+    pub base_new: Option<String>,
     /// The trailers of the landed commit(s); `null` for a fast-forward.
-    receipt: Option<Vec<String>>,
-    refusal: Option<RefusalReport>,
+    pub receipt: Option<Vec<String>>,
+    pub refusal: Option<RefusalReport>,
     /// `--remove`: what `rm` then did.
-    removal: Option<crate::ops::removal::Removal>,
+    pub removal: Option<crate::ops::removal::Removal>,
+    /// What the base moves (or under `--dry-run` would move) to.
     #[serde(skip)]
-    json: bool,
-    /// Colour for refusals on stderr.
+    pub landed_tip: Option<ObjectId>,
+    /// With [`Verdict::NothingToLand`]: what the base already has.
     #[serde(skip)]
-    paint: Paint,
+    pub nothing_to_land: Option<&'static str>,
+    /// Problems after the base moved, which do not undo the landing.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Report {
-    fn new(
-        args: &LandArgs,
+    /// A landing of `name` (`agent`, once looked up), refused until it
+    /// goes otherwise.
+    pub fn new(
+        name: &str,
         agent: Option<&Agent>,
         strategy: Option<Strategy>,
-        paint: Paint,
+        dry_run: bool,
     ) -> Report {
         Report {
             version: 1,
-            agent: agent.map_or_else(|| args.name.clone(), |a| a.name.clone()),
+            agent: agent.map_or_else(|| name.to_owned(), |a| a.name.clone()),
             branch: agent.map(|a| a.branch.clone()),
             base: agent.map(|a| a.base.clone()),
             strategy,
-            dry_run: args.dry_run,
+            dry_run,
             verdict: Verdict::Refused,
             commits: Vec::new(),
             out_of_scope: Vec::new(),
@@ -118,97 +138,55 @@ impl Report {
             receipt: None,
             refusal: None,
             removal: None,
-            json: args.json,
-            paint,
+            landed_tip: None,
+            nothing_to_land: None,
+            warnings: Vec::new(),
         }
     }
 
-    /// Record the refusal; in text mode, say it on stderr.
-    fn refuse(&mut self, io: &mut Io, refusal: RefusalReport) -> Result<Outcome> {
-        if !self.json {
-            writeln!(io.err, "{}", refusal.text(self.paint)).map_err(Error::io("writing"))?;
-        }
+    /// Record the refusal.
+    pub fn refuse(&mut self, refusal: RefusalReport) {
         self.verdict = Verdict::Refused;
         self.refusal = Some(refusal);
-        Ok(Outcome::Refused)
     }
 
-    /// Where narration goes: stdout in text mode, stderr beside the JSON.
-    fn narration<'a>(&self, io: &'a mut Io) -> &'a mut dyn std::io::Write {
-        if self.json { io.err } else { io.out }
-    }
-
-    fn print(&self, io: &mut Io) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).expect("serialises");
-        writeln!(io.out, "{text}").map_err(Error::io("writing"))
+    /// Refused, or done (landed, would land, or nothing to land); the
+    /// removal `--remove` did after it is not counted here.
+    pub fn outcome(&self) -> Outcome {
+        match self.verdict {
+            Verdict::Refused => Outcome::Refused,
+            Verdict::Landed | Verdict::WouldLand | Verdict::NothingToLand => Outcome::Done,
+        }
     }
 }
 
-pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
-    let cwd = args.common.absolute_dir()?;
-    let here = repo::open(&cwd)?;
-    if let Some(refusal) =
-        crate::ops::authority::who_may_act(&here, crate::ops::authority::Action::Land(&args.name))?
-    {
-        let mut report = Report::new(&args, None, None, io.color.err(Some(&here)));
-        let outcome = report.refuse(io, refusal.report())?;
-        if args.json {
-            report.print(io)?;
-        }
-        return Ok(outcome);
+/// Land `agent`: start over while the base moves under us, up to
+/// [`ATTEMPTS`] times. Refusals are values in the report; the checks'
+/// output and "starting over" stream to `io.err` as they happen.
+pub fn land(
+    repo: &gix::Repository,
+    agent: &Agent,
+    options: &LandOptions,
+    io: &mut Io,
+) -> Result<Report> {
+    if repo::branch_tip(repo, &agent.base)?.is_none() {
+        return Err(base_missing(agent));
     }
-    let repo = here;
-    let agents = context::registry(&repo).load()?;
-    let Some(agent) = agents.get(&args.name).cloned() else {
-        return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
-    };
-    if repo::branch_tip(&repo, &agent.base)?.is_none() {
-        return Err(base_missing(&agent));
-    }
-    let policy = repo::load_policy(&repo, &agent.base)?;
-    let strategy = args
-        .strategy
-        .map(Strategy::from)
-        .unwrap_or(policy.defaults.strategy);
+    let policy = repo::load_policy(repo, &agent.base)?;
+    let strategy = options.strategy.unwrap_or(policy.defaults.strategy);
+    let new_report = || Report::new(&agent.name, Some(agent), Some(strategy), options.dry_run);
     // The scope below is only as good as the entry: one widened by hand
     // would let its own out-of-scope commits through.
-    if let Some(refusal) = crate::ops::sealing::land_refusal(&repo, &agent)? {
-        let mut report = Report::new(
-            &args,
-            Some(&agent),
-            Some(strategy),
-            io.color.err(Some(&repo)),
-        );
-        let outcome = report.refuse(io, refusal)?;
-        if args.json {
-            report.print(io)?;
-        }
-        return Ok(outcome);
+    if let Some(refusal) = crate::ops::sealing::land_refusal(repo, agent)? {
+        let mut report = new_report();
+        report.refuse(refusal);
+        return Ok(report);
     }
-
     for _ in 0..ATTEMPTS {
-        let mut report = Report::new(
-            &args,
-            Some(&agent),
-            Some(strategy),
-            io.color.err(Some(&repo)),
-        );
-        match attempt(&repo, &agent, &args, strategy, &mut report, io)? {
-            Attempt::Finished(mut outcome) => {
-                if outcome == Outcome::Done && args.remove && !args.dry_run {
-                    if args.json {
-                        let removal = crate::ops::removal::removal(&repo, &agent, false, &cwd)?;
-                        outcome = removal.outcome();
-                        report.removal = Some(removal);
-                    } else {
-                        outcome = crate::ops::removal::remove(&repo, &agent, false, &cwd, io)?;
-                    }
-                }
-                if args.json {
-                    report.print(io)?;
-                }
-                return Ok(outcome);
-            }
+        let mut report = new_report();
+        let ground = Ground::read(repo, agent, options, strategy)?;
+        match attempt(&ground, &mut report, io)? {
+            Attempt::Finished => return Ok(report),
             Attempt::BaseMoved => {
                 writeln!(
                     io.err,
@@ -219,67 +197,110 @@ pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
             }
         }
     }
-    let mut report = Report::new(
-        &args,
-        Some(&agent),
-        Some(strategy),
-        io.color.err(Some(&repo)),
-    );
-    let outcome = report.refuse(
-        io,
-        RefusalReport::new(
-            "base_kept_moving",
-            format!(
-                "gave up landing '{}': {} kept moving ({ATTEMPTS} attempts); run the land again",
-                agent.name, agent.base
-            ),
+    let mut report = new_report();
+    report.refuse(RefusalReport::new(
+        "base_kept_moving",
+        format!(
+            "gave up landing '{}': {} kept moving ({ATTEMPTS} attempts); run the land again",
+            agent.name, agent.base
         ),
-    )?;
-    if args.json {
-        report.print(io)?;
-    }
-    Ok(outcome)
+    ));
+    Ok(report)
 }
 
 enum Attempt {
-    Finished(Outcome),
+    /// The report holds the verdict.
+    Finished,
     BaseMoved,
 }
 
-fn attempt(
-    repo: &gix::Repository,
-    agent: &Agent,
-    args: &LandArgs,
+/// What one attempt starts from: the base and branch as they are now.
+struct Ground<'a> {
+    repo: &'a gix::Repository,
+    agent: &'a Agent,
+    options: &'a LandOptions,
     strategy: Strategy,
-    report: &mut Report,
-    io: &mut Io,
-) -> Result<Attempt> {
-    let done = |o| Ok(Attempt::Finished(o));
-    let base_tip = repo::branch_tip(repo, &agent.base)?.ok_or_else(|| base_missing(agent))?;
-    report.base_old = Some(base_tip.to_string());
-    let tip = branch_tip(repo, agent)?;
-    let policy = repo::load_policy(repo, &agent.base)?;
-    let run_checks = !args.no_checks && !policy.checks.is_empty();
-    report.checks.commands = policy.checks.clone();
-    report.checks.run = run_checks;
+    base_tip: ObjectId,
+    tip: ObjectId,
+    policy: Manifest,
+    run_checks: bool,
+}
 
-    if agent.path.is_dir() {
-        let uncommitted = status::uncommitted(&agent.path)?;
-        if !uncommitted.is_empty() {
-            let message = format!(
-                "agent '{}' has uncommitted changes in {}: {}\n  commit or discard them there first",
-                agent.name,
-                agent.path.display(),
-                sample(&uncommitted)
-            );
-            return done(report.refuse(
-                io,
-                RefusalReport::new("uncommitted", message).with_paths(uncommitted),
-            )?);
-        }
+impl<'a> Ground<'a> {
+    fn read(
+        repo: &'a gix::Repository,
+        agent: &'a Agent,
+        options: &'a LandOptions,
+        strategy: Strategy,
+    ) -> Result<Ground<'a>> {
+        let base_tip = repo::branch_tip(repo, &agent.base)?.ok_or_else(|| base_missing(agent))?;
+        let tip = branch_tip(repo, agent)?;
+        let policy = repo::load_policy(repo, &agent.base)?;
+        let run_checks = !options.no_checks && !policy.checks.is_empty();
+        Ok(Ground {
+            repo,
+            agent,
+            options,
+            strategy,
+            base_tip,
+            tip,
+            policy,
+            run_checks,
+        })
     }
 
-    let commits = changes::range(repo, base_tip, tip)?;
+    /// Squash and rebase write new commits the agent's branch follows.
+    fn follows(&self) -> bool {
+        matches!(self.strategy, Strategy::Squash | Strategy::Rebase)
+    }
+}
+
+/// A landing vetted in memory, ready to be checked and to move the base.
+struct Ready {
+    mem: gix::Repository,
+    /// What the base moves to.
+    tip: ObjectId,
+    receipt: Receipt,
+    /// Where the base is checked out, if anywhere.
+    base_worktree: Option<PathBuf>,
+}
+
+fn attempt(at: &Ground, report: &mut Report, io: &mut Io) -> Result<Attempt> {
+    report.base_old = Some(at.base_tip.to_string());
+    report.checks.commands = at.policy.checks.clone();
+    report.checks.run = at.run_checks;
+    let Some((mem, commits, scope)) = vet_branch(at, report)? else {
+        return Ok(Attempt::Finished);
+    };
+    let Some(ready) = vet_landing(at, mem, &commits, &scope, report, io)? else {
+        return Ok(Attempt::Finished);
+    };
+    report.landed_tip = Some(ready.tip);
+    if at.options.dry_run {
+        report.verdict = Verdict::WouldLand;
+        if at.strategy == Strategy::Ff {
+            report.base_new = Some(ready.tip.to_string());
+        } else {
+            report.receipt = Some(ready.receipt.trailers());
+        }
+        return Ok(Attempt::Finished);
+    }
+    land_ready(at, ready, report, io)
+}
+
+/// The branch's own checks: a clean worktree, something to land, every
+/// commit in scope and within the size limit. `None` when the report holds
+/// the verdict; else the merge's object memory, the commits and the scope.
+fn vet_branch(
+    at: &Ground,
+    report: &mut Report,
+) -> Result<Option<(gix::Repository, Vec<changes::CommitChanges>, Scope)>> {
+    let (repo, agent) = (at.repo, at.agent);
+    if let Some(refusal) = uncommitted_refusal(agent)? {
+        report.refuse(refusal);
+        return Ok(None);
+    }
+    let commits = changes::range(repo, at.base_tip, at.tip)?;
     report.commits = commits
         .iter()
         .map(|c| CommitJson {
@@ -288,25 +309,128 @@ fn attempt(
         })
         .collect();
     let mem = repo.clone().with_object_memory();
-    if let Some(why) = nothing_to_land(&mem, &commits, base_tip, tip)? {
+    if let Some(why) = nothing_to_land(&mem, &commits, at.base_tip, at.tip)? {
         report.verdict = Verdict::NothingToLand;
-        if !args.json {
-            writeln!(
-                io.err,
-                "agent '{}' has nothing to land: {} already has {why} of {}",
-                agent.name, agent.base, agent.branch
-            )
-            .map_err(Error::io("writing"))?;
-        }
-        return done(Outcome::Done);
+        report.nothing_to_land = Some(why);
+        return Ok(None);
     }
-
     // The gate, again, over every commit: `--no-verify` skips the hook, not this.
     let subject = crate::ops::gate::resolve_subject(repo, Some(&agent.name), None)?
         .ok_or_else(|| crate::ops::gate::unknown_agent(&agent.name, &Default::default(), None))?;
     let scope = subject.scope(repo)?;
+    let refusal = match commits_scope_refusal(agent, &scope, &commits, report) {
+        Some(refusal) => Some(refusal),
+        // The gate's other rule, which `--no-verify` skips as well.
+        None => subject
+            .manifest
+            .limits
+            .max_files_per_commit
+            .and_then(|max| too_large_refusal(agent, max, &commits)),
+    };
+    if let Some(refusal) = refusal {
+        report.refuse(refusal);
+        return Ok(None);
+    }
+    Ok(Some((mem, commits, scope)))
+}
+
+/// The landing's checks, in memory: the base's worktree clean, a proposer
+/// accepted, the merge clean, what lands in scope, the agent's worktree
+/// able to follow. `None` when the report holds the refusal.
+fn vet_landing(
+    at: &Ground,
+    mem: gix::Repository,
+    commits: &[changes::CommitChanges],
+    scope: &Scope,
+    report: &mut Report,
+    io: &mut Io,
+) -> Result<Option<Ready>> {
+    let (repo, agent) = (at.repo, at.agent);
+    let base_worktree = worktree_with_branch(repo, &agent.base)?;
+    // Checked again just before the base moves; this early look only saves
+    // running the checks for nothing.
+    let early = match base_worktree.as_ref().filter(|_| at.run_checks) {
+        Some(dir) => dirty_base_refusal(agent, dir)?,
+        None => None,
+    };
+    let refusal = match early {
+        Some(refusal) => Some(refusal),
+        None => proposer_refusal(at, io)?,
+    };
+    if let Some(refusal) = refusal {
+        report.refuse(refusal);
+        return Ok(None);
+    }
+    let receipt = receipt(at)?;
+    let plan = match plan(
+        &mem,
+        agent,
+        at.strategy,
+        at.base_tip,
+        at.tip,
+        commits,
+        &receipt,
+    )? {
+        Ok(plan) => plan,
+        Err(refusal) => {
+            if refusal.reason == "conflict" {
+                report.conflicts = refusal.paths.clone();
+            }
+            report.refuse(refusal);
+            return Ok(None);
+        }
+    };
+    let landed = landed_out_of_scope(&mem, at.strategy, scope, at.base_tip, plan.tip)?;
+    if !landed.is_empty() {
+        report.refuse(landed_scope_refusal(agent, &landed));
+        report.out_of_scope = landed;
+        return Ok(None);
+    }
+    if at.follows()
+        && at.options.dry_run
+        && let Some(refusal) = follow_refusal(&mem, agent, at.tip, plan.tip, false)?
+    {
+        report.refuse(refusal);
+        return Ok(None);
+    }
+    Ok(Some(Ready {
+        mem,
+        tip: plan.tip,
+        receipt,
+        base_worktree,
+    }))
+}
+
+/// The agent's worktree must be clean: what lands is what it committed.
+fn uncommitted_refusal(agent: &Agent) -> Result<Option<RefusalReport>> {
+    if !agent.path.is_dir() {
+        return Ok(None);
+    }
+    let uncommitted = status::uncommitted(&agent.path)?;
+    if uncommitted.is_empty() {
+        return Ok(None);
+    }
+    let message = format!(
+        "agent '{}' has uncommitted changes in {}: {}\n  commit or discard them there first",
+        agent.name,
+        agent.path.display(),
+        sample(&uncommitted)
+    );
+    Ok(Some(
+        RefusalReport::new("uncommitted", message).with_paths(uncommitted),
+    ))
+}
+
+/// Every commit's changes against the scope; the refused ones are added to
+/// the report.
+fn commits_scope_refusal(
+    agent: &Agent,
+    scope: &Scope,
+    commits: &[changes::CommitChanges],
+    report: &mut Report,
+) -> Option<RefusalReport> {
     let mut out_of_scope = Vec::new();
-    for commit in &commits {
+    for commit in commits {
         for change in &commit.changes {
             let verdict = scope.decide(&change.path);
             if !verdict.allowed {
@@ -328,263 +452,216 @@ fn attempt(
             }
         }
     }
-    if !out_of_scope.is_empty() {
-        let message = format!(
-            "refusing to land '{}': commits change files outside its scope:\n{}\n  fix: rewrite {} without those changes (git rebase -i {}), or widen the scope (git agent scope add {} PATTERN)",
-            agent.name,
-            out_of_scope.join("\n"),
-            agent.branch,
-            agent.base,
-            agent.name
-        );
-        let mut paths: Vec<String> = report
-            .out_of_scope
-            .iter()
-            .map(|r| r.path.to_str_lossy().into_owned())
-            .collect();
-        paths.sort();
-        paths.dedup();
-        return done(report.refuse(
-            io,
-            RefusalReport::new("out_of_scope", message).with_paths(paths),
-        )?);
+    if out_of_scope.is_empty() {
+        return None;
     }
-    // The gate's other rule, which `--no-verify` skips as well.
-    if let Some(max) = subject.manifest.limits.max_files_per_commit {
-        let too_large: Vec<String> = commits
-            .iter()
-            .filter(|c| c.changes.len() as u64 > max)
-            .map(|c| {
-                format!(
-                    "  {} {}: {} files",
-                    &c.commit[..12.min(c.commit.len())],
-                    c.summary,
-                    c.changes.len()
-                )
-            })
-            .collect();
-        if !too_large.is_empty() {
-            let message = format!(
-                "refusing to land '{}': commits change more files than limits.max_files_per_commit ({max}):\n{}\n  fix: split them (git rebase -i {} on {}), or raise the limit in .git-agent.yaml on {}",
-                agent.name,
-                too_large.join("\n"),
-                agent.base,
-                agent.branch,
-                agent.base
-            );
-            return done(report.refuse(io, RefusalReport::new("too_many_files", message))?);
-        }
-    }
+    let message = format!(
+        "refusing to land '{}': commits change files outside its scope:\n{}\n  fix: rewrite {} without those changes (git rebase -i {}), or widen the scope (git agent scope add {} PATTERN)",
+        agent.name,
+        out_of_scope.join("\n"),
+        agent.branch,
+        agent.base,
+        agent.name
+    );
+    let mut paths: Vec<String> = report
+        .out_of_scope
+        .iter()
+        .map(|r| r.path.to_str_lossy().into_owned())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Some(RefusalReport::new("out_of_scope", message).with_paths(paths))
+}
 
-    let base_worktree = worktree_with_branch(repo, &agent.base)?;
-    // Checked again just before the base moves; this early look only saves
-    // running the checks for nothing.
-    if let Some(dir) = base_worktree.as_ref().filter(|_| run_checks)
-        && let Some(refusal) = dirty_base_refusal(agent, dir)?
-    {
-        return done(report.refuse(io, refusal)?);
+/// Commits changing more files than `limits.max_files_per_commit`.
+fn too_large_refusal(
+    agent: &Agent,
+    max: u64,
+    commits: &[changes::CommitChanges],
+) -> Option<RefusalReport> {
+    let too_large: Vec<String> = commits
+        .iter()
+        .filter(|c| c.changes.len() as u64 > max)
+        .map(|c| {
+            format!(
+                "  {} {}: {} files",
+                &c.commit[..12.min(c.commit.len())],
+                c.summary,
+                c.changes.len()
+            )
+        })
+        .collect();
+    if too_large.is_empty() {
+        return None;
     }
+    let message = format!(
+        "refusing to land '{}': commits change more files than limits.max_files_per_commit ({max}):\n{}\n  fix: split them (git rebase -i {} on {}), or raise the limit in .git-agent.yaml on {}",
+        agent.name,
+        too_large.join("\n"),
+        agent.base,
+        agent.branch,
+        agent.base
+    );
+    Some(RefusalReport::new("too_many_files", message))
+}
 
-    if agent.role == Role::Proposer {
-        let stat = git::run(
-            &git_dir_for_commands(repo),
-            &["diff", "--stat", &format!("{base_tip}...{tip}")],
-        )?;
-        writeln!(
-            report.narration(io),
-            "agent '{}' is a proposer; its changes:\n{stat}",
-            agent.name
-        )
-        .map_err(Error::io("writing"))?;
-        if !args.accept {
-            return done(report.refuse(
-                io,
-                RefusalReport::new(
-                    "proposer",
-                    format!(
-                        "agent '{}' is a proposer: its work lands only when accepted; review the diff above, then: git agent land {} --accept",
-                        agent.name, agent.name
-                    ),
-                ),
-            )?);
-        }
+/// A proposer's work lands only with `--accept`; its diff stat is shown
+/// either way, as narration.
+fn proposer_refusal(at: &Ground, io: &mut Io) -> Result<Option<RefusalReport>> {
+    let agent = at.agent;
+    if agent.role != Role::Proposer {
+        return Ok(None);
     }
+    let stat = git::run(
+        &git_dir_for_commands(at.repo),
+        &["diff", "--stat", &format!("{}...{}", at.base_tip, at.tip)],
+    )?;
+    let narration: &mut dyn std::io::Write = if at.options.narrate_on_stderr {
+        io.err
+    } else {
+        io.out
+    };
+    writeln!(
+        narration,
+        "agent '{}' is a proposer; its changes:\n{stat}",
+        agent.name
+    )
+    .map_err(Error::io("writing"))?;
+    if at.options.accept {
+        return Ok(None);
+    }
+    Ok(Some(RefusalReport::new(
+        "proposer",
+        format!(
+            "agent '{}' is a proposer: its work lands only when accepted; review the diff above, then: git agent land {} --accept",
+            agent.name, agent.name
+        ),
+    )))
+}
 
-    let policy_id = policy_blob(repo, base_tip)?;
-    let receipt = Receipt {
-        agent: agent.name.clone(),
+/// The trailers the landed commit(s) carry.
+fn receipt(at: &Ground) -> Result<Receipt> {
+    let policy_id = policy_blob(at.repo, at.base_tip)?;
+    Ok(Receipt {
+        agent: at.agent.name.clone(),
         policy: policy_id.map_or_else(|| "none".to_owned(), |id| id.to_string()),
-        checks: if policy.checks.is_empty() {
+        checks: if at.policy.checks.is_empty() {
             vec!["none".to_owned()]
         } else {
-            policy
+            at.policy
                 .checks
                 .iter()
-                .map(|c| format!("{c} ({})", checks_state(run_checks, args.dry_run)))
+                .map(|c| format!("{c} ({})", checks_state(at.run_checks, at.options.dry_run)))
                 .collect()
         },
-    };
+    })
+}
 
-    let plan = match plan(&mem, agent, strategy, base_tip, tip, &commits, &receipt)? {
-        Ok(plan) => plan,
-        Err(refusal) => {
-            if refusal.reason == "conflict" {
-                report.conflicts = refusal.paths.clone();
-            }
-            return done(report.refuse(io, refusal)?);
-        }
-    };
-    let landed = landed_out_of_scope(&mem, strategy, &scope, base_tip, plan.tip)?;
-    if !landed.is_empty() {
-        let refusal = landed_scope_refusal(agent, &landed);
-        report.out_of_scope = landed;
-        return done(report.refuse(io, refusal)?);
-    }
-    let follows = matches!(strategy, Strategy::Squash | Strategy::Rebase);
-    if follows
-        && args.dry_run
-        && let Some(refusal) = follow_refusal(&mem, agent, tip, plan.tip, false)?
-    {
-        return done(report.refuse(io, refusal)?);
-    }
-
-    if args.dry_run {
-        report.verdict = Verdict::WouldLand;
-        if strategy == Strategy::Ff {
-            report.base_new = Some(plan.tip.to_string());
-        } else {
-            report.receipt = Some(receipt.trailers());
-        }
-        if args.json {
-            return done(Outcome::Done);
-        }
-        writeln!(
-            io.out,
-            "{} agent '{}' on {} ({}, {} commit{}): {} -> {}{}\n{}",
-            io.color.out(Some(repo)).green("would land"),
-            agent.name,
-            agent.base,
-            strategy_name(strategy),
-            commits.len(),
-            if commits.len() == 1 { "" } else { "s" },
-            short(base_tip),
-            short(plan.tip),
-            if strategy == Strategy::Ff {
-                ""
-            } else {
-                " (new commit ids will differ)"
-            },
-            if args.no_checks || policy.checks.is_empty() {
-                "no checks would run".to_owned()
-            } else {
-                format!("would run checks: {}", policy.checks.join(", "))
-            }
-        )
-        .map_err(Error::io("writing"))?;
-        return done(Outcome::Done);
-    }
-
+/// Write the vetted landing, run the checks on it, move the base by
+/// compare-and-swap, and let the agent's branch follow.
+fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Result<Attempt> {
+    let (repo, agent) = (at.repo, at.agent);
     // The checked tree must exist on disk to be checked out; objects no ref
     // reaches are invisible, and `git gc` drops them if the land refuses.
-    persist(repo, mem)?;
-    if follows && let Some(refusal) = follow_refusal(repo, agent, tip, plan.tip, true)? {
-        return done(report.refuse(io, refusal)?);
+    persist(repo, ready.mem)?;
+    if at.follows()
+        && let Some(refusal) = follow_refusal(repo, agent, at.tip, ready.tip, true)?
+    {
+        report.refuse(refusal);
+        return Ok(Attempt::Finished);
     }
     // The receipt already says the checks passed: if they do not, the
     // commit is never reachable.
-    if run_checks {
-        if let Some((check, failure)) = run_checks_on(repo, agent, plan.tip, &policy.checks, io)? {
+    if at.run_checks {
+        if let Some((check, failure)) =
+            run_checks_on(repo, agent, ready.tip, &at.policy.checks, io)?
+        {
             report.checks.passed = Some(false);
             report.checks.failed = Some(check);
-            return done(report.refuse(io, RefusalReport::new("check_failed", failure))?);
+            report.refuse(RefusalReport::new("check_failed", failure));
+            return Ok(Attempt::Finished);
         }
         report.checks.passed = Some(true);
     }
-
     let registry = context::registry(repo);
     let _lock = registry.lock_landing(&agent.base)?;
-    if repo::branch_tip(repo, &agent.base)? != Some(base_tip) {
-        return Ok(Attempt::BaseMoved);
-    }
-    let message = format!("git-agent land {}: {}", agent.name, strategy_name(strategy));
-    match &base_worktree {
-        Some(dir) => {
-            // The base is checked out: git moves the branch and that
-            // worktree's files and index together, and refuses (changing
-            // nothing) when untracked files are in the way. `--ff-only`
-            // makes it a compare-and-swap: the result has our base as
-            // parent.
-            if let Some(refusal) = dirty_base_refusal(agent, dir)? {
-                return done(report.refuse(io, refusal)?);
-            }
-            let out = git::command(dir)?
-                .args(["merge", "--ff-only", "--quiet", "--no-stat"])
-                .arg(plan.tip.to_string())
-                .env("GIT_REFLOG_ACTION", &message)
-                .output()
-                .map_err(Error::io("running git merge --ff-only"))?;
-            if !out.status.success() {
-                if repo::branch_tip(repo, &agent.base)? != Some(base_tip) {
-                    return Ok(Attempt::BaseMoved);
-                }
-                return done(report.refuse(
-                    io,
-                    RefusalReport::new(
-                        "base_update_failed",
-                        format!(
-                            "refusing to land '{}': updating {} in {} failed, and nothing was landed:\n{}",
-                            agent.name,
-                            agent.base,
-                            dir.display(),
-                            String::from_utf8_lossy(&out.stderr).trim()
-                        ),
-                    ),
-                )?);
-            }
-        }
-        None => {
-            if !move_base(repo, &agent.base, base_tip, plan.tip, &message)? {
-                return Ok(Attempt::BaseMoved);
-            }
+    match swap_base(at, ready.base_worktree.as_deref(), ready.tip)? {
+        Swap::Moved => {}
+        Swap::Lost => return Ok(Attempt::BaseMoved),
+        Swap::Refused(refusal) => {
+            report.refuse(refusal);
+            return Ok(Attempt::Finished);
         }
     }
-
     report.verdict = Verdict::Landed;
-    report.base_new = Some(plan.tip.to_string());
-    if strategy != Strategy::Ff {
-        report.receipt = Some(receipt.trailers());
+    report.base_new = Some(ready.tip.to_string());
+    if at.strategy != Strategy::Ff {
+        report.receipt = Some(ready.receipt.trailers());
     }
-    if !args.json {
-        let paint = io.color.out(Some(repo));
-        writeln!(
-            io.out,
-            "{} agent '{}' on {} ({}, {} commit{}): {}..{}",
-            paint.green("landed"),
+    if at.follows()
+        && let Some(warning) = follow_landed(repo.common_dir(), agent, at.tip, ready.tip)
+    {
+        report.warnings.push(warning);
+    }
+    Ok(Attempt::Finished)
+}
+
+/// How the compare-and-swap of the base went.
+enum Swap {
+    Moved,
+    /// The base is not where this attempt started from.
+    Lost,
+    Refused(RefusalReport),
+}
+
+/// Move the base from the attempt's tip to `new`, under the landing lock.
+fn swap_base(at: &Ground, base_worktree: Option<&Path>, new: ObjectId) -> Result<Swap> {
+    let (repo, agent) = (at.repo, at.agent);
+    if repo::branch_tip(repo, &agent.base)? != Some(at.base_tip) {
+        return Ok(Swap::Lost);
+    }
+    let message = format!(
+        "git-agent land {}: {}",
+        agent.name,
+        strategy_name(at.strategy)
+    );
+    let Some(dir) = base_worktree else {
+        return Ok(
+            match move_base(repo, &agent.base, at.base_tip, new, &message)? {
+                true => Swap::Moved,
+                false => Swap::Lost,
+            },
+        );
+    };
+    // The base is checked out: git moves the branch and that worktree's
+    // files and index together, and refuses (changing nothing) when
+    // untracked files are in the way. `--ff-only` makes it a
+    // compare-and-swap: the result has our base as parent.
+    if let Some(refusal) = dirty_base_refusal(agent, dir)? {
+        return Ok(Swap::Refused(refusal));
+    }
+    let out = git::command(dir)?
+        .args(["merge", "--ff-only", "--quiet", "--no-stat"])
+        .arg(new.to_string())
+        .env("GIT_REFLOG_ACTION", &message)
+        .output()
+        .map_err(Error::io("running git merge --ff-only"))?;
+    if out.status.success() {
+        return Ok(Swap::Moved);
+    }
+    if repo::branch_tip(repo, &agent.base)? != Some(at.base_tip) {
+        return Ok(Swap::Lost);
+    }
+    Ok(Swap::Refused(RefusalReport::new(
+        "base_update_failed",
+        format!(
+            "refusing to land '{}': updating {} in {} failed, and nothing was landed:\n{}",
             agent.name,
             agent.base,
-            strategy_name(strategy),
-            commits.len(),
-            if commits.len() == 1 { "" } else { "s" },
-            short(base_tip),
-            short(plan.tip)
-        )
-        .map_err(Error::io("writing"))?;
-        if strategy == Strategy::Ff {
-            writeln!(
-                io.out,
-                "  fast-forward: the agent's commits landed as they are, so they carry no receipt trailers"
-            )
-            .map_err(Error::io("writing"))?;
-        } else {
-            for line in receipt.trailers() {
-                writeln!(io.out, "  {}", paint.dim(line)).map_err(Error::io("writing"))?;
-            }
-        }
-    }
-    if follows {
-        follow_landed(repo.common_dir(), agent, tip, plan.tip, io)?;
-    }
-    done(Outcome::Done)
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+    )))
 }
 
 /// Why the branch has nothing to land, if so: no commit the base lacks, or
@@ -788,6 +865,17 @@ struct Plan {
     tip: ObjectId,
 }
 
+/// What writing the landed commits needs.
+struct NewCommits<'a> {
+    mem: &'a gix::Repository,
+    agent: &'a Agent,
+    committer: &'a gix::actor::Signature,
+    receipt: &'a Receipt,
+}
+
+/// A plan, or the refusal to make one.
+type Planned = std::result::Result<Plan, RefusalReport>;
+
 /// The landed commit(s), in `mem`'s object memory. `Err` is a refusal.
 fn plan(
     mem: &gix::Repository,
@@ -797,125 +885,195 @@ fn plan(
     tip: ObjectId,
     commits: &[changes::CommitChanges],
     receipt: &Receipt,
-) -> Result<std::result::Result<Plan, RefusalReport>> {
-    let conflict_refusal = |files: Vec<String>, what: String| {
-        let message = format!(
-            "refusing to land '{}': {what} conflicts with {} in:\n{}\n  fix: git agent sync {} (then resolve, commit, and land again)",
-            agent.name,
-            agent.base,
-            files
-                .iter()
-                .map(|f| format!("  {f}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            agent.name
-        );
-        RefusalReport::new("conflict", message).with_paths(files)
-    };
+) -> Result<Planned> {
+    // Every strategy asks for the identity first, fast-forward included,
+    // as landing always has.
     let committer = signature(mem)?;
+    let new = NewCommits {
+        mem,
+        agent,
+        committer: &committer,
+        receipt,
+    };
     match strategy {
-        Strategy::Ff => {
-            let merge_base = mem
-                .merge_base(base_tip, tip)
-                .git("finding the merge base")?
-                .map(|id| id.detach());
-            if merge_base != Some(base_tip) {
-                return Ok(Err(RefusalReport::new(
-                    "not_fast_forward",
-                    format!(
-                        "refusing to land '{}' by fast-forward: {} has commits {} lacks; run `git agent sync {}` first, or land with --strategy merge",
-                        agent.name, agent.base, agent.branch, agent.name
-                    ),
-                )));
-            }
-            Ok(Ok(Plan { tip }))
-        }
+        Strategy::Ff => plan_fast_forward(mem, agent, base_tip, tip),
         Strategy::Merge | Strategy::Squash => {
-            let tree = match merge_commits(mem, base_tip, tip, false)? {
-                Merged::Clean(tree) => tree,
-                Merged::Conflicted(files) => {
-                    return Ok(Err(conflict_refusal(files, agent.branch.clone())));
-                }
-            };
-            let (subject, parents) = if strategy == Strategy::Merge {
-                (
-                    format!(
-                        "Land agent '{}' ({}) into {}",
-                        agent.name, agent.branch, agent.base
-                    ),
-                    vec![base_tip, tip],
-                )
-            } else {
-                let subject = match (commits, &agent.task) {
-                    ([one], _) => one.summary.clone(),
-                    (_, Some(task)) => task.clone(),
-                    _ => format!("Land agent '{}' ({} commits)", agent.name, commits.len()),
-                };
-                (subject, vec![base_tip])
-            };
-            let mut body = String::new();
-            if commits.len() > 1 || strategy == Strategy::Merge {
-                for c in commits {
-                    body += &format!("* {}\n", c.summary);
-                }
-            }
-            let message = receipt.sign(&format!("{subject}\n\n{body}"));
-            let new = write_commit(mem, tree, parents, committer.clone(), committer, message)?;
-            Ok(Ok(Plan { tip: new }))
+            plan_merge_or_squash(&new, strategy, base_tip, tip, commits)
         }
-        Strategy::Rebase => {
-            let mut onto = base_tip;
-            let options = mem.tree_merge_options().git("reading merge options")?;
-            // `range` lists them oldest first, the order to replay them in.
-            for c in commits {
-                let id = ObjectId::from_hex(c.commit.as_bytes()).git("reading a commit id")?;
-                let commit = mem.find_commit(id).git("reading a commit")?;
-                let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
-                let [parent] = parents.as_slice() else {
-                    return Ok(Err(RefusalReport::new(
-                        "merge_commit",
-                        format!(
-                            "refusing to land '{}' by rebase: {} is a merge commit, which a rebase cannot replay; land with --strategy merge or squash",
-                            agent.name,
-                            short(id)
-                        ),
-                    )));
-                };
-                let parent_tree = tree_of(mem, *parent)?;
-                let onto_tree = tree_of(mem, onto)?;
-                let own_tree = commit.tree_id().git("reading a commit's tree")?.detach();
-                let mut outcome = mem
-                    .merge_trees(
-                        parent_tree,
-                        onto_tree,
-                        own_tree,
-                        Default::default(),
-                        options.clone(),
-                    )
-                    .git("replaying a commit in memory")?;
-                if outcome.conflicts.iter().any(unresolved_in_git) {
-                    let files = conflict_files(&outcome.conflicts);
-                    return Ok(Err(conflict_refusal(
-                        files,
-                        format!("commit {} ({})", short(id), c.summary),
-                    )));
-                }
-                let tree = outcome
-                    .tree
-                    .write()
-                    .git("writing a replayed tree")?
-                    .detach();
-                let author = commit
-                    .author()
-                    .git("reading a commit's author")?
-                    .to_owned()
-                    .git("reading a commit's author")?;
-                let message = receipt.sign(&commit.message_raw_sloppy().to_str_lossy());
-                onto = write_commit(mem, tree, vec![onto], author, committer.clone(), message)?;
-            }
-            Ok(Ok(Plan { tip: onto }))
+        Strategy::Rebase => plan_rebase(&new, base_tip, commits),
+    }
+}
+
+fn conflict_refusal(agent: &Agent, files: Vec<String>, what: String) -> RefusalReport {
+    let message = format!(
+        "refusing to land '{}': {what} conflicts with {} in:\n{}\n  fix: git agent sync {} (then resolve, commit, and land again)",
+        agent.name,
+        agent.base,
+        files
+            .iter()
+            .map(|f| format!("  {f}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        agent.name
+    );
+    RefusalReport::new("conflict", message).with_paths(files)
+}
+
+/// The branch's tip itself, when the base has nothing it lacks.
+fn plan_fast_forward(
+    mem: &gix::Repository,
+    agent: &Agent,
+    base_tip: ObjectId,
+    tip: ObjectId,
+) -> Result<Planned> {
+    let merge_base = mem
+        .merge_base(base_tip, tip)
+        .git("finding the merge base")?
+        .map(|id| id.detach());
+    if merge_base != Some(base_tip) {
+        return Ok(Err(RefusalReport::new(
+            "not_fast_forward",
+            format!(
+                "refusing to land '{}' by fast-forward: {} has commits {} lacks; run `git agent sync {}` first, or land with --strategy merge",
+                agent.name, agent.base, agent.branch, agent.name
+            ),
+        )));
+    }
+    Ok(Ok(Plan { tip }))
+}
+
+/// One commit holding the merged tree: with both tips as parents (merge)
+/// or the base's alone (squash).
+fn plan_merge_or_squash(
+    new: &NewCommits,
+    strategy: Strategy,
+    base_tip: ObjectId,
+    tip: ObjectId,
+    commits: &[changes::CommitChanges],
+) -> Result<Planned> {
+    let (mem, agent, committer) = (new.mem, new.agent, new.committer);
+    let tree = match merge_commits(mem, base_tip, tip, false)? {
+        Merged::Clean(tree) => tree,
+        Merged::Conflicted(files) => {
+            return Ok(Err(conflict_refusal(agent, files, agent.branch.clone())));
+        }
+    };
+    let (subject, parents) = if strategy == Strategy::Merge {
+        (
+            format!(
+                "Land agent '{}' ({}) into {}",
+                agent.name, agent.branch, agent.base
+            ),
+            vec![base_tip, tip],
+        )
+    } else {
+        let subject = match (commits, &agent.task) {
+            ([one], _) => one.summary.clone(),
+            (_, Some(task)) => task.clone(),
+            _ => format!("Land agent '{}' ({} commits)", agent.name, commits.len()),
+        };
+        (subject, vec![base_tip])
+    };
+    let mut body = String::new();
+    if commits.len() > 1 || strategy == Strategy::Merge {
+        for c in commits {
+            body += &format!("* {}\n", c.summary);
         }
     }
+    let message = new.receipt.sign(&format!("{subject}\n\n{body}"));
+    let landed = write_commit(
+        mem,
+        tree,
+        parents,
+        committer.clone(),
+        committer.clone(),
+        message,
+    )?;
+    Ok(Ok(Plan { tip: landed }))
+}
+
+/// The branch's commits replayed one by one on the base.
+fn plan_rebase(
+    new: &NewCommits,
+    base_tip: ObjectId,
+    commits: &[changes::CommitChanges],
+) -> Result<Planned> {
+    let mut onto = base_tip;
+    let options = new.mem.tree_merge_options().git("reading merge options")?;
+    // `range` lists them oldest first, the order to replay them in.
+    for c in commits {
+        match replay(new, c, onto, &options)? {
+            Ok(replayed) => onto = replayed,
+            Err(refusal) => return Ok(Err(refusal)),
+        }
+    }
+    Ok(Ok(Plan { tip: onto }))
+}
+
+/// Replay the commit `c` on `onto`, in memory: the new commit, or the
+/// refusal (a merge commit, or a conflict).
+fn replay(
+    new: &NewCommits,
+    c: &changes::CommitChanges,
+    onto: ObjectId,
+    options: &gix::merge::tree::Options,
+) -> Result<std::result::Result<ObjectId, RefusalReport>> {
+    let (mem, agent) = (new.mem, new.agent);
+    let id = ObjectId::from_hex(c.commit.as_bytes()).git("reading a commit id")?;
+    let commit = mem.find_commit(id).git("reading a commit")?;
+    let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
+    let [parent] = parents.as_slice() else {
+        return Ok(Err(RefusalReport::new(
+            "merge_commit",
+            format!(
+                "refusing to land '{}' by rebase: {} is a merge commit, which a rebase cannot replay; land with --strategy merge or squash",
+                agent.name,
+                short(id)
+            ),
+        )));
+    };
+    let parent_tree = tree_of(mem, *parent)?;
+    let onto_tree = tree_of(mem, onto)?;
+    let own_tree = commit.tree_id().git("reading a commit's tree")?.detach();
+    let mut outcome = mem
+        .merge_trees(
+            parent_tree,
+            onto_tree,
+            own_tree,
+            Default::default(),
+            options.clone(),
+        )
+        .git("replaying a commit in memory")?;
+    if outcome.conflicts.iter().any(unresolved_in_git) {
+        let files = conflict_files(&outcome.conflicts);
+        return Ok(Err(conflict_refusal(
+            agent,
+            files,
+            format!("commit {} ({})", short(id), c.summary),
+        )));
+    }
+    let tree = outcome
+        .tree
+        .write()
+        .git("writing a replayed tree")?
+        .detach();
+    let author = commit
+        .author()
+        .git("reading a commit's author")?
+        .to_owned()
+        .git("reading a commit's author")?;
+    let message = new
+        .receipt
+        .sign(&commit.message_raw_sloppy().to_str_lossy());
+    write_commit(
+        mem,
+        tree,
+        vec![onto],
+        author,
+        new.committer.clone(),
+        message,
+    )
+    .map(Ok)
 }
 
 /// Whether git leaves `conflict` unresolved. gix resolves a change inside
@@ -1371,27 +1529,25 @@ fn follow_refusal(
 /// id; move its branch and worktree to the landed commit so it goes on from
 /// there. Both move or neither: a commit made meanwhile stays, and when the
 /// worktree cannot follow the branch goes back. The base has moved by now,
-/// so nothing here fails the landing: problems are warnings.
+/// so nothing here fails the landing: problems are warnings, returned.
 fn follow_landed(
     common_dir: &Path,
     agent: &Agent,
     landed_from: ObjectId,
     landed: ObjectId,
-    io: &mut Io,
-) -> Result<()> {
-    let warning = match follow(common_dir, agent, landed_from, landed) {
-        Ok(None) => return Ok(()),
-        Ok(Some((label, why))) => format!(
+) -> Option<String> {
+    match follow(common_dir, agent, landed_from, landed) {
+        Ok(None) => None,
+        Ok(Some((label, why))) => Some(format!(
             "{label}: {} was not moved to the landed commit ({why}); the landing stands, and landing it again finds nothing to land; `git agent sync {}` brings it up to date",
             agent.branch, agent.name
-        ),
-        Err(e) => format!(
+        )),
+        Err(e) => Some(format!(
             "warning: {} was not moved to the landed commit: {e}; the landing stands; check `git -C {} status`",
             agent.branch,
             shell_quote(&agent.path.to_string_lossy())
-        ),
-    };
-    writeln!(io.err, "{warning}").map_err(Error::io("writing"))
+        )),
+    }
 }
 
 /// [`follow_landed`]'s work; `Some` says why the branch stayed, after
@@ -1455,7 +1611,7 @@ fn checks_state(run: bool, dry_run: bool) -> &'static str {
     }
 }
 
-fn strategy_name(s: Strategy) -> &'static str {
+pub fn strategy_name(s: Strategy) -> &'static str {
     match s {
         Strategy::Merge => "merge",
         Strategy::Squash => "squash",
@@ -1464,7 +1620,7 @@ fn strategy_name(s: Strategy) -> &'static str {
     }
 }
 
-fn short(id: ObjectId) -> String {
+pub fn short(id: ObjectId) -> String {
     id.to_hex_with_len(12).to_string()
 }
 

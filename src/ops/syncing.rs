@@ -5,17 +5,33 @@
 
 use serde::Serialize;
 
-use crate::Io;
-use crate::cli::SyncArgs;
-use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
+use crate::error::{Error, GitContext, RefusalReport, Result};
 use crate::ops::authority::{self, Action};
 use crate::ops::context;
+use crate::state::registry::Agent;
 use crate::{git, git::changes, git::repo, ops::status, state::lease};
+
+/// How a sync brings the base in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    Rebase,
+    Merge,
+}
+
+impl How {
+    pub fn name(self) -> &'static str {
+        match self {
+            How::Rebase => "rebase",
+            How::Merge => "merge",
+        }
+    }
+}
 
 /// How a sync ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-enum Ended {
+pub enum Ended {
     Synced,
     UpToDate,
     /// git stopped on a conflict and left its state for the agent.
@@ -25,175 +41,128 @@ enum Ended {
 
 /// The sync's result, rendered once for humans and once as JSON.
 #[derive(Serialize)]
-struct Report {
-    version: u32,
-    agent: String,
-    branch: String,
-    base: String,
-    path: String,
-    how: &'static str,
-    result: Ended,
-    base_tip: String,
+pub struct Report {
+    pub version: u32,
+    pub agent: String,
+    pub branch: String,
+    pub base: String,
+    pub path: String,
+    pub how: How,
+    pub result: Ended,
+    pub base_tip: String,
     /// The branch's tip before and after.
-    old_tip: Option<String>,
-    new_tip: Option<String>,
+    pub old_tip: Option<String>,
+    pub new_tip: Option<String>,
     /// When git stopped: the conflicted files, and the commands that go on
     /// or go back.
-    conflicts: Vec<String>,
+    pub conflicts: Vec<String>,
     #[serde(rename = "continue")]
-    go_on: Option<&'static str>,
-    abort: Option<&'static str>,
-    refusal: Option<RefusalReport>,
+    pub go_on: Option<&'static str>,
+    pub abort: Option<&'static str>,
+    pub refusal: Option<RefusalReport>,
 }
 
-pub fn run(args: SyncArgs, io: &mut Io) -> Result<Outcome> {
-    let cwd = args.common.absolute_dir()?;
-    let here = repo::open(&cwd)?;
+impl Report {
+    pub fn outcome(&self) -> crate::Outcome {
+        match self.result {
+            Ended::Synced | Ended::UpToDate => crate::Outcome::Done,
+            Ended::Stopped | Ended::Refused => crate::Outcome::Refused,
+        }
+    }
+}
+
+/// Sync the agent `name` with its base, from the repository `here`; the
+/// report, and the repository holding the registry.
+pub fn sync(here: gix::Repository, name: &str, how: How) -> Result<(Report, gix::Repository)> {
     // An agent may sync itself, from its own context; that context is then
     // the writer, which holds the lease if anyone does.
     let own_context = !authority::contexts(&here)?.is_empty();
-    let refusal = authority::who_may_act(&here, Action::Sync(&args.name))?;
+    let refusal = authority::who_may_act(&here, Action::Sync(name))?;
     // From an agent's clone, the registry lives in the repository it came from.
     let repo = repo::control(&here)?.unwrap_or(here);
     let agents = context::registry(&repo).load()?;
-    let Some(agent) = agents.get(&args.name).cloned() else {
-        return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
+    let Some(agent) = agents.get(name).cloned() else {
+        return Err(crate::ops::gate::unknown_agent(name, &agents, None));
     };
     let base_tip = repo::branch_tip(&repo, &agent.base)?
         .ok_or_else(|| crate::ops::landing::base_missing(&agent))?;
-    let dir = &agent.path;
-    if !dir.is_dir() {
+    if !agent.path.is_dir() {
         return Err(Error::usage(
             format!(
                 "agent '{}''s directory {} is missing",
                 agent.name,
-                dir.display()
+                agent.path.display()
             ),
             "run `git agent doctor` to see and repair it",
         ));
     }
-    let mut report = Report {
+    let mut report = new_report(&repo, &agent, how, base_tip)?;
+    report.refusal = refusal.map(|r| r.report());
+    if report.refusal.is_none() {
+        sync_under_lease(&repo, &agent, own_context, base_tip, &mut report)?;
+    }
+    Ok((report, repo))
+}
+
+/// The report before anything happened: refused until it went otherwise.
+fn new_report(
+    repo: &gix::Repository,
+    agent: &Agent,
+    how: How,
+    base_tip: gix::ObjectId,
+) -> Result<Report> {
+    Ok(Report {
         version: 1,
         agent: agent.name.clone(),
         branch: agent.branch.clone(),
         base: agent.base.clone(),
-        path: dir.display().to_string(),
-        how: if args.merge { "merge" } else { "rebase" },
+        path: agent.path.display().to_string(),
+        how,
         result: Ended::Refused,
         base_tip: base_tip.to_string(),
-        old_tip: repo::branch_tip(&context::branch_repo(&repo, &agent)?, &agent.branch)?
+        old_tip: repo::branch_tip(&context::branch_repo(repo, agent)?, &agent.branch)?
             .map(|id| id.to_string()),
         new_tip: None,
         conflicts: Vec::new(),
         go_on: None,
         abort: None,
-        refusal: refusal.map(|r| r.report()),
-    };
-    if report.refusal.is_none() {
-        // Hold the agent's lease while its directory changes, unless the
-        // agent itself is syncing.
-        let lease = match own_context {
-            true => None,
-            false => match lease::acquire(repo.common_dir(), &agent.name, "git agent sync")? {
-                Ok(guard) => Some(guard),
-                Err(holder) => {
-                    report.refusal = Some(lease::in_use(&agent.name, &holder));
-                    None
-                }
-            },
-        };
-        if report.refusal.is_none() {
-            sync(&agent, dir, base_tip, &mut report)?;
-        }
-        drop(lease);
-    }
-    let outcome = match report.result {
-        Ended::Synced | Ended::UpToDate => Outcome::Done,
-        Ended::Stopped | Ended::Refused => Outcome::Refused,
-    };
-    if args.json {
-        let text = serde_json::to_string_pretty(&report).expect("serialises");
-        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
-        return Ok(outcome);
-    }
-    render(&report, &repo, io)?;
-    Ok(outcome)
+        refusal: None,
+    })
 }
 
-/// The text report: what happened on stdout, a stop or refusal on stderr.
-fn render(report: &Report, repo: &gix::Repository, io: &mut Io) -> Result<()> {
-    let (out_paint, err_paint) = (io.color.out(Some(repo)), io.color.err(Some(repo)));
-    let short = |t: &Option<String>| {
-        t.as_deref()
-            .map_or("?".to_owned(), |t| t[..12.min(t.len())].to_owned())
+/// Hold the agent's lease while its directory changes, unless the agent
+/// itself is syncing, and sync.
+fn sync_under_lease(
+    repo: &gix::Repository,
+    agent: &Agent,
+    own_context: bool,
+    base_tip: gix::ObjectId,
+    report: &mut Report,
+) -> Result<()> {
+    let lease = match own_context {
+        true => None,
+        false => match lease::acquire(repo.common_dir(), &agent.name, "git agent sync")? {
+            Ok(guard) => Some(guard),
+            Err(holder) => {
+                report.refusal = Some(lease::in_use(&agent.name, &holder));
+                return Ok(());
+            }
+        },
     };
-    match report.result {
-        Ended::Synced => writeln!(
-            io.out,
-            "{} agent '{}' with {} at {} ({}): {} {}..{}",
-            out_paint.green("synced"),
-            report.agent,
-            report.base,
-            &report.base_tip[..12],
-            report.how,
-            report.branch,
-            short(&report.old_tip),
-            short(&report.new_tip),
-        ),
-        Ended::UpToDate => writeln!(
-            io.out,
-            "agent '{}' is {} with {}",
-            report.agent,
-            out_paint.green("up to date"),
-            report.base
-        ),
-        Ended::Stopped => writeln!(
-            io.err,
-            "git-agent: {} with {} in:\n{}\n  resolve them in {}, `git add` them, then `{}` (or `{}` to go back)",
-            err_paint.red(format!("sync of agent '{}' stopped on a conflict", report.agent)),
-            report.base,
-            report
-                .conflicts
-                .iter()
-                .map(|f| format!("  {}", err_paint.red(f)))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            report.path,
-            report.go_on.unwrap_or_default(),
-            report.abort.unwrap_or_default(),
-        ),
-        Ended::Refused => writeln!(
-            io.err,
-            "{}",
-            report
-                .refusal
-                .as_ref()
-                .map_or_else(String::new, |r| r.text(err_paint))
-        ),
-    }
-    .map_err(Error::io("writing"))
+    sync_worktree(agent, &agent.path, base_tip, report)?;
+    drop(lease);
+    Ok(())
 }
 
 /// Sync `agent`'s worktree `dir` with `base_tip`, recording how it went.
-fn sync(
-    agent: &crate::state::registry::Agent,
+fn sync_worktree(
+    agent: &Agent,
     dir: &std::path::Path,
     base_tip: gix::ObjectId,
     report: &mut Report,
 ) -> Result<()> {
-    let uncommitted = status::uncommitted(dir)?;
-    if !uncommitted.is_empty() {
-        report.refusal = Some(
-            RefusalReport::new(
-                "uncommitted",
-                format!(
-                    "agent '{}' has uncommitted changes ({}); commit or stash them, then sync",
-                    agent.name,
-                    uncommitted.join(", ")
-                ),
-            )
-            .with_paths(uncommitted),
-        );
+    if let Some(refusal) = uncommitted_refusal(agent, dir)? {
+        report.refusal = Some(refusal);
         return Ok(());
     }
     let wt = repo::open(dir)?;
@@ -211,50 +180,93 @@ fn sync(
     }
     let head = wt.head_id().map(|id| id.detach()).ok();
     report.old_tip = head.map(|id| id.to_string());
-    if let Some(head) = head
-        && wt
-            .merge_base(head, base_tip)
-            .ok()
-            .flatten()
-            .map(|id| id.detach())
-            == Some(base_tip)
-    {
-        report.result = Ended::UpToDate;
-        report.new_tip = report.old_tip.clone();
-        return Ok(());
-    }
     if let Some(head) = head {
-        let blocking = untracked_in_the_way(&wt, dir, head, base_tip)?;
-        if !blocking.is_empty() {
-            report.refusal = Some(
-                RefusalReport::new(
-                    "untracked_would_be_overwritten",
-                    format!(
-                        "untracked files in {} would be overwritten by {}'s files: {}\n  move them away (or commit them), then sync",
-                        dir.display(),
-                        agent.base,
-                        blocking.join(", ")
-                    ),
-                )
-                .with_paths(blocking),
-            );
+        if has_base(&wt, head, base_tip) {
+            report.result = Ended::UpToDate;
+            report.new_tip = report.old_tip.clone();
+            return Ok(());
+        }
+        if let Some(refusal) = untracked_refusal(agent, &wt, dir, head, base_tip)? {
+            report.refusal = Some(refusal);
             return Ok(());
         }
     }
+    bring_in_base(agent, dir, base_tip, report)
+}
+
+fn uncommitted_refusal(agent: &Agent, dir: &std::path::Path) -> Result<Option<RefusalReport>> {
+    let uncommitted = status::uncommitted(dir)?;
+    if uncommitted.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        RefusalReport::new(
+            "uncommitted",
+            format!(
+                "agent '{}' has uncommitted changes ({}); commit or stash them, then sync",
+                agent.name,
+                uncommitted.join(", ")
+            ),
+        )
+        .with_paths(uncommitted),
+    ))
+}
+
+/// Whether `head` already contains `base_tip`.
+fn has_base(wt: &gix::Repository, head: gix::ObjectId, base_tip: gix::ObjectId) -> bool {
+    wt.merge_base(head, base_tip)
+        .ok()
+        .flatten()
+        .map(|id| id.detach())
+        == Some(base_tip)
+}
+
+fn untracked_refusal(
+    agent: &Agent,
+    wt: &gix::Repository,
+    dir: &std::path::Path,
+    head: gix::ObjectId,
+    base_tip: gix::ObjectId,
+) -> Result<Option<RefusalReport>> {
+    let blocking = untracked_in_the_way(wt, dir, head, base_tip)?;
+    if blocking.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        RefusalReport::new(
+            "untracked_would_be_overwritten",
+            format!(
+                "untracked files in {} would be overwritten by {}'s files: {}\n  move them away (or commit them), then sync",
+                dir.display(),
+                agent.base,
+                blocking.join(", ")
+            ),
+        )
+        .with_paths(blocking),
+    ))
+}
+
+/// Run git's rebase or merge in `dir`; on a conflict, record what git
+/// left for the agent.
+fn bring_in_base(
+    agent: &Agent,
+    dir: &std::path::Path,
+    base_tip: gix::ObjectId,
+    report: &mut Report,
+) -> Result<()> {
     // A clone borrows this repository's objects, so the base's tip is
     // readable there by id without fetching.
     let target = base_tip.to_string();
-    let cmd: Vec<&str> = if report.how == "merge" {
-        vec![
+    let cmd: Vec<&str> = match report.how {
+        How::Merge => vec![
             "merge",
             "--no-edit",
             "--quiet",
             "-m",
             "Sync with base",
             &target,
-        ]
-    } else {
-        vec!["rebase", "--quiet", &target]
+        ],
+        How::Rebase => vec!["rebase", "--quiet", &target],
     };
     let out = git::command(dir)?
         .args(&cmd)
@@ -263,7 +275,7 @@ fn sync(
             format!("git-agent sync {}", agent.name),
         )
         .output()
-        .map_err(Error::io(format!("running git {}", report.how)))?;
+        .map_err(Error::io(format!("running git {}", report.how.name())))?;
     if out.status.success() {
         report.result = Ended::Synced;
         report.new_tip = Some(git::run(dir, &["rev-parse", "HEAD"])?.trim().to_owned());
@@ -284,10 +296,9 @@ fn sync(
     }
     report.result = Ended::Stopped;
     report.conflicts = conflicted;
-    (report.go_on, report.abort) = if report.how == "merge" {
-        (Some("git commit"), Some("git merge --abort"))
-    } else {
-        (Some("git rebase --continue"), Some("git rebase --abort"))
+    (report.go_on, report.abort) = match report.how {
+        How::Merge => (Some("git commit"), Some("git merge --abort")),
+        How::Rebase => (Some("git rebase --continue"), Some("git rebase --abort")),
     };
     Ok(())
 }
