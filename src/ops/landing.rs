@@ -423,6 +423,7 @@ fn attempt(
                 .map(|c| format!("{c} ({})", checks_state(run_checks, args.dry_run)))
                 .collect()
         },
+        scope: subject.patterns.iter().map(|(p, _)| p.clone()).collect(),
     };
 
     let plan = match plan(&mem, agent, strategy, base_tip, tip, &commits, &receipt)? {
@@ -759,6 +760,9 @@ struct Receipt {
     agent: String,
     policy: String,
     checks: Vec<String>,
+    /// The scope's patterns, as `audit` needs them: a registered agent's
+    /// scope is not in history.
+    scope: Vec<String>,
 }
 
 impl Receipt {
@@ -768,6 +772,7 @@ impl Receipt {
             format!("Agent-Policy: {}", self.policy),
         ];
         lines.extend(self.checks.iter().map(|c| format!("Agent-Checks: {c}")));
+        lines.extend(self.scope.iter().map(|p| format!("Agent-Scope: {p}")));
         lines
     }
 
