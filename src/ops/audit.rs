@@ -115,7 +115,13 @@ pub fn audit(repo: &gix::Repository, base: &str, since: Option<ObjectId>) -> Res
 
 /// The commits of agents' branches, by agent (see [`receipts::agent_commits`]).
 pub fn agent_commits(repo: &gix::Repository, base: &str) -> Result<HashMap<ObjectId, String>> {
-    let manifest = repo::load_policy(repo, base)?;
+    // Only for whose branches are whose: a policy that does not parse
+    // leaves the `agent/NAME` branches and the registered ones.
+    let manifest = match repo::load_policy(repo, base) {
+        Ok(m) => m,
+        Err(Error::Manifest(_)) => Default::default(),
+        Err(e) => return Err(e),
+    };
     let registered: Vec<(String, String)> = context::registry(repo)
         .load()?
         .into_values()

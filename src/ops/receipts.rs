@@ -462,3 +462,70 @@ fn walk_agent_commits(
     }
     Ok(())
 }
+
+/// The pusher, as the hosting server names them to hooks: `GIT_PUSHER`,
+/// GitLab's `GL_USERNAME`, Gitea's `GITEA_PUSHER_NAME`, gitolite's `GL_USER`.
+pub fn pusher() -> Option<String> {
+    ["GIT_PUSHER", "GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(|v| v.to_string_lossy().into_owned())
+        .find(|v| !v.is_empty())
+}
+
+/// Under `server.require_receipts`, why a push moving the base from `old`
+/// to `new` is refused: it is not a fast-forward, or one of its new
+/// first-parent commits is not a landing whose receipt verifies and the
+/// pusher is not on `server.humans`. `existing` are the tips every ref had
+/// before the push, where a new base's history stops.
+pub fn base_push_refusal(
+    repo: &gix::Repository,
+    manifest: &Manifest,
+    base: &str,
+    (old, new): (ObjectId, ObjectId),
+    existing: &[ObjectId],
+    pusher: Option<&str>,
+) -> Result<Option<String>> {
+    let who = pusher.unwrap_or("unknown");
+    let human = pusher.is_some_and(|p| manifest.server.humans.iter().any(|h| h == p));
+    let fix = format!(
+        "land agents' work with `git agent land NAME` and push the landed {base}, or push as one of server.humans ({})",
+        manifest.server.humans.join(", ")
+    );
+    if new.is_null() {
+        return Ok(Some(format!(
+            "git-agent: push refused: server.require_receipts keeps {base}; it cannot be deleted (pusher: {who})"
+        )));
+    }
+    if !old.is_null() && !is_ancestor(repo, old, new) {
+        return Ok(Some(format!(
+            "git-agent: push refused: server.require_receipts allows only fast-forwards of {base}, and this push rewrites it ({} is not an ancestor of {}; pusher: {who})\n  fix: fetch {base}, put your work on top of it, and push again",
+            old.to_hex_with_len(12),
+            new.to_hex_with_len(12)
+        )));
+    }
+    if human {
+        return Ok(None);
+    }
+    let stop: Vec<ObjectId> = if old.is_null() {
+        existing.to_vec()
+    } else {
+        vec![old]
+    };
+    let mut lines = Vec::new();
+    for id in first_parents(repo, new, &stop)? {
+        let short = id.to_hex_with_len(12);
+        match verify(repo, id)? {
+            Some(v) if v.ok() => {}
+            Some(v) => lines.extend(v.problems.iter().map(|p| format!("  {short}: {p}"))),
+            None => lines.push(format!("  {short}: no receipt: not a landing")),
+        }
+    }
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "git-agent: push to {base} refused: server.require_receipts takes only landings whose receipts verify, or pushes by server.humans (pusher: {who})\n{}\n  fix: {fix}",
+        lines.join("\n")
+    )))
+}
