@@ -97,7 +97,7 @@ pub fn run(args: AuditArgs, io: &mut Io) -> Result<Outcome> {
 
 fn print_text(report: &Audit, io: &mut Io) -> Result<()> {
     let paint = io.color.out(None);
-    let w = Error::io("writing");
+    let w = |e| Error::io("writing")(e);
     for c in &report.commits {
         let label = match c.class {
             Class::Landed => paint.green("landed    "),
@@ -109,9 +109,9 @@ fn print_text(report: &Audit, io: &mut Io) -> Result<()> {
             (Some(a), _) => format!(" (agent '{a}')"),
             (None, _) => String::new(),
         };
-        writeln!(io.out, "{label} {} {}{by}", &c.commit[..12], c.summary).map_err(&w)?;
+        writeln!(io.out, "{label} {} {}{by}", &c.commit[..12], c.summary).map_err(w)?;
         for p in &c.problems {
-            writeln!(io.out, "             {p}").map_err(&w)?;
+            writeln!(io.out, "             {p}").map_err(w)?;
         }
     }
     for m in &report.moves {
@@ -124,7 +124,7 @@ fn print_text(report: &Audit, io: &mut Io) -> Result<()> {
             &m.new[..12],
             m.problem
         )
-        .map_err(&w)?;
+        .map_err(w)?;
     }
     let suspicious = report.count(Class::Suspicious) + report.moves.len();
     writeln!(
@@ -135,6 +135,6 @@ fn print_text(report: &Audit, io: &mut Io) -> Result<()> {
         report.count(Class::Direct),
         suspicious
     )
-    .map_err(&w)?;
+    .map_err(w)?;
     Ok(())
 }

@@ -142,7 +142,9 @@ fn named_policy(
         return Ok(Some(Manifest::default()));
     };
     let Some(blob) = repo.try_find_object(id).git("reading the policy blob")? else {
-        problems.push(format!("the policy blob {id} it names is not in this repository"));
+        problems.push(format!(
+            "the policy blob {id} it names is not in this repository"
+        ));
         return Ok(None);
     };
     let text = blob.data.to_str_lossy().into_owned();
@@ -231,7 +233,11 @@ fn out_of_scope(
         for change in list {
             let verdict = scope.decide(&change.path);
             if !verdict.allowed {
-                refused.push((id, change.path.to_str_lossy().into_owned(), verdict.reason()));
+                refused.push((
+                    id,
+                    change.path.to_str_lossy().into_owned(),
+                    verdict.reason(),
+                ));
             }
         }
     }
@@ -273,14 +279,25 @@ pub struct Move {
 
 /// The messages git's porcelain writes when a person moves their branch.
 const PORCELAIN: &[&str] = &[
-    "commit", "merge ", "pull", "cherry-pick", "revert", "am", "rebase", "branch: ", "clone:",
+    "commit",
+    "merge ",
+    "pull",
+    "cherry-pick",
+    "revert",
+    "am",
+    "rebase",
+    "branch: ",
+    "clone:",
 ];
 
 /// The base's reflog, oldest first; empty without one (a bare repository
 /// keeps none by default).
 pub fn base_moves(repo: &gix::Repository, base: &str) -> Result<Vec<Move>> {
     let name = format!("refs/heads/{base}");
-    let Some(reference) = repo.try_find_reference(name.as_str()).git("reading the base")? else {
+    let Some(reference) = repo
+        .try_find_reference(name.as_str())
+        .git("reading the base")?
+    else {
         return Ok(Vec::new());
     };
     let mut platform = reference.log_iter();
@@ -358,7 +375,7 @@ pub fn is_ancestor(repo: &gix::Repository, ancestor: ObjectId, of: ObjectId) -> 
     ancestor == of
         || repo
             .merge_base(ancestor, of)
-            .is_ok_and(|base| base.detach() == ancestor)
+            .is_ok_and(|base| base.is_some_and(|b| b.detach() == ancestor))
 }
 
 /// The first-parent chain from `tip`, newest first, stopping at any of
