@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove an agent: its worktree, branch and registry entry. Refuses when work would be lost; --force archives that work first')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Bring back an agent removed with `rm --force`, from its archive')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Find and repair drift: worktrees moved or deleted by hand, registry entries without a branch, agent branches without an entry, stale leases, and an `add` that crashed half-way')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check the base''s history against its policy: each first-parent commit is landed (its receipt verifies), direct (no receipt, no sign of an agent) or suspicious; so is a move of the base in the reflog not made by land. Exits 1 when anything is suspicious')
             [CompletionResult]::new('hooks', 'hooks', [CompletionResultType]::ParameterValue, 'Install, remove or inspect the pre-commit gate')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Build a sandbox repository with three agents and walk through the whole flow, narrating each step: the gate, landing, conflicts, safe removal')
             [CompletionResult]::new('install-extras', 'install-extras', [CompletionResultType]::ParameterValue, 'Install man pages and shell completions where man and the shells look')
@@ -222,6 +223,18 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
             [CompletionResult]::new('--fix', '--fix', [CompletionResultType]::ParameterName, 'Repair what was found')
             [CompletionResult]::new('--reseal', '--reseal', [CompletionResultType]::ParameterName, 'Accept what unsealed and tampered agents'' entries and gates are now, and seal them: after checking them, or after re-creating the seal key. Refused from an agent''s context')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-agent;audit' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in <PATH> instead of the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output [default: git''s color.ui, else auto]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only the commits after REV (a commit, branch or tag it reaches)')
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The branch to audit [default: the policy''s defaults.base]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

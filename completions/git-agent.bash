@@ -9,7 +9,7 @@
 __git_agent_subcommands ()
 {
 	case "$1" in
-	"") echo "init add list ls scope exec conflicts land sync rm restore doctor hooks demo install-extras" ;;
+	"") echo "init add list ls scope exec conflicts land sync rm restore doctor audit hooks demo install-extras" ;;
 	"scope") echo "set add rm check" ;;
 	"hooks") echo "install uninstall status" ;;
 	esac
@@ -35,6 +35,7 @@ __git_agent_options ()
 	"rm") echo "-C --color --force --json --help -h --version -V" ;;
 	"restore") echo "-C --color --archive --path --help -h --version -V" ;;
 	"doctor") echo "-C --color --fix --reseal --json --help -h --version -V" ;;
+	"audit") echo "-C --color --since --base --json --help -h --version -V" ;;
 	"hooks") echo "-C --color --help -h --version -V" ;;
 	"hooks install") echo "--server -C --color --help -h" ;;
 	"hooks uninstall") echo "--server -C --color --help -h" ;;
@@ -98,6 +99,10 @@ __git_agent_value_kind ()
 	"restore|--path") echo "dir" ;;
 	"doctor|-C") echo "dir" ;;
 	"doctor|--color") echo "values:auto always never" ;;
+	"audit|-C") echo "dir" ;;
+	"audit|--color") echo "values:auto always never" ;;
+	"audit|--since") echo "any" ;;
+	"audit|--base") echo "branch" ;;
 	"hooks|-C") echo "dir" ;;
 	"hooks|--color") echo "values:auto always never" ;;
 	"hooks install|-C") echo "dir" ;;

@@ -38,6 +38,7 @@ complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "sync" -d 'Bring
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "rm" -d 'Remove an agent: its worktree, branch and registry entry. Refuses when work would be lost; --force archives that work first'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "restore" -d 'Bring back an agent removed with `rm --force`, from its archive'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "doctor" -d 'Find and repair drift: worktrees moved or deleted by hand, registry entries without a branch, agent branches without an entry, stale leases, and an `add` that crashed half-way'
+complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "audit" -d 'Check the base\'s history against its policy: each first-parent commit is landed (its receipt verifies), direct (no receipt, no sign of an agent) or suspicious; so is a move of the base in the reflog not made by land. Exits 1 when anything is suspicious'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "hooks" -d 'Install, remove or inspect the pre-commit gate'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "demo" -d 'Build a sandbox repository with three agents and walk through the whole flow, narrating each step: the gate, landing, conflicts, safe removal'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "install-extras" -d 'Install man pages and shell completions where man and the shells look'
@@ -188,6 +189,15 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l reseal -d
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -l json -d 'Print JSON instead of text: each problem, its fix, and with --fix whether it was repaired'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c git-agent -n "__fish_git_agent_using_subcommand audit" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
+complete -c git-agent -n "__fish_git_agent_using_subcommand audit" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand audit" -l since -d 'Only the commits after REV (a commit, branch or tag it reaches)' -r
+complete -c git-agent -n "__fish_git_agent_using_subcommand audit" -l base -d 'The branch to audit [default: the policy\'s defaults.base]' -r
+complete -c git-agent -n "__fish_git_agent_using_subcommand audit" -l json -d 'Print JSON instead of text'
+complete -c git-agent -n "__fish_git_agent_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agent -n "__fish_git_agent_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand hooks; and not __fish_seen_subcommand_from install uninstall pre-receive status ref-guard" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'

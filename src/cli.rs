@@ -260,6 +260,7 @@ pub fn builtins() -> Vec<(&'static str, clap::Command)> {
         ("rm", crate::commands::rm::RmArgs::command()),
         ("restore", crate::commands::restore::RestoreArgs::command()),
         ("doctor", crate::commands::doctor::DoctorArgs::command()),
+        ("audit", crate::commands::audit::AuditArgs::command()),
         ("hooks", crate::commands::hooks::HooksArgs::command()),
         ("demo", crate::commands::demo::DemoArgs::command()),
         (

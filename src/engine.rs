@@ -48,6 +48,9 @@ pub const BUILTINS: &[(&str, Main)] = &[
     ("doctor", |a| {
         main_with::<commands::doctor::DoctorArgs>(a, commands::doctor::run)
     }),
+    ("audit", |a| {
+        main_with::<commands::audit::AuditArgs>(a, commands::audit::run)
+    }),
     ("hooks", |a| {
         main_with::<commands::hooks::HooksArgs>(a, commands::hooks::run)
     }),

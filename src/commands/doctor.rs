@@ -178,6 +178,7 @@ fn problem_json(problem: &Problem) -> ProblemJson {
         | Problem::InvalidName { name, path, .. } => (name.clone(), show(path), None, None),
         Problem::OrphanBranch(name) => (name.clone(), None, None, None),
         Problem::StaleLease { agent, pid } => (agent.clone(), None, None, Some(*pid)),
+        Problem::BaseMovedOutsideLand { .. } => (String::new(), None, None, None),
     };
     ProblemJson {
         kind: problem.kind(),

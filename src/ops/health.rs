@@ -74,6 +74,14 @@ pub enum Problem {
     Tampered(Agent, sealing::Tamper),
     /// The entry carries no seal.
     Unsealed(Agent),
+    /// The base moved, since its last landing, other than by `land` or a
+    /// person's commit, merge or pull (see `ops::audit`).
+    BaseMovedOutsideLand {
+        base: String,
+        old: String,
+        new: String,
+        why: String,
+    },
 }
 
 /// What this run of `doctor` may repair.
@@ -89,6 +97,16 @@ impl Problem {
     /// What the problem is, and its fix, in words.
     pub fn describe(&self) -> (String, String) {
         match self {
+            Problem::BaseMovedOutsideLand { base, old, new, why } => (
+                format!(
+                    "{base} moved {}..{} outside `git agent land`: {why}",
+                    &old[..12.min(old.len())],
+                    &new[..12.min(new.len())]
+                ),
+                format!(
+                    "see what it brought with `git agent audit` and `git reflog {base}`; undo it by hand if it was not meant, then land the work through `git agent land` (reported until the next landing)"
+                ),
+            ),
             Problem::HalfAdded(a) => (
                 format!("agent '{}': `add` did not finish", a.name),
                 "roll it back: remove its partial worktree, its new branch and its entry".into(),
@@ -249,6 +267,7 @@ impl Problem {
             Problem::CloneMissing(_) => "clone_missing",
             Problem::Tampered(..) => "tampered",
             Problem::Unsealed(_) => "unsealed",
+            Problem::BaseMovedOutsideLand { .. } => "base_moved_outside_land",
         }
     }
 
@@ -257,7 +276,9 @@ impl Problem {
     /// back, and only `--reseal` accepts what is there now.
     pub fn fixable(&self, how: Repairs) -> bool {
         match self {
-            Problem::InMainWorktree { .. } | Problem::InvalidName { .. } => false,
+            Problem::InMainWorktree { .. }
+            | Problem::InvalidName { .. }
+            | Problem::BaseMovedOutsideLand { .. } => false,
             Problem::Tampered(_, t) => how.reseal || (how.fix && t.restorable),
             Problem::Unsealed(_) => how.reseal,
             _ => how.fix,
@@ -301,7 +322,25 @@ pub fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
     problems.extend(seal_problems(repo, &agents)?);
     problems.extend(copy_problems(repo, &agents, &found));
     problems.extend(unregistered_branches(repo, &agents, &worktrees)?);
+    problems.extend(base_moves(repo)?);
     Ok(problems)
+}
+
+/// Moves of the base since its last landing that `land` did not make.
+fn base_moves(repo: &gix::Repository) -> Result<Vec<Problem>> {
+    let base = repo::default_base(repo)?;
+    if repo::branch_tip(repo, &base)?.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(crate::ops::audit::moves_since_last_land(repo, &base)?
+        .into_iter()
+        .map(|m| Problem::BaseMovedOutsideLand {
+            base: base.clone(),
+            old: m.old,
+            new: m.new,
+            why: m.problem,
+        })
+        .collect())
 }
 
 /// A registered agent's problems: a half-done add, a stale lease, its
@@ -524,7 +563,9 @@ pub fn repair(
             // Nothing tells which base it was for: keep all of it.
             return delete_branch_keeping_work(repo, &agent, true);
         }
-        Problem::InMainWorktree { .. } | Problem::InvalidName { .. } => {}
+        Problem::InMainWorktree { .. }
+        | Problem::InvalidName { .. }
+        | Problem::BaseMovedOutsideLand { .. } => {}
         Problem::StrayCopy {
             name,
             agent,

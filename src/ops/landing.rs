@@ -539,6 +539,15 @@ fn proposer_refusal(at: &Ground, io: &mut Io) -> Result<Option<RefusalReport>> {
     )))
 }
 
+/// The patterns of the scope the agent lands under, for its receipt.
+fn scope_patterns(at: &Ground) -> Result<Vec<String>> {
+    Ok(
+        crate::ops::gate::resolve_subject(at.repo, Some(&at.agent.name), None)?
+            .map(|subject| subject.patterns.iter().map(|(p, _)| p.clone()).collect())
+            .unwrap_or_default(),
+    )
+}
+
 /// The trailers the landed commit(s) carry.
 fn receipt(at: &Ground) -> Result<Receipt> {
     let policy_id = policy_blob(at.repo, at.base_tip)?;
@@ -554,6 +563,7 @@ fn receipt(at: &Ground) -> Result<Receipt> {
                 .map(|c| format!("{c} ({})", checks_state(at.run_checks, at.options.dry_run)))
                 .collect()
         },
+        scope: scope_patterns(at)?,
     })
 }
 
@@ -836,6 +846,9 @@ struct Receipt {
     agent: String,
     policy: String,
     checks: Vec<String>,
+    /// The scope's patterns, as `audit` needs them: a registered agent's
+    /// scope is not in history.
+    scope: Vec<String>,
 }
 
 impl Receipt {
@@ -845,6 +858,7 @@ impl Receipt {
             format!("Agent-Policy: {}", self.policy),
         ];
         lines.extend(self.checks.iter().map(|c| format!("Agent-Checks: {c}")));
+        lines.extend(self.scope.iter().map(|p| format!("Agent-Scope: {p}")));
         lines
     }
 

@@ -2,6 +2,7 @@
 //! removal, the conflict forecast, health checks, hook installation, the
 //! write sandbox and the seals on agents' rights.
 
+pub mod audit;
 pub mod authority;
 pub mod ci;
 pub mod context;
@@ -12,6 +13,7 @@ pub mod health;
 pub mod hooks;
 pub mod landing;
 pub mod provision;
+pub mod receipts;
 pub mod receive;
 pub mod ref_guard;
 pub mod removal;

@@ -28,6 +28,7 @@ use crate::error::{Error, GitContext, Outcome, Result};
 use crate::git::{changes, repo};
 use crate::ops::gate::{self, Report, Subject};
 use crate::ops::hooks;
+use crate::ops::receipts;
 use crate::policy::manifest::Manifest;
 use crate::policy::scope::Scope;
 
@@ -36,6 +37,7 @@ const END: &str = "# <<< git-agent pre-receive gate <<<";
 
 /// One line of the hook's input: `<old> <new> <ref>`.
 struct Update {
+    old: ObjectId,
     new: ObjectId,
     name: String,
 }
@@ -60,11 +62,39 @@ pub fn run(mut repo: gix::Repository, io: &mut Io) -> Result<Outcome> {
             }
         }
     }
+    if manifest.server.require_receipts {
+        refused |= base_moves_refused(&repo, &manifest, &base, &hidden, &updates, io)?;
+    }
     Ok(if refused {
         Outcome::Refused
     } else {
         Outcome::Done
     })
+}
+
+/// `server.require_receipts`: whether a push moving the base is refused
+/// (see [`receipts::base_push_refusal`]), saying why.
+fn base_moves_refused(
+    repo: &gix::Repository,
+    manifest: &Manifest,
+    base: &str,
+    existing: &[ObjectId],
+    updates: &[Update],
+    io: &mut Io,
+) -> Result<bool> {
+    let name = format!("refs/heads/{base}");
+    let pusher = receipts::pusher();
+    let mut refused = false;
+    for update in updates.iter().filter(|u| u.name == name) {
+        let moved = (update.old, update.new);
+        if let Some(why) =
+            receipts::base_push_refusal(repo, manifest, base, moved, existing, pusher.as_deref())?
+        {
+            writeln!(io.err, "{why}").map_err(Error::io("writing"))?;
+            refused = true;
+        }
+    }
+    Ok(refused)
 }
 
 fn read_updates(input: impl BufRead) -> Result<Vec<Update>> {
@@ -82,10 +112,10 @@ fn read_updates(input: impl BufRead) -> Result<Vec<Update>> {
             return Err(bad(&line));
         };
         let id = |s: &str| ObjectId::from_hex(s.as_bytes()).map_err(|_| bad(&line));
-        // The old id is not needed: new commits are judged against every
-        // ref, not against the ref's old tip. It must still be an id.
-        id(old)?;
+        // New commits are judged against every ref, not against the ref's
+        // old tip; the old tip matters only to `server.require_receipts`.
         updates.push(Update {
+            old: id(old)?,
             new: id(new)?,
             name: name.to_owned(),
         });

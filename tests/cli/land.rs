@@ -671,6 +671,7 @@ fn land_dry_run_json_reports_what_would_happen() {
                 "Agent: billing",
                 format!("Agent-Policy: {policy_blob}"),
                 "Agent-Checks: test -f README.md (would run)",
+                "Agent-Scope: src/billing/",
             ],
             "refusal": null,
             "removal": null,

@@ -4,6 +4,7 @@
 mod support;
 
 mod add;
+mod audit;
 mod bypass;
 mod ci;
 mod clone;
