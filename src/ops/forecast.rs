@@ -18,7 +18,7 @@ use gix::bstr::ByteSlice;
 use serde::{Deserialize, Serialize};
 
 use crate::Io;
-use crate::cli::ConflictsArgs;
+use crate::commands::conflicts::ConflictsArgs;
 use crate::error::{Error, GitContext, Outcome, Result};
 use crate::git::changes::{self, ChangeKind};
 use crate::git::repo;
