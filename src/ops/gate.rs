@@ -391,7 +391,7 @@ pub enum Checked {
     /// No agent owns the branch given with --agent-from-branch.
     Unowned(String),
     /// The changes were judged.
-    Judged(Report, Subject),
+    Judged(Report, Box<Subject>),
 }
 
 /// The gate: judge the staged changes, a range's commits or given paths
@@ -444,7 +444,7 @@ pub fn check(repo: &gix::Repository, cwd: &Path, req: &CheckRequest) -> Result<C
         judge_staged(repo, &subject, &scope, &mut report)?;
     }
     report.ok = report.refused.is_empty() && report.problems.is_empty();
-    Ok(Checked::Judged(report, subject))
+    Ok(Checked::Judged(report, Box::new(subject)))
 }
 
 impl Report {
