@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 
 /// The value name of every argument that names a live agent: completions
 /// offer the registered agents' names there.
@@ -32,137 +32,6 @@ impl Common {
             None => cwd,
         })
     }
-}
-
-/// Show or edit an agent's scope, or check changes against it (the gate).
-#[derive(Debug, Parser)]
-#[command(
-    name = "git-agent-scope",
-    bin_name = "git agent scope",
-    version,
-    subcommand_precedence_over_arg = true
-)]
-pub struct ScopeArgs {
-    #[command(flatten)]
-    pub common: Common,
-    #[command(subcommand)]
-    pub command: Option<ScopeCommand>,
-    /// The agent whose scope to show [default: the agent of the current worktree].
-    #[arg(value_name = AGENT)]
-    pub name: Option<String>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ScopeCommand {
-    /// Replace the agent's own patterns.
-    Set(ScopeEdit),
-    /// Add patterns to the agent's scope.
-    Add(ScopeEdit),
-    /// Remove patterns from the agent's scope.
-    Rm(ScopeEdit),
-    /// The gate: exit 1 and name every changed path outside the scope.
-    Check(CheckArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ScopeEdit {
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
-    /// Patterns in .gitignore syntax.
-    #[arg(required = true, value_name = "PAT")]
-    pub patterns: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("what").args(["staged", "range", "paths"])))]
-pub struct CheckArgs {
-    /// Check the staged changes (index against HEAD). The default.
-    #[arg(long)]
-    pub staged: bool,
-    /// Check every commit in A..B, each against its first parent.
-    #[arg(long, value_name = "A..B")]
-    pub range: Option<String>,
-    /// Check the given paths.
-    #[arg(long, num_args = 1.., value_name = "P")]
-    pub paths: Vec<String>,
-    /// The agent, registered or standing in the committed manifest
-    /// [default: the agent of the current worktree, or for --range, the agent that owns the range's end branch].
-    #[arg(long, value_name = AGENT)]
-    pub agent: Option<String>,
-    /// The agent that owns BRANCH (`branches:` of a standing agent, or agent/NAME); with no owner there is nothing to check. For CI, where HEAD is not the branch.
-    #[arg(long, value_name = "BRANCH", conflicts_with = "agent")]
-    pub agent_from_branch: Option<String>,
-    /// Print JSON instead of text (as --format json).
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-    /// How to report: text, json, github (workflow-command annotations) or gitlab (code-quality JSON).
-    #[arg(long, value_name = "FORMAT", value_enum)]
-    pub format: Option<CheckFormat>,
-    /// Run as the pre-commit hook: allow everything outside agent worktrees.
-    #[arg(long, hide = true)]
-    pub hook: bool,
-}
-
-/// How `scope check` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CheckFormat {
-    Text,
-    Json,
-    /// GitHub Actions workflow commands (`::error file=...::`), one per refused path.
-    Github,
-    /// GitLab code-quality JSON, for `artifacts: reports: codequality`.
-    Gitlab,
-}
-
-/// Install, remove or inspect the pre-commit gate.
-#[derive(Debug, Parser)]
-#[command(name = "git-agent-hooks", bin_name = "git agent hooks", version)]
-pub struct HooksArgs {
-    #[command(flatten)]
-    pub common: Common,
-    #[command(subcommand)]
-    pub command: HooksCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum HooksCommand {
-    /// Install the pre-commit gate and the ref guard (reference-transaction hook) where git looks for hooks (core.hooksPath honoured).
-    Install(HooksWhich),
-    /// Remove git-agent's blocks from the pre-commit and reference-transaction hooks, leaving the rest.
-    Uninstall(HooksWhich),
-    /// Run as a shared repository's pre-receive hook (reads `OLD NEW REF` lines).
-    #[command(hide = true)]
-    PreReceive,
-    /// Say whether the gate is installed, and where.
-    Status(HooksStatusArgs),
-    /// The ref guard, as git's reference-transaction hook runs it (the
-    /// updates come on stdin, one `<old> <new> <ref>` a line).
-    #[command(hide = true, name = "ref-guard")]
-    RefGuard(RefGuardArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct RefGuardArgs {
-    /// The transaction's phase: prepared, committed or aborted.
-    pub phase: String,
-}
-
-#[derive(Debug, Args)]
-pub struct HooksWhich {
-    /// The pre-receive hook of a shared (bare) repository instead: every pushed commit is checked against the scope of the agent that owns its branch.
-    #[arg(long)]
-    pub server: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct HooksStatusArgs {
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// The body of every built-in command: parse `argv` (its first item is the
@@ -222,23 +91,6 @@ pub fn main_with<A: Parser>(
     };
     let _ = std::io::Write::flush(io.out);
     std::process::exit(code);
-}
-
-/// Forecast conflicts: every agent merged in memory with its base and with
-/// every other agent; files several agents change; overlapping scopes; a
-/// landing order. Exits 1 when any conflict is predicted.
-#[derive(Debug, Parser)]
-#[command(
-    name = "git-agent-conflicts",
-    bin_name = "git agent conflicts",
-    version
-)]
-pub struct ConflictsArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// Print {"version": 1, "pairs": [...], ...} (see README).
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Every built-in command's clap definition, by its name after `git agent`,

@@ -17,16 +17,13 @@ use gix::ObjectId;
 use gix::bstr::ByteSlice;
 use serde::{Deserialize, Serialize};
 
-use crate::Io;
-use crate::cli::ConflictsArgs;
-use crate::error::{Error, GitContext, Outcome, Result};
+use crate::error::{GitContext, Result};
 use crate::git::changes::{self, ChangeKind};
 use crate::git::repo;
 use crate::ops::context;
 use crate::ops::landing::tree_of;
 use crate::policy::pattern::Pattern;
 use crate::state::registry::Agent;
-use crate::ui::color::Paint;
 
 /// A pair whose merge would conflict.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -45,7 +42,8 @@ pub enum Left {
 }
 
 impl Left {
-    fn is(&self, name: &str) -> bool {
+    /// Whether this side is agent `name`.
+    pub fn is(&self, name: &str) -> bool {
         matches!(self, Left::Agent(a) if a == name)
     }
 }
@@ -726,214 +724,31 @@ pub fn landing_order(forecast: &Forecast) -> Vec<String> {
     order
 }
 
-#[derive(Serialize)]
-struct Json<'a> {
-    version: u32,
-    pairs: &'a [Pair],
-    order: &'a [String],
-    shared_files: &'a [Shared],
-    scope_overlaps: &'a [ScopeOverlap],
-    problems: &'a [String],
+/// What `conflicts` reports: the forecast, a landing order, the files
+/// several agents change and the scopes that overlap.
+pub struct Conflicts {
+    pub forecast: Forecast,
+    pub order: Vec<String>,
+    pub shared: Vec<Shared>,
+    pub overlaps: Vec<ScopeOverlap>,
 }
 
-pub fn run(args: ConflictsArgs, io: &mut Io) -> Result<Outcome> {
-    let cwd = args.common.absolute_dir()?;
-    let repo = repo::open_home(&cwd)?;
-    let agents: Vec<Agent> = context::registry(&repo).load()?.into_values().collect();
-    let mut cache = Cache::load(&repo);
-    let tips = tips(&repo, &agents)?;
+/// Forecast every registered agent of `repo` (the home repository),
+/// reusing and updating the cache of earlier forecasts.
+pub fn conflicts(repo: &gix::Repository) -> Result<Conflicts> {
+    let agents: Vec<Agent> = context::registry(repo).load()?.into_values().collect();
+    let mut cache = Cache::load(repo);
+    let tips = tips(repo, &agents)?;
     let diffs = Diffs::default();
-    let forecast = forecast_tips(&repo, &tips, &diffs, &mut cache)?;
+    let forecast = forecast_tips(repo, &tips, &diffs, &mut cache)?;
     let order = landing_order(&forecast);
-    let shared = shared_changes(&repo, &tips, &diffs, &mut cache)?;
-    let overlaps = scope_overlaps_cached(&repo, &agents, &mut cache)?;
-    cache.save_if_changed(&repo);
-    let outcome = if forecast.pairs.is_empty() {
-        Outcome::Done
-    } else {
-        Outcome::Refused
-    };
-    if args.json {
-        let text = serde_json::to_string_pretty(&Json {
-            // 2: a pair's `left` is null, not "base", for the agent's base.
-            version: 2,
-            pairs: &forecast.pairs,
-            order: &order,
-            shared_files: &shared,
-            scope_overlaps: &overlaps,
-            problems: &forecast.problems,
-        })
-        .expect("serialises");
-        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
-        return Ok(outcome);
-    }
-    let paint = io.color.out(Some(&repo));
-    render(io, paint, &forecast, &order, &shared, &overlaps).map_err(Error::io("writing"))?;
-    let paint = io.color.err(Some(&repo));
-    for problem in &forecast.problems {
-        writeln!(io.err, "{} left out {problem}", paint.yellow("warning:"))
-            .map_err(Error::io("writing"))?;
-    }
-    Ok(outcome)
-}
-
-fn render(
-    io: &mut Io,
-    paint: Paint,
-    forecast: &Forecast,
-    order: &[String],
-    shared: &[Shared],
-    overlaps: &[ScopeOverlap],
-) -> std::io::Result<()> {
-    let out = &mut io.out;
-    if forecast.agents.is_empty() {
-        writeln!(out, "no agents to compare")?;
-    } else {
-        let cell = |left: &Left, right: &str| -> String {
-            if left.is(right) {
-                return "-".into();
-            }
-            forecast
-                .pairs
-                .iter()
-                .find(|p| match left {
-                    Left::Base => p.left == Left::Base && p.right == right,
-                    Left::Agent(name) => {
-                        (p.left.is(name) && p.right == right)
-                            || (p.left.is(right) && p.right == *name)
-                    }
-                })
-                .map_or_else(|| "·".into(), |p| p.files.len().to_string())
-        };
-        let mut header = vec![String::new(), "base".to_owned()];
-        header.extend(forecast.agents.iter().cloned());
-        let mut table = vec![header];
-        for name in &forecast.agents {
-            let mut row = vec![name.clone(), cell(&Left::Base, name)];
-            let left = Left::Agent(name.clone());
-            row.extend(forecast.agents.iter().map(|other| cell(&left, other)));
-            table.push(row);
-        }
-        writeln!(out, "conflicting files if merged (· none):")?;
-        let widths: Vec<usize> = (0..table[0].len())
-            .map(|c| {
-                table
-                    .iter()
-                    .map(|r| r[c].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for (i, row) in table.iter().enumerate() {
-            let line: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(c, (text, w))| {
-                    // Padded outside the colour, which has no width.
-                    let pad = " ".repeat(w - text.chars().count());
-                    let painted = if i == 0 {
-                        text.clone()
-                    } else if c == 0 {
-                        paint.bold(text)
-                    } else if text.parse::<usize>().is_ok() {
-                        paint.red(text)
-                    } else {
-                        text.clone()
-                    };
-                    format!("{painted}{pad}")
-                })
-                .collect();
-            let line = line.join("  ");
-            let line = line.trim_end();
-            if i == 0 {
-                // The corner cell is blank; bold starts at the first name.
-                let names = line.trim_start();
-                let corner = &line[..line.len() - names.len()];
-                writeln!(out, "  {corner}{}", paint.bold(names))?;
-            } else {
-                writeln!(out, "  {line}")?;
-            }
-        }
-    }
-    if !forecast.pairs.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{}", paint.bold("conflicts:"))?;
-        for pair in &forecast.pairs {
-            let left = match &pair.left {
-                Left::Base => "its base",
-                Left::Agent(name) => name.as_str(),
-            };
-            writeln!(
-                out,
-                "  {} × {left}: {}",
-                pair.right,
-                paint.red(pair.files.join(", "))
-            )?;
-        }
-    }
-    if !shared.is_empty() {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "{}",
-            paint.bold("files changed by more than one agent:")
-        )?;
-        for s in shared {
-            let mark = match (s.hot, s.protected) {
-                (true, true) => "  [hot, protected]",
-                (true, false) => "  [hot]",
-                (false, true) => "  [protected]",
-                (false, false) => "",
-            };
-            writeln!(
-                out,
-                "  {}: {}{}",
-                s.path,
-                s.agents.join(", "),
-                paint.yellow(mark)
-            )?;
-        }
-    }
-    if !overlaps.is_empty() {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "{}",
-            paint.bold("scopes that overlap on the base's files:")
-        )?;
-        for o in overlaps {
-            writeln!(
-                out,
-                "  {} and {}: {} file{}, e.g. {}",
-                o.left,
-                o.right,
-                o.files,
-                if o.files == 1 { "" } else { "s" },
-                o.examples.join(", ")
-            )?;
-        }
-    }
-    if !forecast.agents.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{} {}", paint.bold("landing order:"), order.join(", "))?;
-        let position = |name: &str| order.iter().position(|n| n == name).unwrap_or(usize::MAX);
-        for pair in &forecast.pairs {
-            let Left::Agent(left) = &pair.left else {
-                continue;
-            };
-            let (first, second) = if position(left) <= position(&pair.right) {
-                (left, &pair.right)
-            } else {
-                (&pair.right, left)
-            };
-            writeln!(
-                out,
-                "  {first} before {second}: land {first}, then {} once and resolve {}",
-                paint.cyan(format!("`git agent sync {second}`")),
-                pair.files.join(", ")
-            )?;
-        }
-    }
-    Ok(())
+    let shared = shared_changes(repo, &tips, &diffs, &mut cache)?;
+    let overlaps = scope_overlaps_cached(repo, &agents, &mut cache)?;
+    cache.save_if_changed(repo);
+    Ok(Conflicts {
+        forecast,
+        order,
+        shared,
+        overlaps,
+    })
 }

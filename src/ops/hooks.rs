@@ -10,13 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::Io;
-use crate::cli::{HooksArgs, HooksCommand};
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
-use crate::ops::authority::{self, Action};
 use crate::ops::context;
 
 /// A hook git-agent installs.
@@ -65,37 +61,9 @@ impl Hook {
     }
 }
 
-pub fn run(args: HooksArgs, io: &mut Io) -> Result<Outcome> {
-    // The ref guard runs on every ref update: it opens what it needs itself.
-    if let HooksCommand::RefGuard(guard) = &args.command {
-        return crate::ops::ref_guard::run(&guard.phase, io);
-    }
-    let repo = repo::open(&args.common.absolute_dir()?)?;
-    let action = match args.command {
-        HooksCommand::Install(_) => Some(Action::InstallHooks),
-        HooksCommand::Uninstall(_) => Some(Action::UninstallHooks),
-        HooksCommand::Status(_) | HooksCommand::RefGuard(_) | HooksCommand::PreReceive => None,
-    };
-    if let Some(action) = action
-        && let Some(refusal) = authority::who_may_act(&repo, action)?
-    {
-        refusal.say(io)?;
-        return Ok(Outcome::Refused);
-    }
-    match args.command {
-        HooksCommand::Install(w) if w.server => crate::ops::receive::install(&repo, io),
-        HooksCommand::Uninstall(w) if w.server => crate::ops::receive::uninstall(&repo, io),
-        HooksCommand::Install(_) => install(&repo, io).and_then(|o| reseal(&repo, o)),
-        HooksCommand::Uninstall(_) => uninstall(&repo, io).and_then(|o| reseal(&repo, o)),
-        HooksCommand::Status(status_args) => status(&repo, status_args.json, io),
-        HooksCommand::RefGuard(_) => Ok(Outcome::Done),
-        HooksCommand::PreReceive => crate::ops::receive::run(repo, io),
-    }
-}
-
 /// A person changed the hooks: the agents' seals record the new ones, so
 /// `land` does not take the change for an agent's tampering.
-fn reseal(repo: &gix::Repository, outcome: Outcome) -> Result<Outcome> {
+pub fn reseal(repo: &gix::Repository, outcome: Outcome) -> Result<Outcome> {
     if outcome != Outcome::Done || !crate::ops::sealing::any_sealed(repo.common_dir()) {
         return Ok(outcome);
     }
@@ -468,7 +436,7 @@ pub fn is_installed(repo: &gix::Repository) -> Result<bool> {
 
 /// Where a block stands in the hook git runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Placement {
+pub enum Placement {
     Missing,
     /// Our block is there, after commands of the hook that may end it.
     Skipped,
@@ -494,108 +462,44 @@ fn placement(repo: &gix::Repository, hook: Hook) -> Result<Placement> {
     })
 }
 
-#[derive(Serialize)]
-struct StatusJson {
-    version: u32,
-    /// Whether the pre-commit gate runs.
-    installed: bool,
+/// Where the hooks stand, for `hooks status`.
+pub struct Status {
     /// The file that holds the gate, or would: the pre-commit hook git
     /// runs, or under husky the pre-commit file the team commits.
-    path: String,
+    pub path: PathBuf,
     /// The directory git runs hooks from.
-    hooks_dir: String,
+    pub hooks_dir: PathBuf,
     /// The hook manager that owns `core.hooksPath`, when we know it.
-    manager: Option<&'static str>,
-    /// The reference-transaction hook.
-    ref_guard: RefGuardJson,
-    /// The shared repository's gate (`hooks install --server`): in a bare
-    /// repository, or where a block of ours is in the pre-receive hook.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pre_receive: Option<PreReceiveJson>,
+    pub manager: Option<&'static str>,
+    pub gate: Placement,
+    pub ref_guard: Placement,
+    pub ref_guard_path: PathBuf,
+    /// The pre-receive gate: in a bare repository, or where a block of
+    /// ours is in the pre-receive hook.
+    pub pre_receive: Option<PreReceive>,
 }
 
-#[derive(Serialize)]
-struct RefGuardJson {
-    installed: bool,
-    path: String,
+/// Where the pre-receive gate stands.
+pub struct PreReceive {
+    /// `None` when the hook has no block of ours.
+    pub installed: Option<bool>,
+    pub path: PathBuf,
 }
 
-#[derive(Serialize)]
-struct PreReceiveJson {
-    installed: bool,
-    path: String,
-}
-
-fn pre_receive_json(repo: &gix::Repository) -> Result<Option<PreReceiveJson>> {
-    let installed = crate::ops::receive::installed(repo)?;
-    Ok(
-        (installed.is_some() || repo.is_bare()).then(|| PreReceiveJson {
-            installed: installed == Some(true),
-            path: crate::ops::receive::pre_receive_path(repo)
-                .display()
-                .to_string(),
-        }),
-    )
-}
-
-pub fn status(repo: &gix::Repository, json: bool, io: &mut Io) -> Result<Outcome> {
+pub fn status(repo: &gix::Repository) -> Result<Status> {
     let husky = husky_pre_commit(repo);
     let manager = husky.as_ref().map(|_| "husky");
-    let path = husky.unwrap_or_else(|| pre_commit_path(repo));
-    let gate = placement(repo, Hook::Gate)?;
-    let guard = placement(repo, Hook::RefGuard)?;
-    let guard_path = hook_path(repo, Hook::RefGuard);
-    if json {
-        let text = serde_json::to_string_pretty(&StatusJson {
-            version: 1,
-            installed: gate == Placement::Runs,
-            path: path.display().to_string(),
-            hooks_dir: hooks_dir(repo).display().to_string(),
-            manager,
-            ref_guard: RefGuardJson {
-                installed: guard == Placement::Runs,
-                path: guard_path.display().to_string(),
-            },
-            pre_receive: pre_receive_json(repo)?,
-        })
-        .expect("serialises");
-        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
-        return Ok(Outcome::Done);
-    }
-    say_placement(repo, gate, "", &path, io)?;
-    say_placement(repo, guard, "ref guard ", &guard_path, io)?;
-    crate::ops::receive::status_line(repo, io.color.out(Some(repo)), io)?;
-    Ok(Outcome::Done)
-}
-
-fn say_placement(
-    repo: &gix::Repository,
-    placement: Placement,
-    prefix: &str,
-    path: &Path,
-    io: &mut Io,
-) -> Result<()> {
-    let paint = io.color.out(Some(repo));
-    match placement {
-        Placement::Runs => writeln!(
-            io.out,
-            "{}{} {}",
-            prefix,
-            paint.green("installed:"),
-            path.display()
-        ),
-        Placement::Skipped => writeln!(
-            io.out,
-            "{prefix}{} the block in {} comes after the hook's own commands, which may exec or exit before it\n  run `git agent hooks install` to move it first",
-            paint.yellow("not installed (never runs):"),
-            path.display()
-        ),
-        Placement::Missing => writeln!(
-            io.out,
-            "{prefix}{} (git runs hooks from {})",
-            paint.yellow("not installed"),
-            hooks_dir(repo).display()
-        ),
-    }
-    .map_err(Error::io("writing"))
+    let installed = crate::ops::receive::installed(repo)?;
+    Ok(Status {
+        path: husky.unwrap_or_else(|| pre_commit_path(repo)),
+        hooks_dir: hooks_dir(repo),
+        manager,
+        gate: placement(repo, Hook::Gate)?,
+        ref_guard: placement(repo, Hook::RefGuard)?,
+        ref_guard_path: hook_path(repo, Hook::RefGuard),
+        pre_receive: (installed.is_some() || repo.is_bare()).then(|| PreReceive {
+            installed,
+            path: crate::ops::receive::pre_receive_path(repo),
+        }),
+    })
 }

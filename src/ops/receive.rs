@@ -42,59 +42,90 @@ struct Update {
     name: String,
 }
 
-pub fn run(mut repo: gix::Repository, io: &mut Io) -> Result<Outcome> {
+/// What the pre-receive gate found.
+pub enum Push {
+    /// The policy on `base` does not parse: every push is refused.
+    Unparsed {
+        base: String,
+        error: Box<crate::error::ManifestError>,
+    },
+    /// Every pushed ref was checked; whether any was refused, and why a
+    /// move of the base was (`server.require_receipts`).
+    Checked {
+        refused: bool,
+        base_refusals: Vec<String>,
+    },
+}
+
+/// A pushed ref refused: the ref, the check's report and its agent.
+pub struct RefusedRef<'a> {
+    pub refname: &'a str,
+    pub report: &'a Report,
+    pub subject: &'a Subject,
+}
+
+/// Check every ref the push brings (`OLD NEW REF` lines on stdin), handing
+/// each refused one to `refused` as it is found.
+pub fn run(
+    mut repo: gix::Repository,
+    mut refused: impl FnMut(&gix::Repository, RefusedRef<'_>) -> Result<()>,
+) -> Result<Push> {
     let _store = see_quarantine(&mut repo)?;
     let updates = read_updates(std::io::stdin().lock())?;
     let base = repo::default_base(&repo)?;
     let manifest = match repo::load_policy(&repo, &base) {
         Ok(m) => m,
         Err(Error::UnknownBase { .. }) => Manifest::default(),
-        Err(Error::Manifest(e)) => return refuse_unparsed(&base, &e, io),
+        Err(Error::Manifest(error)) => return Ok(Push::Unparsed { base, error }),
         Err(e) => return Err(e),
     };
     let hidden = ref_tips(&repo)?;
-    let mut refused = false;
+    let mut any = false;
     for update in &updates {
-        if let Some(report) = check_update(&repo, &manifest, &base, &hidden, update)? {
-            refused |= !report.0.ok;
-            if !report.0.ok {
-                say_refused(&repo, &report.0, &report.1, &update.name, io)?;
-            }
+        if let Some((report, subject)) = check_update(&repo, &manifest, &base, &hidden, update)?
+            && !report.ok
+        {
+            any = true;
+            let refusal = RefusedRef {
+                refname: &update.name,
+                report: &report,
+                subject: &subject,
+            };
+            refused(&repo, refusal)?;
         }
     }
-    if manifest.server.require_receipts {
-        refused |= base_moves_refused(&repo, &manifest, &base, &hidden, &updates, io)?;
-    }
-    Ok(if refused {
-        Outcome::Refused
+    let base_refusals = if manifest.server.require_receipts {
+        base_move_refusals(&repo, &manifest, &base, &hidden, &updates)?
     } else {
-        Outcome::Done
+        Vec::new()
+    };
+    Ok(Push::Checked {
+        refused: any || !base_refusals.is_empty(),
+        base_refusals,
     })
 }
 
-/// `server.require_receipts`: whether a push moving the base is refused
-/// (see [`receipts::base_push_refusal`]), saying why.
-fn base_moves_refused(
+/// `server.require_receipts`: why each move of the base in this push is
+/// refused (see [`receipts::base_push_refusal`]); empty when none is.
+fn base_move_refusals(
     repo: &gix::Repository,
     manifest: &Manifest,
     base: &str,
     existing: &[ObjectId],
     updates: &[Update],
-    io: &mut Io,
-) -> Result<bool> {
+) -> Result<Vec<String>> {
     let name = format!("refs/heads/{base}");
     let pusher = receipts::pusher();
-    let mut refused = false;
+    let mut refusals = Vec::new();
     for update in updates.iter().filter(|u| u.name == name) {
         let moved = (update.old, update.new);
         if let Some(why) =
             receipts::base_push_refusal(repo, manifest, base, moved, existing, pusher.as_deref())?
         {
-            writeln!(io.err, "{why}").map_err(Error::io("writing"))?;
-            refused = true;
+            refusals.push(why);
         }
     }
-    Ok(refused)
+    Ok(refusals)
 }
 
 fn read_updates(input: impl BufRead) -> Result<Vec<Update>> {
@@ -197,17 +228,8 @@ fn check_update(
         detected: false,
     };
     let scope: Scope = subject.scope(repo)?;
-    let mut report = Report {
-        version: 1,
-        agent: name,
-        base: base.to_owned(),
-        mode: "range",
-        ok: true,
-        checked: 0,
-        refused: Vec::new(),
-        problems: Vec::new(),
-        scope: scope.patterns().map(|(p, _)| p.to_owned()).collect(),
-    };
+    let mut report = Report::new(&subject, &scope);
+    report.mode = "range";
     let commits = changes::range_hiding(repo, hidden, update.new)?;
     gate::judge_commits(
         &scope,
@@ -217,40 +239,6 @@ fn check_update(
     );
     report.ok = report.refused.is_empty() && report.problems.is_empty();
     Ok(Some((report, subject)))
-}
-
-fn say_refused(
-    repo: &gix::Repository,
-    report: &Report,
-    subject: &Subject,
-    refname: &str,
-    io: &mut Io,
-) -> Result<()> {
-    let paint = io.color.err(Some(repo));
-    let res = (|| {
-        writeln!(
-            io.err,
-            "git-agent: push of {refname} refused (agent '{}', policy on {})",
-            report.agent, subject.base
-        )?;
-        gate::render_refusal(report, subject, paint, io.err)
-    })();
-    res.map_err(Error::io("writing"))
-}
-
-fn refuse_unparsed(base: &str, e: &crate::error::ManifestError, io: &mut Io) -> Result<Outcome> {
-    writeln!(
-        io.err,
-        "git-agent: push refused: the policy on {base} does not parse, so no agent's push can be checked.\n  {}{}\n\
-         Fix .git-agent.yaml on {base} in this repository (or run `git agent hooks uninstall --server` here while you push the fix).",
-        e.message,
-        e.help
-            .as_deref()
-            .map(|h| format!("\n  help: {h}"))
-            .unwrap_or_default()
-    )
-    .map_err(Error::io("writing"))?;
-    Ok(Outcome::Refused)
 }
 
 pub fn pre_receive_path(repo: &gix::Repository) -> PathBuf {
@@ -371,30 +359,4 @@ pub fn uninstall(repo: &gix::Repository, io: &mut Io) -> Result<Outcome> {
 pub fn installed(repo: &gix::Repository) -> Result<Option<bool>> {
     let text = hooks::read(&pre_receive_path(repo))?.unwrap_or_default();
     Ok(find_block(&text).map(|(s, _)| hooks::block_runs(&text, s)))
-}
-
-/// `hooks status`'s line for the pre-receive gate: always in a bare
-/// repository, elsewhere only when a block of ours is there.
-pub fn status_line(
-    repo: &gix::Repository,
-    paint: crate::ui::color::Paint,
-    io: &mut Io,
-) -> Result<()> {
-    let path = pre_receive_path(repo);
-    match installed(repo)? {
-        Some(true) => writeln!(io.out, "{} {}", paint.green("pre-receive installed:"), path.display()),
-        Some(false) => writeln!(
-            io.out,
-            "{} the gate's block in {} comes after the hook's own commands\n  run `git agent hooks install --server` to move it first",
-            paint.yellow("pre-receive not installed (never runs):"),
-            path.display()
-        ),
-        None if repo.is_bare() => writeln!(
-            io.out,
-            "{} (install it with `git agent hooks install --server`)",
-            paint.yellow("pre-receive not installed")
-        ),
-        None => Ok(()),
-    }
-    .map_err(Error::io("writing"))
 }

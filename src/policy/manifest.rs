@@ -226,6 +226,119 @@ struct RawLimits {
     max_files_per_commit: Option<u64>,
 }
 
+/// The manifest's text and where it came from, for diagnostics that point
+/// into it.
+struct Source<'a> {
+    text: &'a str,
+    origin: &'a str,
+}
+
+impl Source<'_> {
+    /// A diagnostic at `loc`.
+    fn at(&self, loc: &Location, message: String, label: &str, help: Option<String>) -> Error {
+        Error::Manifest(Box::new(diagnostic(
+            self.text,
+            self.origin,
+            Some(loc),
+            message,
+            label,
+            help,
+        )))
+    }
+
+    /// The patterns of `list`, each checked to be valid.
+    fn patterns(&self, list: &[Spanned<String>]) -> Result<Vec<String>> {
+        list.iter()
+            .map(|p| match Pattern::new(&p.value, false) {
+                Ok(_) => Ok(p.value.clone()),
+                Err(why) => Err(self.at(
+                    &p.referenced,
+                    format!("bad pattern '{}': {why}", p.value),
+                    "this pattern",
+                    Some("patterns use .gitignore syntax, e.g. 'src/billing/', '*.md' or '!src/gen/'".into()),
+                )),
+            })
+            .collect()
+    }
+
+    fn copy_entries(&self, list: &[Spanned<String>]) -> Result<Vec<String>> {
+        list.iter()
+            .map(|entry| match copy_entry_problem(&entry.value) {
+                None => Ok(entry.value.clone()),
+                Some(why) => Err(self.at(
+                    &entry.referenced,
+                    format!("bad copy entry '{}': {why}", entry.value),
+                    "this entry",
+                    Some(
+                        "name a file or directory of the main worktree by its path relative to the worktree's root, e.g. '.env' or 'config/local/'"
+                            .into(),
+                    ),
+                )),
+            })
+            .collect()
+    }
+
+    /// The standing agents, their names and patterns checked.
+    fn agents(&self, raw: &BTreeMap<String, RawAgent>) -> Result<BTreeMap<String, StandingAgent>> {
+        let mut agents = BTreeMap::new();
+        for (name, agent) in raw {
+            if let Err(why) = crate::policy::names::validate_name(name) {
+                return Err(self.invalid_name(name, &why));
+            }
+            agents.insert(
+                name.clone(),
+                StandingAgent {
+                    scope: self.patterns(&agent.scope)?,
+                    role: agent.role,
+                    branches: agent.branches.iter().map(|b| b.value.clone()).collect(),
+                },
+            );
+        }
+        Ok(agents)
+    }
+
+    fn invalid_name(&self, name: &str, why: &dyn std::fmt::Display) -> Error {
+        let (text, origin) = (self.text, self.origin);
+        // Keys carry no location; point at the key's first occurrence.
+        let offset = text.find(&format!("{name}:")).unwrap_or(0);
+        let mut d = diagnostic(
+            text,
+            origin,
+            None,
+            format!("invalid agent name '{name}': {why}"),
+            "this name",
+            Some("use letters, digits, '-', '_' and '.', starting with a letter or digit".into()),
+        );
+        let line = text[..offset].matches('\n').count() + 1;
+        let column = offset - text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+        d.message = format!("{origin}:{line}:{column}: invalid agent name '{name}': {why}");
+        d.span = Some(SourceSpan::new(offset.into(), name.len()));
+        d.line = line;
+        d.column = column;
+        Error::Manifest(Box::new(d))
+    }
+
+    /// The sandbox's writable directories, each inside the worktree.
+    fn writable<'b>(
+        &self,
+        entries: impl Iterator<Item = &'b Spanned<String>>,
+    ) -> Result<Vec<String>> {
+        let mut writable = Vec::new();
+        for entry in entries {
+            if let Err(why) = inside_worktree(&entry.value) {
+                return Err(self.at(
+                    &entry.referenced,
+                    format!("sandbox writable entry '{}' {why}", entry.value),
+                    "this entry",
+                    Some("name a directory relative to the worktree, without `..`, e.g. 'target/'; give other directories with `exec --writable DIR`".into()),
+                ));
+            }
+            writable.push(entry.value.clone());
+        }
+        Ok(writable)
+    }
+}
+
 impl Manifest {
     /// Parse and validate `text`; `origin` names where it came from in
     /// messages (e.g. `.git-agent.yaml on main`).
@@ -238,90 +351,21 @@ impl Manifest {
         }
         let raw: Raw = serde_saphyr::from_str_with_options(text, parse_options())
             .map_err(|e| from_yaml_error(&e, text, origin))?;
-        let at = |loc: &Location, message: String, label: &str, help: Option<String>| {
-            Error::Manifest(Box::new(diagnostic(
-                text,
-                origin,
-                Some(loc),
-                message,
-                label,
-                help,
-            )))
-        };
+        let src = Source { text, origin };
         if raw.version.value != 1 {
-            return Err(at(
+            return Err(src.at(
                 &raw.version.referenced,
                 format!("unsupported manifest version {}", raw.version.value),
                 "this version",
                 Some("this git-agent reads `version: 1`; write that, or upgrade git-agent".into()),
             ));
         }
-        let check_patterns = |list: &[Spanned<String>]| -> Result<Vec<String>> {
-            list.iter()
-                .map(|p| match Pattern::new(&p.value, false) {
-                    Ok(_) => Ok(p.value.clone()),
-                    Err(why) => Err(at(
-                        &p.referenced,
-                        format!("bad pattern '{}': {why}", p.value),
-                        "this pattern",
-                        Some("patterns use .gitignore syntax, e.g. 'src/billing/', '*.md' or '!src/gen/'".into()),
-                    )),
-                })
-                .collect()
-        };
-        let copy = raw
-            .copy
-            .iter()
-            .map(|entry| match copy_entry_problem(&entry.value) {
-                None => Ok(entry.value.clone()),
-                Some(why) => Err(at(
-                    &entry.referenced,
-                    format!("bad copy entry '{}': {why}", entry.value),
-                    "this entry",
-                    Some(
-                        "name a file or directory of the main worktree by its path relative to the worktree's root, e.g. '.env' or 'config/local/'"
-                            .into(),
-                    ),
-                )),
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let copy = src.copy_entries(&raw.copy)?;
         let mut areas = BTreeMap::new();
         for (name, patterns) in &raw.areas {
-            areas.insert(name.clone(), check_patterns(patterns)?);
+            areas.insert(name.clone(), src.patterns(patterns)?);
         }
-        let mut agents = BTreeMap::new();
-        for (name, agent) in &raw.agents {
-            if let Err(why) = crate::policy::names::validate_name(name) {
-                // Keys carry no location; point at the key's first occurrence.
-                let offset = text.find(&format!("{name}:")).unwrap_or(0);
-                let mut d = diagnostic(
-                    text,
-                    origin,
-                    None,
-                    format!("invalid agent name '{name}': {why}"),
-                    "this name",
-                    Some(
-                        "use letters, digits, '-', '_' and '.', starting with a letter or digit"
-                            .into(),
-                    ),
-                );
-                let line = text[..offset].matches('\n').count() + 1;
-                let column = offset - text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-                d.message = format!("{origin}:{line}:{column}: invalid agent name '{name}': {why}");
-                d.span = Some(SourceSpan::new(offset.into(), name.len()));
-                d.line = line;
-                d.column = column;
-                return Err(Error::Manifest(Box::new(d)));
-            }
-            agents.insert(
-                name.clone(),
-                StandingAgent {
-                    scope: check_patterns(&agent.scope)?,
-                    role: agent.role,
-                    branches: agent.branches.iter().map(|b| b.value.clone()).collect(),
-                },
-            );
-        }
+        let agents = src.agents(&raw.agents)?;
         check_branches(&raw.agents, text, origin)?;
         let server = check_server(raw.server, text, origin)?;
         let defaults = raw
@@ -333,27 +377,16 @@ impl Manifest {
                 sandbox: d.sandbox,
             })
             .unwrap_or_default();
-        let mut writable = Vec::new();
-        for entry in raw.sandbox.iter().flat_map(|s| &s.writable) {
-            if let Err(why) = inside_worktree(&entry.value) {
-                return Err(at(
-                    &entry.referenced,
-                    format!("sandbox writable entry '{}' {why}", entry.value),
-                    "this entry",
-                    Some("name a directory relative to the worktree, without `..`, e.g. 'target/'; give other directories with `exec --writable DIR`".into()),
-                ));
-            }
-            writable.push(entry.value.clone());
-        }
+        let writable = src.writable(raw.sandbox.iter().flat_map(|s| &s.writable))?;
         Ok(Manifest {
             defaults,
-            protected: check_patterns(&raw.protected)?,
+            protected: src.patterns(&raw.protected)?,
             areas,
             agents,
             copy,
             setup: raw.setup,
             checks: raw.checks,
-            hot: check_patterns(&raw.hot)?,
+            hot: src.patterns(&raw.hot)?,
             limits: Limits {
                 max_files_per_commit: raw.limits.and_then(|l| l.max_files_per_commit),
             },
