@@ -105,6 +105,9 @@ pub struct CheckArgs {
     /// Run as the pre-commit hook: allow everything outside agent worktrees.
     #[arg(long, hide = true)]
     pub hook: bool,
+    /// Run as Claude Code's PreToolUse hook: read its JSON on stdin, exit 2 with the refusal on stderr when the edited path is outside the scope, 0 and silent when inside.
+    #[arg(long, conflicts_with_all = ["staged", "range", "paths", "agent", "agent_from_branch", "json", "format", "hook"])]
+    pub claude_hook: bool,
 }
 
 /// How `scope check` reports.
@@ -327,6 +330,7 @@ pub fn builtins() -> Vec<(&'static str, clap::Command)> {
         ("list", crate::commands::list::ListArgs::command()),
         ("scope", crate::commands::scope::ScopeArgs::command()),
         ("exec", crate::commands::exec::ExecArgs::command()),
+        ("guard", crate::commands::guard::GuardArgs::command()),
         (
             "conflicts",
             crate::commands::conflicts::ConflictsArgs::command(),

@@ -6,6 +6,7 @@ pub mod conflicts;
 pub mod demo;
 pub mod doctor;
 pub mod exec;
+pub mod guard;
 pub mod hooks;
 pub mod init;
 pub mod install_extras;

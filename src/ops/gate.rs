@@ -46,6 +46,13 @@ pub fn run(args: ScopeArgs, io: &mut Io) -> Result<Outcome> {
             "name the agent after the subcommand (`scope add NAME PAT`), or with --agent for `scope check`",
         ));
     }
+    // The Claude Code hook finds its worktree from the hook's JSON, not from
+    // where it was started.
+    if let Some(ScopeCommand::Check(c)) = &args.command
+        && c.claude_hook
+    {
+        return crate::ops::claude_hook::run(&mut std::io::stdin().lock(), io);
+    }
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
     match args.command {
@@ -358,6 +365,8 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
         crate::ops::sealing::seal(repo.common_dir(), agents, &[&name])?;
         Ok(scope)
     })?;
+    // The agent's guardrails follow its scope (issue 19).
+    crate::ops::guardrails::refresh(repo, &name)?;
     writeln!(
         io.out,
         "scope of {}: {}",
