@@ -155,12 +155,13 @@ fn guard(
         let git_dir = guardrails::git_dir_of(&created.path)?;
         guardrails::write(&created.path, &git_dir, &rules, tools)
     });
+    let result = result.and_then(|_| crate::ops::brief::write(repo, &created.name, &created.path));
     match result {
         Ok(_) => Ok(true),
         Err(e) => {
             writeln!(
                 io.err,
-                "warning: the guardrails of agent '{}' were not written: {e}; fix that, then run `git agent guard {}`",
+                "warning: the guardrails or the brief of agent '{}' were not written: {e}; fix that, then run `git agent guard {}`",
                 created.name, created.name
             )
             .map_err(Error::io("writing"))?;

@@ -2,6 +2,7 @@
 //! rendering of what came back.
 
 pub mod add;
+pub mod brief;
 pub mod conflicts;
 pub mod demo;
 pub mod doctor;

@@ -586,11 +586,15 @@ pub fn git_dir_of(path: &Path) -> Result<PathBuf> {
     Ok(repo.git_dir().to_owned())
 }
 
-/// Rewrite agent `name`'s guardrails after its scope changed, for the tools
+/// Rewrite agent `name`'s guardrails (and brief) after its scope changed, for the tools
 /// it has them for (none when it was added with `--guardrails none`).
 pub fn refresh(repo: &gix::Repository, name: &str) -> Result<Vec<PathBuf>> {
     let (rules, agent) = rules_of(repo, name)?;
     let git_dir = git_dir_of(&agent.path)?;
+    // The brief names the scope too.
+    if crate::ops::brief::path_of(&agent.path).is_some() {
+        crate::ops::brief::write(repo, name, &agent.path)?;
+    }
     let tools = written_tools(&git_dir)?;
     if tools.is_empty() {
         return Ok(Vec::new());

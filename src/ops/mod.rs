@@ -3,6 +3,7 @@
 //! write sandbox and the seals on agents' rights.
 
 pub mod authority;
+pub mod brief;
 pub mod ci;
 pub mod claude_hook;
 pub mod context;

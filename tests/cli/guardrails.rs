@@ -302,3 +302,40 @@ fn guardrails_choice_at_add() {
     );
     assert_bad_input(&env, &before, &run, &["none"]);
 }
+
+#[test]
+fn the_brief_tells_task_scope_rules_and_how_to_check() {
+    let env = Env::with_policy("version: 1\nprotected: [Cargo.lock]\n");
+    env.ok(env.agent("add", &["fe", "--scope", "src/", "--task", "fix the parser"]));
+    let run = env.ok(env.agent("brief", &["fe"]));
+    for needle in [
+        "fix the parser",
+        "- src/",
+        "- Cargo.lock",
+        "agent/fe",
+        "Do not land",
+        "git agent scope check --paths P",
+    ] {
+        assert!(run.stdout.contains(needle), "{needle}: {run:?}");
+    }
+    let json = json_of(&env.ok(env.agent("brief", &["fe", "--json"])));
+    assert_eq!(json["task"], "fix the parser");
+    assert_eq!(json["scope"][0], "src/");
+    assert_eq!(json["check"], "git agent scope check --paths P");
+
+    // add wrote it into the worktree's git directory; exec names it.
+    let run = env.ok(env.agent(
+        "exec",
+        &["fe", "--", "sh", "-c", "cat \"$GIT_AGENT_BRIEF\""],
+    ));
+    assert!(run.stdout.contains("fix the parser"), "{run:?}");
+    let dir = env.agent_dir("fe");
+    assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
+    // It follows the scope.
+    env.ok(env.agent("scope", &["add", "fe", "docs/"]));
+    let run = env.ok(env.agent(
+        "exec",
+        &["fe", "--", "sh", "-c", "cat \"$GIT_AGENT_BRIEF\""],
+    ));
+    assert!(run.stdout.contains("- docs/"), "{run:?}");
+}
