@@ -608,7 +608,8 @@ mod tests {
 
     #[test]
     fn patterns_become_rooted_globs() {
-        assert_eq!(globs("src/").paths, vec!["src/**"]);
+        assert_eq!(globs("src/").paths, vec!["**/src/**"]);
+        assert_eq!(globs("src/gen/").paths, vec!["src/gen/**"]);
         assert_eq!(globs("/src/**").paths, vec!["src/**"]);
         assert_eq!(globs("*.md").paths, vec!["**/*.md", "**/*.md/**"]);
         assert_eq!(
