@@ -306,7 +306,10 @@ fn guardrails_choice_at_add() {
 #[test]
 fn the_brief_tells_task_scope_rules_and_how_to_check() {
     let env = Env::with_policy("version: 1\nprotected: [Cargo.lock]\n");
-    env.ok(env.agent("add", &["fe", "--scope", "src/", "--task", "fix the parser"]));
+    env.ok(env.agent(
+        "add",
+        &["fe", "--scope", "src/", "--task", "fix the parser"],
+    ));
     let run = env.ok(env.agent("brief", &["fe"]));
     for needle in [
         "fix the parser",
