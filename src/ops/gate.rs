@@ -365,8 +365,11 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
         crate::ops::sealing::seal(repo.common_dir(), agents, &[&name])?;
         Ok(scope)
     })?;
-    // The agent's guardrails follow its scope (issue 19).
-    crate::ops::guardrails::refresh(repo, &name)?;
+    // The agent's guardrails follow its scope (issue 19). The scope is saved
+    // by now, so a settings file we cannot merge into is a warning.
+    if let Err(e) = crate::ops::guardrails::refresh(repo, &name) {
+        writeln!(io.err, "warning: the guardrails of agent '{name}' were not rewritten: {e}; fix that, then run `git agent guard {name}`").map_err(Error::io("writing"))?;
+    }
     writeln!(
         io.out,
         "scope of {}: {}",

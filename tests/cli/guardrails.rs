@@ -342,3 +342,16 @@ fn the_brief_tells_task_scope_rules_and_how_to_check() {
     ));
     assert!(run.stdout.contains("- docs/"), "{run:?}");
 }
+
+#[test]
+fn a_scope_edit_with_broken_settings_saves_the_scope_and_warns() {
+    let env = env_with_agent();
+    let path = env.agent_dir("fe").join(".claude/settings.local.json");
+    std::fs::write(&path, "{ not json").unwrap();
+    let run = env.ok(env.agent("scope", &["add", "fe", "docs/"]));
+    assert!(run.stderr.contains("not rewritten"), "{run:?}");
+    assert!(run.stderr.contains("settings.local.json"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ not json");
+    let scope = env.ok(env.agent("scope", &["fe", "--json"]));
+    assert!(scope.stdout.contains("docs/"), "{scope:?}");
+}
