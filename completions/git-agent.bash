@@ -9,7 +9,7 @@
 __git_agent_subcommands ()
 {
 	case "$1" in
-	"") echo "init add list ls scope exec conflicts land sync rm restore doctor audit hooks demo install-extras" ;;
+	"") echo "init add list ls scope exec brief guard conflicts land sync rm restore doctor audit hooks demo install-extras" ;;
 	"scope") echo "set add rm check" ;;
 	"hooks") echo "install uninstall status" ;;
 	esac
@@ -21,14 +21,16 @@ __git_agent_options ()
 	case "$1" in
 	"") echo "--help -h --version -V" ;;
 	"init") echo "-C --color --base --force --help -h --version -V" ;;
-	"add") echo "-C --color --scope --area --base --path --task --role --clone --help -h --version -V" ;;
+	"add") echo "-C --color --scope --area --base --path --task --role --clone --guardrails --help -h --version -V" ;;
 	"list") echo "-C --color --long -l --json --names --help -h --version -V" ;;
 	"scope") echo "-C --color --json --help -h --version -V" ;;
 	"scope set") echo "-C --color --help -h" ;;
 	"scope add") echo "-C --color --help -h" ;;
 	"scope rm") echo "-C --color --help -h" ;;
-	"scope check") echo "--staged --range --paths --agent --agent-from-branch --json --format -C --color --help -h" ;;
+	"scope check") echo "--staged --range --paths --agent --agent-from-branch --json --format --claude-hook -C --color --help -h" ;;
 	"exec") echo "-C --color --sandbox --writable --help -h --version -V" ;;
+	"brief") echo "-C --color --json --help -h --version -V" ;;
+	"guard") echo "-C --color --guardrails --help -h --version -V" ;;
 	"conflicts") echo "-C --color --json --help -h --version -V" ;;
 	"land") echo "-C --color --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
 	"sync") echo "-C --color --rebase --merge --json --help -h --version -V" ;;
@@ -63,6 +65,7 @@ __git_agent_value_kind ()
 	"add|--path") echo "dir" ;;
 	"add|--task") echo "any" ;;
 	"add|--role") echo "values:writer proposer" ;;
+	"add|--guardrails") echo "values:none claude codex cursor gemini" ;;
 	"list|-C") echo "dir" ;;
 	"list|--color") echo "values:auto always never" ;;
 	"scope|-C") echo "dir" ;;
@@ -84,6 +87,11 @@ __git_agent_value_kind ()
 	"exec|--color") echo "values:auto always never" ;;
 	"exec|--sandbox") echo "values:strict best-effort" ;;
 	"exec|--writable") echo "dir" ;;
+	"brief|-C") echo "dir" ;;
+	"brief|--color") echo "values:auto always never" ;;
+	"guard|-C") echo "dir" ;;
+	"guard|--color") echo "values:auto always never" ;;
+	"guard|--guardrails") echo "values:none claude codex cursor gemini" ;;
 	"conflicts|-C") echo "dir" ;;
 	"conflicts|--color") echo "values:auto always never" ;;
 	"land|-C") echo "dir" ;;
@@ -130,6 +138,8 @@ __git_agent_positional_kind ()
 	"scope add|0") echo "agent" ;;
 	"scope rm|0") echo "agent" ;;
 	"exec|0") echo "agent" ;;
+	"brief|0") echo "agent" ;;
+	"guard|0") echo "agent" ;;
 	"land|0") echo "agent" ;;
 	"sync|0") echo "agent" ;;
 	"rm|0") echo "agent" ;;

@@ -32,6 +32,8 @@ complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "list" -d 'List 
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "ls" -d 'List the agents: branch, path, ahead/behind, uncommitted work, scope, lease'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "scope" -d 'Show or edit an agent\'s scope, or check changes against it (the gate)'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "exec" -d 'Run a command in an agent\'s directory, holding its single-writer lease'
+complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "brief" -d 'Print what an agent should be told at the start of its session: its task, scope, protected paths and the rules it works by'
+complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "guard" -d 'Write an agent\'s scope into the permission files of Claude Code, Codex, Cursor and Gemini in its worktree, replacing what git-agent wrote there before'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "conflicts" -d 'Forecast conflicts: every agent merged in memory with its base and with every other agent; files several agents change; overlapping scopes; a landing order. Exits 1 when any conflict is predicted'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "land" -d 'Integrate an agent\'s branch into its base: every commit re-checked against the scope, the merge forecast in memory, the policy\'s checks run on the merged result, then the base moved atomically'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "sync" -d 'Bring the base\'s new commits into an agent\'s branch, in its worktree'
@@ -61,6 +63,11 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l path -d 'Whe
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l task -d 'What the agent is asked to do, shown by `git agent list -l`' -r
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l role -d 'writer commits its own work; a proposer\'s work lands only with --accept' -r -f -a "writer\t''
 proposer\t''"
+complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l guardrails -d 'The agent tools whose permission files get the scope in the new worktree: none, or a comma-separated list of claude, codex, cursor, gemini [default: all]' -r -f -a "none\t'No guardrails (removes ours)'
+claude\t''
+codex\t''
+cursor\t''
+gemini\t''"
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l clone -d 'Make a local clone that borrows this repository\'s objects (never copies them) instead of a worktree: for tools that cannot handle worktrees, and sandboxes that may not write this repository\'s .git'
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -s V -l version -d 'Print version'
@@ -123,6 +130,7 @@ never\t'Never colour'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l staged -d 'Check the staged changes (index against HEAD). The default'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l json -d 'Print JSON instead of text (as --format json)'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l hook -d 'Run as the pre-commit hook: allow everything outside agent worktrees'
+complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -l claude-hook -d 'Run as Claude Code\'s PreToolUse hook: read its JSON on stdin, exit 2 with the refusal on stderr when the edited path is outside the scope, 0 and silent when inside'
 complete -c git-agent -n "__fish_git_agent_using_subcommand scope; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
@@ -133,6 +141,24 @@ best-effort\t'Run it anyway, unconfined, with a warning'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -l writable -d 'With the sandbox, also let CMD write below DIR (repeatable), e.g. the agent\'s own state directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c git-agent -n "__fish_git_agent_using_subcommand brief" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
+complete -c git-agent -n "__fish_git_agent_using_subcommand brief" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand brief" -l json -d 'Print {"version": 1, "agent", "task", "scope", "protected", "rules", "check", ...} instead of text'
+complete -c git-agent -n "__fish_git_agent_using_subcommand brief" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agent -n "__fish_git_agent_using_subcommand brief" -s V -l version -d 'Print version'
+complete -c git-agent -n "__fish_git_agent_using_subcommand guard" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
+complete -c git-agent -n "__fish_git_agent_using_subcommand guard" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand guard" -l guardrails -d 'Which tools: none, or a comma-separated list of claude, codex, cursor, gemini [default: those written before, else all]' -r -f -a "none\t'No guardrails (removes ours)'
+claude\t''
+codex\t''
+cursor\t''
+gemini\t''"
+complete -c git-agent -n "__fish_git_agent_using_subcommand guard" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agent -n "__fish_git_agent_using_subcommand guard" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F
 complete -c git-agent -n "__fish_git_agent_using_subcommand conflicts" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'

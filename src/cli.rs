@@ -103,6 +103,8 @@ pub fn builtins() -> Vec<(&'static str, clap::Command)> {
         ("list", crate::commands::list::ListArgs::command()),
         ("scope", crate::commands::scope::ScopeArgs::command()),
         ("exec", crate::commands::exec::ExecArgs::command()),
+        ("brief", crate::commands::brief::BriefArgs::command()),
+        ("guard", crate::commands::guard::GuardArgs::command()),
         (
             "conflicts",
             crate::commands::conflicts::ConflictsArgs::command(),

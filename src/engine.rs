@@ -30,6 +30,12 @@ pub const BUILTINS: &[(&str, Main)] = &[
     ("exec", |a| {
         main_with::<commands::exec::ExecArgs>(a, commands::exec::run)
     }),
+    ("brief", |a| {
+        main_with::<commands::brief::BriefArgs>(a, commands::brief::run)
+    }),
+    ("guard", |a| {
+        main_with::<commands::guard::GuardArgs>(a, commands::guard::run)
+    }),
     ("conflicts", |a| {
         main_with::<commands::conflicts::ConflictsArgs>(a, commands::conflicts::run)
     }),

@@ -44,6 +44,9 @@ pub struct AddArgs {
     /// worktrees, and sandboxes that may not write this repository's .git.
     #[arg(long)]
     pub clone: bool,
+    /// The agent tools whose permission files get the scope in the new worktree: none, or a comma-separated list of claude, codex, cursor, gemini [default: all].
+    #[arg(long, value_name = "TOOLS", value_delimiter = ',', value_enum)]
+    pub guardrails: Vec<crate::commands::guard::Choice>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
@@ -70,6 +73,11 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         refusal.say(io)?;
         return Ok(Outcome::Refused);
     }
+    let tools = if args.guardrails.is_empty() {
+        crate::ops::guardrails::ALL.to_vec()
+    } else {
+        crate::commands::guard::tools(&args.guardrails)?
+    };
     let request = Request {
         name: args.name,
         base: args.base,
@@ -85,7 +93,12 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
             writeln!(io.err, "git-agent: {msg}").map_err(Error::io("writing"))?;
             Ok(Outcome::Refused)
         }
-        Added::Created(created) => report(&repo, &created, io),
+        Added::Created(mut created) => {
+            if !guard(&repo, &created, &tools, io)? {
+                created.setup_failed = true;
+            }
+            report(&repo, &created, io)
+        }
     }
 }
 
@@ -126,6 +139,35 @@ fn report(repo: &gix::Repository, created: &Created, io: &mut Io) -> Result<Outc
     } else {
         Outcome::Done
     })
+}
+
+/// Write the guardrails into the new worktree. The agent exists by now,
+/// so a settings file we cannot merge into is a warning and exit 1, not an
+/// undone add: `git agent guard NAME` writes them once it is fixed.
+fn guard(
+    repo: &gix::Repository,
+    created: &Created,
+    tools: &[crate::ops::guardrails::Tool],
+    io: &mut Io,
+) -> Result<bool> {
+    use crate::ops::guardrails;
+    let result = guardrails::rules_of(repo, &created.name).and_then(|(rules, _)| {
+        let git_dir = guardrails::git_dir_of(&created.path)?;
+        guardrails::write(&created.path, &git_dir, &rules, tools)
+    });
+    let result = result.and_then(|_| crate::ops::brief::write(repo, &created.name, &created.path));
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            writeln!(
+                io.err,
+                "warning: the guardrails or the brief of agent '{}' were not written: {e}; fix that, then run `git agent guard {}`",
+                created.name, created.name
+            )
+            .map_err(Error::io("writing"))?;
+            Ok(false)
+        }
+    }
 }
 
 /// Warn when the new agent's scope allows files another live agent's scope

@@ -93,6 +93,9 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
         .current_dir(&agent.path)
         .env("GIT_AGENT", &agent.name)
         .env("GIT_AGENT_PORT", agent.port().to_string());
+    if let Some(brief) = crate::ops::brief::path_of(&agent.path) {
+        command.env("GIT_AGENT_BRIEF", brief);
+    }
     let group = own_group(&mut command);
     if let Some(sandbox) = confinement {
         sandbox.install(&mut command);

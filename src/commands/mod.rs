@@ -3,10 +3,12 @@
 
 pub mod add;
 pub mod audit;
+pub mod brief;
 pub mod conflicts;
 pub mod demo;
 pub mod doctor;
 pub mod exec;
+pub mod guard;
 pub mod hooks;
 pub mod init;
 pub mod install_extras;

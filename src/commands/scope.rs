@@ -85,6 +85,9 @@ pub struct CheckArgs {
     /// Run as the pre-commit hook: allow everything outside agent worktrees.
     #[arg(long, hide = true)]
     pub hook: bool,
+    /// Run as Claude Code's PreToolUse hook: read its JSON on stdin, exit 2 with the refusal on stderr when the edited path is outside the scope, 0 and silent when inside.
+    #[arg(long, conflicts_with_all = ["staged", "range", "paths", "agent", "agent_from_branch", "json", "format", "hook"])]
+    pub claude_hook: bool,
 }
 
 /// How `scope check` reports.
@@ -105,6 +108,13 @@ pub fn run(args: ScopeArgs, io: &mut Io) -> Result<Outcome> {
             "name the agent after the subcommand (`scope add NAME PAT`), or with --agent for `scope check`",
         ));
     }
+    // The Claude Code hook finds its worktree from the hook's JSON, not from
+    // where it was started.
+    if let Some(ScopeCommand::Check(c)) = &args.command
+        && c.claude_hook
+    {
+        return claude_hook(io);
+    }
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
     match args.command {
@@ -116,11 +126,46 @@ pub fn run(args: ScopeArgs, io: &mut Io) -> Result<Outcome> {
     }
 }
 
+/// Claude Code blocks a tool call when its hook exits with this code, and
+/// shows the model what the hook wrote on stderr.
+const CLAUDE_BLOCKS: i32 = 2;
+
+fn claude_hook(io: &mut Io) -> Result<Outcome> {
+    use crate::ops::claude_hook::{Judgement, judge};
+    match judge(&mut std::io::stdin().lock())? {
+        Judgement::Allowed => Ok(Outcome::Done),
+        Judgement::Blocked(why) => {
+            writeln!(io.err, "{why}").map_err(Error::io("writing"))?;
+            Ok(Outcome::Exited(CLAUDE_BLOCKS))
+        }
+        Judgement::Refused {
+            repo,
+            report,
+            subject,
+        } => {
+            let paint = io.color.err(Some(&repo));
+            crate::ui::refusal::render(&report, &subject, paint, io.err)
+                .map_err(Error::io("writing"))?;
+            Ok(Outcome::Exited(CLAUDE_BLOCKS))
+        }
+    }
+}
+
 fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -> Result<Outcome> {
     let scope = match gate::edit_scope(repo, &edit.name, &edit.patterns, how, io)? {
         Edited::Refused => return Ok(Outcome::Refused),
         Edited::Scope(scope) => scope,
     };
+    // The agent's guardrails follow its scope. The scope is saved by now,
+    // so a settings file we cannot merge into is a warning.
+    if let Err(e) = crate::ops::guardrails::refresh(repo, &edit.name) {
+        writeln!(
+            io.err,
+            "warning: the guardrails of agent '{}' were not rewritten: {e}; fix that, then run `git agent guard {}`",
+            edit.name, edit.name
+        )
+        .map_err(Error::io("writing"))?;
+    }
     writeln!(
         io.out,
         "scope of {}: {}",

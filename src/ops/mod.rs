@@ -4,11 +4,14 @@
 
 pub mod audit;
 pub mod authority;
+pub mod brief;
 pub mod ci;
+pub mod claude_hook;
 pub mod context;
 pub mod copies;
 pub mod forecast;
 pub mod gate;
+pub mod guardrails;
 pub mod health;
 pub mod hooks;
 pub mod landing;

@@ -15,6 +15,7 @@ mod dispatch;
 mod doctor;
 mod extras;
 mod gate;
+mod guardrails;
 mod hooks;
 mod keep;
 mod land;
