@@ -55,14 +55,7 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };
     if !agent.path.is_dir() {
-        return Err(Error::usage(
-            format!(
-                "agent '{}''s directory {} is missing",
-                agent.name,
-                agent.path.display()
-            ),
-            "run `git agent doctor` to find and repair it",
-        ));
+        return Err(context::directory_missing(agent));
     }
     let confinement = confine(&repo, agent, &args, io)?;
     let shown: Vec<String> = args
@@ -73,18 +66,7 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
     let shown = shown.join(" ");
     let _guard = match lease::acquire(repo.common_dir(), &agent.name, &shown)? {
         Ok(guard) => guard,
-        Err(holder) => {
-            writeln!(
-                io.err,
-                "git-agent: agent '{}' is busy: pid {} holds its lease, running `{}`\nOne writer at a time: wait for it to finish, or stop it (kill {}).",
-                agent.name,
-                holder.shown_pid(),
-                holder.command,
-                holder.shown_pid()
-            )
-            .map_err(Error::io("writing"))?;
-            return Ok(Outcome::Refused);
-        }
+        Err(holder) => return say_busy(io, &agent.name, &holder),
     };
     let mut command = Command::new(&args.command[0]);
     // The agent's git finds its own worktree, not one we were pointed at.
@@ -102,18 +84,7 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
     }
     let mut child = match command.spawn() {
         Ok(c) => c,
-        Err(e) => {
-            writeln!(io.err, "git-agent: cannot run `{shown}`: {e}")
-                .map_err(Error::io("writing"))?;
-            // As a shell says for a command it cannot find or run.
-            return Ok(Outcome::Exited(
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    127
-                } else {
-                    126
-                },
-            ));
-        }
+        Err(e) => return say_cannot_run(io, &shown, &e),
     };
     let pgid = match group {
         Group::Ours => Some(current_group()),
@@ -129,6 +100,32 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
     }
     let status = forward_signals_until_exit(&mut child, terminal_reaches_child(&group))?;
     Ok(Outcome::Exited(exit_code(status)))
+}
+
+/// Another process holds the agent's lease: refused, naming it.
+fn say_busy(io: &mut Io, name: &str, holder: &lease::Lease) -> Result<Outcome> {
+    writeln!(
+        io.err,
+        "git-agent: agent '{name}' is busy: pid {} holds its lease, running `{}`\nOne writer at a time: wait for it to finish, or stop it (kill {}).",
+        holder.shown_pid(),
+        holder.command,
+        holder.shown_pid()
+    )
+    .map_err(Error::io("writing"))?;
+    Ok(Outcome::Refused)
+}
+
+/// CMD could not be started: the exit code a shell gives for a command it
+/// cannot find (127) or run (126).
+fn say_cannot_run(io: &mut Io, shown: &str, e: &std::io::Error) -> Result<Outcome> {
+    writeln!(io.err, "git-agent: cannot run `{shown}`: {e}").map_err(Error::io("writing"))?;
+    Ok(Outcome::Exited(
+        if e.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        },
+    ))
 }
 
 /// The process group the command runs in, which the lease follows.

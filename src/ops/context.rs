@@ -3,7 +3,7 @@
 //! the repository holding an agent's branch. Kept out of `git`, which does
 //! not know about agents.
 
-use crate::error::{GitContext, Result};
+use crate::error::{Error, GitContext, Result};
 use crate::state::registry::{Agent, Agents, Mode, Registry};
 
 /// The registry of `repo`'s agents, in its common directory.
@@ -28,4 +28,17 @@ pub fn branch_repo(control: &gix::Repository, agent: &Agent) -> Result<gix::Repo
         Mode::Worktree => Ok(control.clone()),
         Mode::Clone => gix::open(&agent.path).git("opening the agent's clone"),
     }
+}
+
+/// The error for a command that needs `agent`'s directory when it is gone
+/// (deleted or moved by hand).
+pub fn directory_missing(agent: &Agent) -> Error {
+    Error::usage(
+        format!(
+            "agent '{}''s directory {} is missing",
+            agent.name,
+            agent.path.display()
+        ),
+        "run `git agent doctor` to find and repair it",
+    )
 }

@@ -97,16 +97,9 @@ impl Problem {
     /// What the problem is, and its fix, in words.
     pub fn describe(&self) -> (String, String) {
         match self {
-            Problem::BaseMovedOutsideLand { base, old, new, why } => (
-                format!(
-                    "{base} moved {}..{} outside `git agent land`: {why}",
-                    &old[..12.min(old.len())],
-                    &new[..12.min(new.len())]
-                ),
-                format!(
-                    "see what it brought with `git agent audit` and `git reflog {base}`; undo it by hand if it was not meant, then land the work through `git agent land` (reported until the next landing)"
-                ),
-            ),
+            Problem::BaseMovedOutsideLand { base, old, new, why } => {
+                base_moved_text(base, old, new, why)
+            }
             Problem::HalfAdded(a) => (
                 format!("agent '{}': `add` did not finish", a.name),
                 "roll it back: remove its partial worktree, its new branch and its entry".into(),
@@ -124,45 +117,10 @@ impl Problem {
             Problem::SharedAdminDir { agent, path, admin } => {
                 shared_admin_dir_text(agent, path, admin)
             }
-            Problem::DirectoryMissing(a) => (
-                format!(
-                    "agent '{}': its worktree {} is missing (deleted or moved by hand)",
-                    a.name,
-                    a.path.display()
-                ),
-                format!(
-                    "if you moved it, run `git worktree repair NEWPATH` first; otherwise recreate it from branch {}",
-                    a.branch
-                ),
-            ),
-            Problem::BranchMissing(a) => (
-                format!("agent '{}': its branch {} is missing", a.name, a.branch),
-                if a.path.is_dir() {
-                    "recreate the branch at the worktree's HEAD, or at the base if that is gone too"
-                        .into()
-                } else {
-                    "remove the registry entry: neither its branch nor its worktree exists".into()
-                },
-            ),
-            Problem::Unregistered { name, path } => (
-                format!(
-                    "branch agent/{name} is checked out in {} but is not a registered agent",
-                    path.display()
-                ),
-                format!(
-                    "register it as agent '{name}' with an empty scope (widen it with `git agent scope add {name} PAT`)"
-                ),
-            ),
-            Problem::InvalidName { name, path, why } => (
-                format!(
-                    "branch agent/{name} is checked out in {} but is not a registered agent, and '{name}' cannot be an agent's name: {why}",
-                    path.display()
-                ),
-                format!(
-                    "rename it (git -C {} branch -m agent/NEWNAME), then run `git agent doctor --fix` again to register it; --fix leaves it alone until then",
-                    crate::ops::gate::shell_quote(&path.to_string_lossy())
-                ),
-            ),
+            Problem::DirectoryMissing(a) => directory_missing_text(a),
+            Problem::BranchMissing(a) => branch_missing_text(a),
+            Problem::Unregistered { name, path } => unregistered_text(name, path, None),
+            Problem::InvalidName { name, path, why } => unregistered_text(name, path, Some(why)),
             Problem::OrphanBranch(name) => (
                 format!("branch agent/{name} belongs to no agent"),
                 format!(
@@ -192,6 +150,70 @@ impl Problem {
             ),
             Problem::Unsealed(a) => unsealed_text(a),
         }
+    }
+}
+
+fn base_moved_text(base: &str, old: &str, new: &str, why: &str) -> (String, String) {
+    (
+        format!(
+            "{base} moved {}..{} outside `git agent land`: {why}",
+            &old[..12.min(old.len())],
+            &new[..12.min(new.len())]
+        ),
+        format!(
+            "see what it brought with `git agent audit` and `git reflog {base}`; undo it by hand if it was not meant, then land the work through `git agent land` (reported until the next landing)"
+        ),
+    )
+}
+
+fn directory_missing_text(a: &Agent) -> (String, String) {
+    (
+        format!(
+            "agent '{}': its worktree {} is missing (deleted or moved by hand)",
+            a.name,
+            a.path.display()
+        ),
+        format!(
+            "if you moved it, run `git worktree repair NEWPATH` first; otherwise recreate it from branch {}",
+            a.branch
+        ),
+    )
+}
+
+fn branch_missing_text(a: &Agent) -> (String, String) {
+    (
+        format!("agent '{}': its branch {} is missing", a.name, a.branch),
+        if a.path.is_dir() {
+            "recreate the branch at the worktree's HEAD, or at the base if that is gone too".into()
+        } else {
+            "remove the registry entry: neither its branch nor its worktree exists".into()
+        },
+    )
+}
+
+/// An `agent/NAME` branch checked out without an entry; `invalid` says why
+/// NAME cannot be an agent's name, when it cannot.
+fn unregistered_text(name: &str, path: &Path, invalid: Option<&String>) -> (String, String) {
+    match invalid {
+        None => (
+            format!(
+                "branch agent/{name} is checked out in {} but is not a registered agent",
+                path.display()
+            ),
+            format!(
+                "register it as agent '{name}' with an empty scope (widen it with `git agent scope add {name} PAT`)"
+            ),
+        ),
+        Some(why) => (
+            format!(
+                "branch agent/{name} is checked out in {} but is not a registered agent, and '{name}' cannot be an agent's name: {why}",
+                path.display()
+            ),
+            format!(
+                "rename it (git -C {} branch -m agent/NEWNAME), then run `git agent doctor --fix` again to register it; --fix leaves it alone until then",
+                crate::ops::gate::shell_quote(&path.to_string_lossy())
+            ),
+        ),
     }
 }
 

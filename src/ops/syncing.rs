@@ -87,14 +87,7 @@ pub fn sync(here: gix::Repository, name: &str, how: How) -> Result<(Report, gix:
     let base_tip = repo::branch_tip(&repo, &agent.base)?
         .ok_or_else(|| crate::ops::landing::base_missing(&agent))?;
     if !agent.path.is_dir() {
-        return Err(Error::usage(
-            format!(
-                "agent '{}''s directory {} is missing",
-                agent.name,
-                agent.path.display()
-            ),
-            "run `git agent doctor` to see and repair it",
-        ));
+        return Err(context::directory_missing(&agent));
     }
     let mut report = new_report(&repo, &agent, how, base_tip)?;
     report.refusal = refusal.map(|r| r.report());
