@@ -195,7 +195,7 @@ fn check(
         hook: args.hook,
     };
     match gate::check(repo, cwd, &request)? {
-        Checked::Away(why) => refuse_away(&why, args.json, io),
+        Checked::Away(why) => refuse_away(&why, format(args) == CheckFormat::Json, io),
         Checked::NoAgent => Ok(Outcome::Done),
         Checked::Unowned(branch) => no_owner(&branch, format(args), io),
         Checked::Judged(report, subject) => {

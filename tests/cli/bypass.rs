@@ -386,6 +386,21 @@ fn an_agent_committing_in_the_main_worktree_is_stopped_by_the_gate_anywhere() {
     assert_eq!(stopped_by(&run), Layer::Gate);
     assert!(run.stderr.contains("GIT_AGENT=a is set"), "{run:?}");
     assert!(run.stderr.contains("not an agent's worktree"), "{run:?}");
+    // The same refusal as a document, whichever way JSON is asked for.
+    for json in [&["--json"][..], &["--format", "json"][..]] {
+        let mut cmd = env.command(bin("git-agent"), &env.repo());
+        cmd.args(["scope", "check", "--staged"])
+            .args(json)
+            .env("GIT_AGENT", "a");
+        let check = Run::from_output(cmd.output().unwrap());
+        assert_eq!(check.code, 1, "{check:?}");
+        let v = json_of(&check);
+        assert_eq!(v["ok"], false, "{v}");
+        assert!(
+            v["problems"][0].as_str().unwrap().contains("GIT_AGENT=a"),
+            "{v}"
+        );
+    }
     // Past the gate, the ref guard refuses the base.
     let run = git_as(
         &env,
