@@ -93,6 +93,43 @@ pub fn main_with<A: Parser>(
     std::process::exit(code);
 }
 
+/// A `--guardrails` value (`add` and `guard`): `none`, or one tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GuardrailChoice {
+    /// No guardrails (removes ours).
+    None,
+    Claude,
+    Codex,
+    Cursor,
+    Gemini,
+}
+
+/// The tools a `--guardrails` list chooses; `none` alone chooses none, and
+/// with a tool it is a mistake.
+pub fn guardrail_tools(
+    choices: &[GuardrailChoice],
+) -> crate::Result<Vec<crate::ops::guardrails::Tool>> {
+    let mut tools: Vec<crate::ops::guardrails::Tool> = choices
+        .iter()
+        .filter_map(|c| match c {
+            GuardrailChoice::None => None,
+            GuardrailChoice::Claude => Some(crate::ops::guardrails::Tool::Claude),
+            GuardrailChoice::Codex => Some(crate::ops::guardrails::Tool::Codex),
+            GuardrailChoice::Cursor => Some(crate::ops::guardrails::Tool::Cursor),
+            GuardrailChoice::Gemini => Some(crate::ops::guardrails::Tool::Gemini),
+        })
+        .collect();
+    if choices.contains(&GuardrailChoice::None) && !tools.is_empty() {
+        return Err(crate::Error::usage(
+            "--guardrails none cannot go with a tool",
+            "give `none` alone, or a list of tools: claude,codex,cursor,gemini",
+        ));
+    }
+    tools.sort();
+    tools.dedup();
+    Ok(tools)
+}
+
 /// Every built-in command's clap definition, by its name after `git agent`,
 /// in the order `git agent` lists them.
 pub fn builtins() -> Vec<(&'static str, clap::Command)> {

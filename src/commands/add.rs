@@ -46,7 +46,7 @@ pub struct AddArgs {
     pub clone: bool,
     /// The agent tools whose permission files get the scope in the new worktree: none, or a comma-separated list of claude, codex, cursor, gemini [default: all].
     #[arg(long, value_name = "TOOLS", value_delimiter = ',', value_enum)]
-    pub guardrails: Vec<crate::commands::guard::Choice>,
+    pub guardrails: Vec<crate::cli::GuardrailChoice>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
     let tools = if args.guardrails.is_empty() {
         crate::ops::guardrails::ALL.to_vec()
     } else {
-        crate::commands::guard::tools(&args.guardrails)?
+        crate::cli::guardrail_tools(&args.guardrails)?
     };
     let request = Request {
         name: args.name,

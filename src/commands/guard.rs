@@ -5,10 +5,10 @@
 use clap::Parser;
 
 use crate::Io;
-use crate::cli::Common;
+use crate::cli::{Common, GuardrailChoice, guardrail_tools};
 use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
-use crate::ops::guardrails::{self, Tool};
+use crate::ops::guardrails;
 
 /// Write an agent's scope into the permission files of Claude Code, Codex, Cursor and Gemini in its worktree, replacing what git-agent wrote there before.
 #[derive(Debug, Parser)]
@@ -21,42 +21,7 @@ pub struct GuardArgs {
     pub name: String,
     /// Which tools: none, or a comma-separated list of claude, codex, cursor, gemini [default: those written before, else all].
     #[arg(long, value_name = "TOOLS", value_delimiter = ',', value_enum)]
-    pub guardrails: Vec<Choice>,
-}
-
-/// A `--guardrails` value: `none`, or one tool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Choice {
-    /// No guardrails (removes ours).
-    None,
-    Claude,
-    Codex,
-    Cursor,
-    Gemini,
-}
-
-/// The tools a `--guardrails` list chooses; `none` alone chooses none, and
-/// with a tool it is a mistake.
-pub fn tools(choices: &[Choice]) -> Result<Vec<Tool>> {
-    let mut tools: Vec<Tool> = choices
-        .iter()
-        .filter_map(|c| match c {
-            Choice::None => None,
-            Choice::Claude => Some(Tool::Claude),
-            Choice::Codex => Some(Tool::Codex),
-            Choice::Cursor => Some(Tool::Cursor),
-            Choice::Gemini => Some(Tool::Gemini),
-        })
-        .collect();
-    if choices.contains(&Choice::None) && !tools.is_empty() {
-        return Err(Error::usage(
-            "--guardrails none cannot go with a tool",
-            "give `none` alone, or a list of tools: claude,codex,cursor,gemini",
-        ));
-    }
-    tools.sort();
-    tools.dedup();
-    Ok(tools)
+    pub guardrails: Vec<GuardrailChoice>,
 }
 
 pub fn run(args: GuardArgs, io: &mut Io) -> Result<Outcome> {
@@ -70,7 +35,7 @@ pub fn run(args: GuardArgs, io: &mut Io) -> Result<Outcome> {
             t => t,
         }
     } else {
-        tools(&args.guardrails)?
+        guardrail_tools(&args.guardrails)?
     };
     let written = guardrails::write(&agent.path, &git_dir, &rules, &chosen)?;
     for path in &written {

@@ -19,6 +19,7 @@ mod guardrails;
 mod hooks;
 mod keep;
 mod land;
+mod layers;
 mod lifecycle;
 mod manifest;
 mod merges;
