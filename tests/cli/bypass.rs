@@ -2,8 +2,6 @@
 //! agent's scope, tried as an agent would, and the layer that stops it.
 //! Agent `a` may change `docs/`; the base is `main`.
 
-use std::path::Path;
-
 use crate::support::*;
 
 /// The layer that stopped an attempt.
@@ -19,15 +17,6 @@ fn setup() -> Env {
     let env = Env::with_policy("version: 1\nprotected: [Cargo.lock]\n");
     env.ok(env.agent("add", &["a", "--scope", "docs/"]));
     env
-}
-
-/// git run by the agent: in `dir`, with `GIT_AGENT=a` when `as_agent`.
-fn git_as(env: &Env, dir: &Path, as_agent: bool, args: &[&str]) -> Run {
-    let mut cmd = env.command("git", dir);
-    if as_agent {
-        cmd.env("GIT_AGENT", "a");
-    }
-    Run::from_output(cmd.args(args).output().unwrap())
 }
 
 /// Which layer refused `run` (it must have failed).

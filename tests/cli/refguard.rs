@@ -12,18 +12,9 @@ fn setup() -> Env {
     env
 }
 
-fn git_as(env: &Env, dir: &Path, as_agent: bool, args: &[&str]) -> Run {
-    let mut cmd = env.command("git", dir);
-    if as_agent {
-        cmd.env("GIT_AGENT", "a");
-    }
-    let run = Run::from_output(
-        cmd.env("GIT_SEQUENCE_EDITOR", "true")
-            .env("GIT_EDITOR", "true")
-            .args(args)
-            .output()
-            .unwrap(),
-    );
+/// git as the agent runs it, which must succeed.
+fn git_ok(env: &Env, dir: &Path, as_agent: bool, args: &[&str]) -> Run {
+    let run = git_as(env, dir, as_agent, args);
     assert_eq!(run.code, 0, "git {args:?}: {run:?}");
     run
 }
@@ -37,7 +28,7 @@ fn an_agents_own_porcelain_work_passes() {
     let env = setup();
     let dir = env.agent_dir("a");
     for as_agent in [false, true] {
-        let g = |args: &[&str]| git_as(&env, &dir, as_agent, args);
+        let g = |args: &[&str]| git_ok(&env, &dir, as_agent, args);
         // A base commit to merge, cherry-pick and rebase onto.
         env.write("README.md", &format!("# Shop {as_agent}\n"));
         env.git(&["commit", "-qam", "base moves"]);

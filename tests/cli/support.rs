@@ -302,3 +302,15 @@ fn is_executable(path: &Path) -> bool {
     path.metadata()
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
+
+/// git as agent `a` would run it: in `dir`, with `GIT_AGENT=a` when
+/// `as_agent`, and editors that accept what git proposes.
+pub fn git_as(env: &Env, dir: &Path, as_agent: bool, args: &[&str]) -> Run {
+    let mut cmd = env.command("git", dir);
+    if as_agent {
+        cmd.env("GIT_AGENT", "a");
+    }
+    cmd.env("GIT_SEQUENCE_EDITOR", "true")
+        .env("GIT_EDITOR", "true");
+    Run::from_output(cmd.args(args).output().unwrap())
+}
