@@ -580,13 +580,18 @@ fn kind_between(from: Version, to: Version) -> ChangeKind {
 /// it is a file anyone can write. So only a parent that is `base_tip`, the
 /// base's current tip, is trusted to bring changes, and an ancestor of
 /// `HEAD` brings none; every other staged change is the agent's, by the
-/// same rule [`range`] applies to merge commits.
-pub fn staged_own(repo: &gix::Repository, base_tip: Option<ObjectId>) -> Result<Vec<Change>> {
+/// same rule [`range`] applies to merge commits. `base_tip` is asked only
+/// while a merge is in progress: the gate runs on every commit.
+pub fn staged_own(
+    repo: &gix::Repository,
+    base_tip: impl FnOnce() -> Result<Option<ObjectId>>,
+) -> Result<Vec<Change>> {
     let staged = staged(repo)?;
     let merge_head = repo.git_dir().join("MERGE_HEAD");
     let Ok(text) = std::fs::read_to_string(&merge_head) else {
         return Ok(staged);
     };
+    let base_tip = base_tip()?;
     let head = repo.head_id().ok().map(|id| id.detach());
     let mut others = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {

@@ -132,6 +132,16 @@ fn marked_agent(here: &gix::Repository) -> Option<String> {
     Some(text.trim().to_owned()).filter(|n| !n.is_empty())
 }
 
+/// Why a commit here is not the agent's to make, when `GIT_AGENT` names an
+/// agent and this is not its worktree or clone. Without `GIT_AGENT` nothing
+/// is looked up: the gate runs on every commit.
+pub fn commit_away_from_home(here: &gix::Repository) -> Result<Option<String>> {
+    if std::env::var_os("GIT_AGENT").is_none_or(|v| v.is_empty()) {
+        return Ok(None);
+    }
+    Ok(away_from_home(&contexts(here)?))
+}
+
 /// Why a commit here is not agent `GIT_AGENT`'s to make: `GIT_AGENT=NAME`
 /// is set, but git runs outside NAME's worktree or clone (in the main
 /// worktree, or another agent's). `None` when no such agent is set, or

@@ -3,8 +3,8 @@
 //! the repository holding an agent's branch. Kept out of `git`, which does
 //! not know about agents.
 
-use crate::error::{Error, GitContext, Result};
-use crate::state::registry::{Agent, Agents, Mode, Registry};
+use crate::error::{Error, Result};
+use crate::state::registry::{Agent, Agents, Registry};
 
 /// The registry of `repo`'s agents, in its common directory.
 pub fn registry(repo: &gix::Repository) -> Registry {
@@ -20,14 +20,9 @@ pub fn agent_of_worktree<'a>(repo: &gix::Repository, agents: &'a Agents) -> Opti
         .find(|a| std::fs::canonicalize(&a.path).unwrap_or_else(|_| a.path.clone()) == here)
 }
 
-/// The repository holding the agent's branch: its clone, or `control`
-/// itself for a worktree. A clone borrows `control`'s objects (it is made
-/// with `--shared`), so commits of both are readable through it.
+/// The repository holding the agent's branch (see [`Agent::branch_repo`]).
 pub fn branch_repo(control: &gix::Repository, agent: &Agent) -> Result<gix::Repository> {
-    match agent.mode {
-        Mode::Worktree => Ok(control.clone()),
-        Mode::Clone => gix::open(&agent.path).git("opening the agent's clone"),
-    }
+    agent.branch_repo(control)
 }
 
 /// The error for a command that needs `agent`'s directory when it is gone

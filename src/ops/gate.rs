@@ -402,11 +402,9 @@ pub fn check(repo: &gix::Repository, cwd: &Path, req: &CheckRequest) -> Result<C
         && req.paths.is_empty()
         && req.agent.is_none()
         && req.agent_from_branch.is_none()
+        && let Some(why) = crate::ops::authority::commit_away_from_home(repo)?
     {
-        let contexts = crate::ops::authority::contexts(repo)?;
-        if let Some(why) = crate::ops::authority::away_from_home(&contexts) {
-            return Ok(Checked::Away(why));
-        }
+        return Ok(Checked::Away(why));
     }
     let range_ids = match &range {
         Some((from, to)) => Some((resolve_rev(repo, from)?, resolve_rev(repo, to)?)),
@@ -530,7 +528,7 @@ fn judge_staged(
             ));
         }
     }
-    let staged = changes::staged_own(repo, base_tip(repo, &subject.base)?)?;
+    let staged = changes::staged_own(repo, || base_tip(repo, &subject.base))?;
     if let Some(max) = subject.manifest.limits.max_files_per_commit
         && staged.len() as u64 > max
     {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, RefusalReport, Result};
+use crate::error::{RefusalReport, Result};
 use crate::state::registry::{Agent, Agents};
 use crate::state::seal::{self, Gate, Key, Record, Sealed, Seals, Store};
 
@@ -269,20 +269,9 @@ pub fn gate_of(dir: &Path) -> Result<Option<Gate>> {
 /// git, not gix: what counts is the hooks directory git itself will use,
 /// with every config level (the worktree's `config.worktree` included).
 fn git_in(dir: &Path, args: &[&str]) -> Result<Option<String>> {
-    let mut cmd = crate::git::command(dir)?;
-    // The agent's own repository, not one the caller's environment names.
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_COMMON_DIR",
-        "GIT_INDEX_FILE",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .args(args)
-        .output()
-        .map_err(Error::io(format!("running git {}", args.join(" "))))?;
+    // git::output finds the repository from `dir` alone: the agent's own,
+    // not one the caller's environment names.
+    let out = crate::git::output(dir, args)?;
     if !out.status.success() {
         return Ok(None);
     }

@@ -58,7 +58,7 @@ pub fn write(
         commit_tree(
             &agent.path,
             repo,
-            &tree_of(&branch_repo(repo, agent)?, tip)?,
+            &tree_of(&agent.branch_repo(repo)?, tip)?,
             &[tip],
             &message,
         )?
@@ -252,16 +252,4 @@ pub fn read(repo: &gix::Repository, reference: &str) -> Result<Archive> {
         tip,
         index: parents.get(1).copied(),
     })
-}
-
-/// The repository holding the agent's commits: its clone, or `repo` itself
-/// for a worktree. (`ops::context::branch_repo` is the same for ops; state
-/// may not import ops.)
-fn branch_repo(repo: &gix::Repository, agent: &Agent) -> Result<gix::Repository> {
-    match agent.mode {
-        crate::state::registry::Mode::Worktree => Ok(repo.clone()),
-        crate::state::registry::Mode::Clone => {
-            gix::open(&agent.path).git("opening the agent's clone")
-        }
-    }
 }

@@ -75,6 +75,17 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// The repository holding the agent's branch: its clone, or `control`
+    /// itself for a worktree. A clone borrows `control`'s objects (it is
+    /// made with `--shared`), so commits of both are readable through it.
+    pub fn branch_repo(&self, control: &gix::Repository) -> Result<gix::Repository> {
+        use crate::error::GitContext;
+        match self.mode {
+            Mode::Worktree => Ok(control.clone()),
+            Mode::Clone => gix::open(&self.path).git("opening the agent's clone"),
+        }
+    }
+
     pub fn port(&self) -> u16 {
         self.port.unwrap_or_else(|| default_port(&self.name))
     }
