@@ -179,6 +179,7 @@ fn problem_json(problem: &Problem) -> ProblemJson {
         Problem::OrphanBranch(name) => (name.clone(), None, None, None),
         Problem::StaleLease { agent, pid } => (agent.clone(), None, None, Some(*pid)),
         Problem::BaseMovedOutsideLand { .. } => (String::new(), None, None, None),
+        Problem::ChecksWorktree { path, .. } => (String::new(), show(path), None, None),
     };
     ProblemJson {
         kind: problem.kind(),

@@ -191,7 +191,11 @@ fn render_would_land(report: &Report, repo: &gix::Repository, io: &mut Io) -> Re
             " (new commit ids will differ)"
         },
         if report.checks.run {
-            format!("would run checks: {}", report.checks.commands.join(", "))
+            format!(
+                "would run checks: {}, {}",
+                report.checks.commands.join(", "),
+                report.checks.containment.as_deref().unwrap_or_default()
+            )
         } else {
             "no checks would run".to_owned()
         }
@@ -210,6 +214,14 @@ fn render_landed(report: &Report, repo: &gix::Repository, io: &mut Io) -> Result
         report.landed_tip.map(short).unwrap_or_default(),
     )
     .map_err(Error::io("writing"))?;
+    if let (Some(true), Some(containment)) = (report.checks.passed, &report.checks.containment) {
+        writeln!(
+            io.out,
+            "  checks passed in {:.1} s, {containment}",
+            report.checks.seconds.unwrap_or_default()
+        )
+        .map_err(Error::io("writing"))?;
+    }
     match &report.receipt {
         None => writeln!(
             io.out,

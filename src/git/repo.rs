@@ -24,6 +24,12 @@ pub fn ignore_case(repo: &gix::Repository) -> bool {
         .unwrap_or(false)
 }
 
+/// Where to run a git command that acts on the whole repository: the main
+/// worktree, or the common directory when it is bare.
+pub fn home_for_commands(repo: &gix::Repository) -> PathBuf {
+    main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned())
+}
+
 /// The root of the main worktree (where `.git` lives), if the repository has one.
 pub fn main_workdir(repo: &gix::Repository) -> Option<PathBuf> {
     match repo.main_repo() {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, GitContext, Result};
-use crate::ops::context;
+use crate::ops::{checking, context};
 use crate::ops::provision::Progress;
 use crate::state::registry::{self, Agent, Mode, State};
 use crate::{
@@ -82,6 +82,11 @@ pub enum Problem {
         new: String,
         why: String,
     },
+    /// A checks worktree of `land` that cannot be used as it is.
+    ChecksWorktree {
+        path: PathBuf,
+        breakage: checking::Breakage,
+    },
 }
 
 /// What this run of `doctor` may repair.
@@ -149,6 +154,14 @@ impl Problem {
                 t.remedy().into(),
             ),
             Problem::Unsealed(a) => unsealed_text(a),
+            Problem::ChecksWorktree { path, breakage } => (
+                format!(
+                    "the checks worktree {} is broken: {}",
+                    path.display(),
+                    breakage.describe()
+                ),
+                "run `git agent doctor --fix` to make it anew (the next landing also does)".into(),
+            ),
         }
     }
 }
@@ -290,6 +303,7 @@ impl Problem {
             Problem::Tampered(..) => "tampered",
             Problem::Unsealed(_) => "unsealed",
             Problem::BaseMovedOutsideLand { .. } => "base_moved_outside_land",
+            Problem::ChecksWorktree { .. } => "checks_worktree",
         }
     }
 
@@ -345,6 +359,11 @@ pub fn find(repo: &gix::Repository) -> Result<Vec<Problem>> {
     problems.extend(copy_problems(repo, &agents, &found));
     problems.extend(unregistered_branches(repo, &agents, &worktrees)?);
     problems.extend(base_moves(repo)?);
+    problems.extend(
+        checking::broken(repo)
+            .into_iter()
+            .map(|(path, breakage)| Problem::ChecksWorktree { path, breakage }),
+    );
     Ok(problems)
 }
 
@@ -568,6 +587,7 @@ pub fn repair(
         Problem::Moved(agent, to) => follow_move(repo, agent, to)?,
         Problem::DirectoryMissing(agent) => recreate_worktree(repo, agent, progress)?,
         Problem::BranchMissing(agent) => recreate_branch(repo, agent)?,
+        Problem::ChecksWorktree { path, .. } => checking::repair(repo, path)?,
         Problem::Unregistered { name, path } => {
             let base = repo::default_base(repo)?;
             let name = name.clone();

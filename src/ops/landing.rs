@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::Io;
 use crate::error::{Error, GitContext, Outcome, RefusalReport, Result};
 use crate::git::changes;
+use crate::ops::checking::{self, Containment};
 use crate::ops::context;
 use crate::ops::gate::shell_quote;
 use crate::policy::manifest::{Manifest, Role, Strategy};
@@ -70,6 +71,12 @@ pub struct Checks {
     /// did not run (yet).
     pub passed: Option<bool>,
     pub failed: Option<String>,
+    /// Whether they run in the write sandbox; `null` when they do not run.
+    pub sandboxed: Option<bool>,
+    /// Where they run, as the receipt's `Agent-Checks-Sandbox` says it.
+    pub containment: Option<String>,
+    /// How long they ran, once they did.
+    pub seconds: Option<f64>,
 }
 
 /// One landing, rendered as JSON with `--json`. What streams while the
@@ -224,6 +231,8 @@ struct Ground<'a> {
     tip: ObjectId,
     policy: Manifest,
     run_checks: bool,
+    /// Where the checks run; the receipt records it.
+    containment: Containment,
 }
 
 impl<'a> Ground<'a> {
@@ -237,6 +246,7 @@ impl<'a> Ground<'a> {
         let tip = branch_tip(repo, agent)?;
         let policy = repo::load_policy(repo, &agent.base)?;
         let run_checks = !options.no_checks && !policy.checks.is_empty();
+        let containment = Containment::for_policy(&policy);
         Ok(Ground {
             repo,
             agent,
@@ -246,6 +256,7 @@ impl<'a> Ground<'a> {
             tip,
             policy,
             run_checks,
+            containment,
         })
     }
 
@@ -269,6 +280,10 @@ fn attempt(at: &Ground, report: &mut Report, io: &mut Io) -> Result<Attempt> {
     report.base_old = Some(at.base_tip.to_string());
     report.checks.commands = at.policy.checks.clone();
     report.checks.run = at.run_checks;
+    if at.run_checks {
+        report.checks.sandboxed = Some(at.containment.sandboxed());
+        report.checks.containment = Some(at.containment.describe());
+    }
     let Some((mem, commits, scope)) = vet_branch(at, report)? else {
         return Ok(Attempt::Finished);
     };
@@ -564,6 +579,7 @@ fn receipt(at: &Ground) -> Result<Receipt> {
                 .collect()
         },
         scope: scope_patterns(at)?,
+        containment: at.run_checks.then(|| at.containment.describe()),
     })
 }
 
@@ -582,16 +598,8 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
     }
     // The receipt already says the checks passed: if they do not, the
     // commit is never reachable.
-    if at.run_checks {
-        if let Some((check, failure)) =
-            run_checks_on(repo, agent, ready.tip, &at.policy.checks, io)?
-        {
-            report.checks.passed = Some(false);
-            report.checks.failed = Some(check);
-            report.refuse(RefusalReport::new("check_failed", failure));
-            return Ok(Attempt::Finished);
-        }
-        report.checks.passed = Some(true);
+    if at.run_checks && !checks_pass(at, ready.tip, report, io)? {
+        return Ok(Attempt::Finished);
     }
     let registry = context::registry(repo);
     let _lock = registry.lock_landing(&agent.base)?;
@@ -614,6 +622,36 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
         report.warnings.push(warning);
     }
     Ok(Attempt::Finished)
+}
+
+/// Run the policy's checks on `tip` and record how they went; `false`
+/// when one failed (the report then holds the refusal).
+fn checks_pass(at: &Ground, tip: ObjectId, report: &mut Report, io: &mut Io) -> Result<bool> {
+    let request = checking::Request {
+        base: &at.agent.base,
+        landing: &at.agent.name,
+        commit: tip,
+        policy: &at.policy,
+        containment: &at.containment,
+    };
+    let run = checking::run(at.repo, &request, io)?;
+    report.checks.seconds = Some(run.duration.as_secs_f64());
+    let Some(failure) = run.failed else {
+        report.checks.passed = Some(true);
+        return Ok(true);
+    };
+    report.checks.passed = Some(false);
+    report.checks.failed = Some(failure.check.clone());
+    let message = format!(
+        "refusing to land '{}': check `{}` {} on the merged result; nothing was landed\n  reproduce it: git worktree add --detach /tmp/check {} && cd /tmp/check && {}",
+        at.agent.name,
+        failure.check,
+        failure.how,
+        short(tip),
+        failure.check
+    );
+    report.refuse(RefusalReport::new("check_failed", message));
+    Ok(false)
 }
 
 /// How the compare-and-swap of the base went.
@@ -839,7 +877,7 @@ pub(crate) fn branch_tip(repo: &gix::Repository, agent: &Agent) -> Result<Object
 /// Where to run git for this repository: its main worktree, or its git
 /// directory when it is bare.
 fn git_dir_for_commands(repo: &gix::Repository) -> PathBuf {
-    repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned())
+    repo::home_for_commands(repo)
 }
 
 struct Receipt {
@@ -849,6 +887,8 @@ struct Receipt {
     /// The scope's patterns, as `audit` needs them: a registered agent's
     /// scope is not in history.
     scope: Vec<String>,
+    /// Where the checks ran, when they ran.
+    containment: Option<String>,
 }
 
 impl Receipt {
@@ -858,6 +898,11 @@ impl Receipt {
             format!("Agent-Policy: {}", self.policy),
         ];
         lines.extend(self.checks.iter().map(|c| format!("Agent-Checks: {c}")));
+        lines.extend(
+            self.containment
+                .iter()
+                .map(|c| format!("Agent-Checks-Sandbox: {c}")),
+        );
         lines.extend(self.scope.iter().map(|p| format!("Agent-Scope: {p}")));
         lines
     }
@@ -1315,141 +1360,6 @@ fn move_base(
             message: e.to_string(),
         }),
     }
-}
-
-/// Run the policy's checks on `commit`, checked out in a temporary worktree
-/// that is removed afterwards. Their output streams to stderr. `Some` is
-/// the failed check and its refusal.
-fn run_checks_on(
-    repo: &gix::Repository,
-    agent: &Agent,
-    commit: ObjectId,
-    checks: &[String],
-    io: &mut Io,
-) -> Result<Option<(String, String)>> {
-    let tmp = tempfile::Builder::new()
-        .prefix("git-agent-land.")
-        .tempdir()
-        .map_err(Error::io("creating a temporary directory for the checks"))?;
-    let dir = tmp.path().join(&agent.name);
-    let dir_text = dir.to_string_lossy().into_owned();
-    let home = git_dir_for_commands(repo);
-    // git reads every other worktree's registration while adding one, and
-    // fails on one a concurrent landing is half-way through writing.
-    let registry = context::registry(repo);
-    let registration = registry.lock_worktree_registration()?;
-    git::run(
-        &home,
-        &[
-            "worktree",
-            "add",
-            "--detach",
-            "--quiet",
-            &dir_text,
-            &commit.to_string(),
-        ],
-    )?;
-    drop(registration);
-    let result = (|| {
-        for check in checks {
-            writeln!(io.err, "check: {check}").map_err(Error::io("writing"))?;
-            io.err.flush().map_err(Error::io("writing"))?;
-            let status = run_shell(check, &dir, &agent.name)?;
-            if status.code() == Some(127) && !command_found(check, &dir)? {
-                return Err(Error::usage(
-                    format!("check `{check}` could not run: command not found"),
-                    format!(
-                        "fix the `checks:` entry in .git-agent.yaml on {}, or land with --no-checks",
-                        agent.base
-                    ),
-                ));
-            }
-            if !status.success() {
-                let how = status.code().map_or_else(
-                    || "was killed by a signal".to_owned(),
-                    |c| format!("exited with {c}"),
-                );
-                return Ok(Some((
-                    check.clone(),
-                    format!(
-                        "refusing to land '{}': check `{check}` {how} on the merged result; nothing was landed\n  reproduce it: git worktree add --detach /tmp/check {} && cd /tmp/check && {check}",
-                        agent.name,
-                        short(commit)
-                    ),
-                )));
-            }
-        }
-        Ok(None)
-    })();
-    // Remove the checkout whatever happened; a failure here is not the
-    // landing's, so it only warns.
-    let registration = registry.lock_worktree_registration()?;
-    let removed = git::run(&home, &["worktree", "remove", "--force", &dir_text]);
-    drop(registration);
-    if let Err(e) = removed {
-        writeln!(
-            io.err,
-            "warning: could not remove the checks' worktree {}: {e}",
-            shell_quote(&dir_text)
-        )
-        .map_err(Error::io("writing"))?;
-    }
-    result
-}
-
-/// Whether the command a check starts with can be started: a shell
-/// builtin or keyword, a function, a path, or a program on `PATH`, as
-/// `command -v` finds it. A check exits 127 when the shell could not find
-/// a command; only when that command is the check's own (its first word,
-/// after any `NAME=value` assignments) is the check itself wrong. A tool
-/// missing further in is the check failing.
-fn command_found(check: &str, dir: &Path) -> Result<bool> {
-    let is_assignment = |word: &&str| {
-        word.split_once('=').is_some_and(|(name, _)| {
-            !name.is_empty()
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-                && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
-        })
-    };
-    let Some(first) = check.split_whitespace().find(|w| !is_assignment(w)) else {
-        return Ok(true);
-    };
-    let first = first.trim_matches(['"', '\'']);
-    // `(…)`, `{ …; }`, `$CMD` and the like: the shell ran something.
-    if !first.starts_with(|c: char| c.is_alphanumeric() || "./_-~".contains(c)) {
-        return Ok(true);
-    }
-    let status = git::scrub(&mut std::process::Command::new("sh"))
-        .args(["-c", "command -v -- \"$1\" >/dev/null 2>&1", "sh", first])
-        .current_dir(dir)
-        .status()
-        .map_err(Error::io(format!(
-            "looking for the command of check `{check}`"
-        )))?;
-    Ok(status.success())
-}
-
-fn run_shell(command: &str, dir: &Path, name: &str) -> Result<std::process::ExitStatus> {
-    let mut cmd = std::process::Command::new("sh");
-    // Its git commands find the checked tree, not a repository we were
-    // pointed at.
-    git::scrub(&mut cmd)
-        .arg("-c")
-        .arg(command)
-        .current_dir(dir)
-        .env_remove("GIT_AGENT")
-        .env("GIT_AGENT_LANDING", name);
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        // Our stdout carries the receipt; the checks' output goes beside
-        // their names on stderr.
-        if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
-            cmd.stdout(std::process::Stdio::from(fd));
-        }
-    }
-    cmd.status()
-        .map_err(Error::io(format!("running check `{command}`")))
 }
 
 /// Why the agent's branch will not follow a squash or rebase landing, if it

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod authority;
 pub mod brief;
+pub mod checking;
 pub mod ci;
 pub mod claude_hook;
 pub mod context;

@@ -29,6 +29,9 @@ pub struct Receipt {
     /// The blob id of the policy, or `none`.
     pub policy: String,
     pub checks: Vec<String>,
+    /// Where the checks ran (`sandboxed (…)`, `unsandboxed (…)`); `None`
+    /// when they did not run or the landing predates the record.
+    pub checks_sandbox: Option<String>,
     pub scope: Vec<String>,
 }
 
@@ -48,6 +51,7 @@ pub fn parse(message: &BStr) -> Option<Receipt> {
             "Agent" => receipt.agent = value,
             "Agent-Policy" => receipt.policy = value,
             "Agent-Checks" => receipt.checks.push(value),
+            "Agent-Checks-Sandbox" => receipt.checks_sandbox = Some(value),
             "Agent-Scope" => receipt.scope.push(value),
             _ => continue,
         }

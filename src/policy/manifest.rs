@@ -148,6 +148,9 @@ pub struct Manifest {
     pub copy: Vec<String>,
     pub setup: Vec<String>,
     pub checks: Vec<String>,
+    /// `checks_sandbox: false`: the checks run unconfined. By default they
+    /// run in the write sandbox where the kernel has one.
+    pub checks_unsandboxed: bool,
     pub hot: Vec<String>,
     pub limits: Limits,
     pub sandbox: Sandbox,
@@ -174,6 +177,8 @@ struct Raw {
     setup: Vec<String>,
     #[serde(default)]
     checks: Vec<String>,
+    #[serde(default)]
+    checks_sandbox: Option<bool>,
     #[serde(default)]
     hot: Vec<Spanned<String>>,
     #[serde(default)]
@@ -386,6 +391,7 @@ impl Manifest {
             copy,
             setup: raw.setup,
             checks: raw.checks,
+            checks_unsandboxed: raw.checks_sandbox == Some(false),
             hot: src.patterns(&raw.hot)?,
             limits: Limits {
                 max_files_per_commit: raw.limits.and_then(|l| l.max_files_per_commit),

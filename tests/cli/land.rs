@@ -34,6 +34,11 @@ fn message(env: &Env, what: &str) -> String {
     env.git(&["log", "-1", "--format=%B", what])
 }
 
+/// Where this machine runs the checks of a policy that leaves the sandbox on.
+fn host_containment() -> git_agent::ops::checking::Containment {
+    git_agent::ops::checking::Containment::for_policy(&Default::default())
+}
+
 fn worktree_count(env: &Env) -> usize {
     env.git(&["worktree", "list", "--porcelain"])
         .lines()
@@ -77,8 +82,11 @@ fn land_merges_with_receipts_and_updates_the_checked_out_base() {
         "fn total() -> u32 { 1 }\n"
     );
     assert_eq!(env.git(&["status", "--porcelain"]), "");
-    // The checks' temporary worktree is gone.
-    assert_eq!(worktree_count(&env), 2);
+    // The checks ran in the base's checks worktree, which stays for the
+    // next landing, detached at what was checked.
+    assert_eq!(worktree_count(&env), 3);
+    let checks = env.repo().join(".git/git-agent/checks/main.0");
+    assert_eq!(env.git_in(&checks, &["rev-parse", "HEAD"]).trim(), rev(&env, "main"));
     let reflog = env.git(&["reflog", "-1", "--format=%gs", "main"]);
     assert!(reflog.contains("git-agent land billing"), "{reflog}");
     // Landed: rm needs no --force now.
@@ -247,7 +255,8 @@ fn land_refuses_and_changes_nothing() {
         "{run:?}"
     );
     assert_eq!(before, env.state());
-    assert_eq!(worktree_count(&env), 2);
+    // The agents' worktrees and the checks worktree, kept for the next landing.
+    assert_eq!(worktree_count(&env), 3);
 }
 
 #[test]
@@ -664,13 +673,22 @@ fn land_dry_run_json_reports_what_would_happen() {
             "commits": [{"commit": branch, "summary": "Invoices total one"}],
             "out_of_scope": [],
             "conflicts": [],
-            "checks": {"commands": ["test -f README.md"], "run": true, "passed": null, "failed": null},
+            "checks": {
+                "commands": ["test -f README.md"],
+                "run": true,
+                "passed": null,
+                "failed": null,
+                "sandboxed": host_containment().sandboxed(),
+                "containment": host_containment().describe(),
+                "seconds": null,
+            },
             "base_old": base,
             "base_new": null,
             "receipt": [
                 "Agent: billing",
                 format!("Agent-Policy: {policy_blob}"),
                 "Agent-Checks: test -f README.md (would run)",
+                format!("Agent-Checks-Sandbox: {}", host_containment().describe()),
                 "Agent-Scope: src/billing/",
             ],
             "refusal": null,
@@ -840,8 +858,14 @@ fn land_json_reports_a_failing_check() {
         run.stderr.contains("checking"),
         "the check's output stays on stderr: {run:?}"
     );
-    let v = json_of(&run);
+    let mut v = json_of(&run);
     assert_eq!(v["verdict"], "refused");
+    let seconds = v["checks"]
+        .as_object_mut()
+        .unwrap()
+        .remove("seconds")
+        .unwrap();
+    assert!(seconds.as_f64().is_some_and(|s| s >= 0.0), "{seconds}");
     assert_eq!(
         v["checks"],
         serde_json::json!({
@@ -849,6 +873,8 @@ fn land_json_reports_a_failing_check() {
             "run": true,
             "passed": false,
             "failed": "echo checking; exit 3",
+            "sandboxed": host_containment().sandboxed(),
+            "containment": host_containment().describe(),
         })
     );
     assert_eq!(v["refusal"]["reason"], "check_failed");

@@ -184,7 +184,13 @@ impl Env {
     pub fn state(&self) -> String {
         let mut s = String::new();
         s += &self.git(&["for-each-ref", "--format=%(refname) %(objectname)"]);
-        s += &self.git(&["worktree", "list", "--porcelain"]);
+        // A landing's checks worktree is a cache, kept between landings.
+        s += &self
+            .git(&["worktree", "list", "--porcelain"])
+            .split("\n\n")
+            .filter(|record| !record.contains("/.git/git-agent/checks/"))
+            .collect::<Vec<_>>()
+            .join("\n\n");
         s += &self.git(&["status", "--porcelain", "--untracked-files=all"]);
         s += &std::fs::read_to_string(self.repo().join(".git/git-agent/agents.json"))
             .unwrap_or_default();
