@@ -6,6 +6,7 @@ mod support;
 mod add;
 mod audit;
 mod bypass;
+mod checks;
 mod ci;
 mod clone;
 mod color;

@@ -6,7 +6,7 @@
 //! sits in /tmp): the sandbox leaves temporary directories writable, so a
 //! repository in one would be writable whatever it says.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::support::*;
 
@@ -21,31 +21,6 @@ fn setup(policy: &str) -> Env {
     env.ok(env.agent("add", &["a", "--scope", "src/billing/"]));
     env.ok(env.agent("add", &["b", "--scope", "docs/"]));
     env
-}
-
-/// Where the test repositories go: a directory no temporary directory holds.
-fn outside_temporary_dirs() -> PathBuf {
-    let in_temp = |p: &Path| {
-        let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
-        git_agent::ops::sandbox::temporary_dirs()
-            .into_iter()
-            .chain([PathBuf::from("/dev/shm")])
-            .any(|t| p.starts_with(std::fs::canonicalize(&t).unwrap_or(t)))
-    };
-    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let dir = if !in_temp(&scratch) {
-        scratch.join("sandbox")
-    } else {
-        // The test process's own HOME (the harness gives only git its own).
-        let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
-        assert!(
-            !in_temp(&home),
-            "the checkout and HOME are both in a temporary directory, which the sandbox leaves writable"
-        );
-        home.join(".cache/git-agent-sandbox-tests")
-    };
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Shell functions for the scripts: `try NAME CMD...` prints `NAME ok` or

@@ -320,3 +320,28 @@ pub fn git_as(env: &Env, dir: &Path, as_agent: bool, args: &[&str]) -> Run {
         .env("GIT_EDITOR", "true");
     Run::from_output(cmd.args(args).output().unwrap())
 }
+
+/// Where the test repositories go: a directory no temporary directory holds.
+pub fn outside_temporary_dirs() -> PathBuf {
+    let in_temp = |p: &Path| {
+        let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+        git_agent::ops::sandbox::temporary_dirs()
+            .into_iter()
+            .chain([PathBuf::from("/dev/shm")])
+            .any(|t| p.starts_with(std::fs::canonicalize(&t).unwrap_or(t)))
+    };
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let dir = if !in_temp(&scratch) {
+        scratch.join("sandbox")
+    } else {
+        // The test process's own HOME (the harness gives only git its own).
+        let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
+        assert!(
+            !in_temp(&home),
+            "the checkout and HOME are both in a temporary directory, which the sandbox leaves writable"
+        );
+        home.join(".cache/git-agent-sandbox-tests")
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
