@@ -137,8 +137,16 @@ fi
 /// `git agent add` leaves in an agent's git directory is absent (git sets
 /// GIT_DIR for a hook in a linked worktree, and runs it from the
 /// worktree's root, where `.git` is, otherwise). Only `prepared` can abort
-/// the transaction. The updates it reads go back on stdin for the lines of
-/// the hook after ours.
+/// the transaction. The updates are read with the shell's own `read` (no
+/// process) and go back on stdin for the lines of the hook after ours.
+///
+/// In the agent's own marked worktree (and `GIT_AGENT`, if set, naming the
+/// same agent), a transaction of only per-worktree pseudo-refs other than
+/// `HEAD` (`AUTO_MERGE`, `ORIG_HEAD`, …: names of capitals, digits and
+/// `_`), which the engine would allow there, passes without starting it:
+/// that is every commit's second transaction. The mark is the agent's to
+/// forge, so nothing that a forged mark lets through matters: only those
+/// pseudo-refs of the worktree it sits in.
 fn ref_guard_block() -> String {
     let fallback = fallback_engine();
     let (begin, end) = (Hook::RefGuard.begin(), Hook::RefGuard.end());
@@ -146,19 +154,35 @@ fn ref_guard_block() -> String {
     format!(
         "{begin}
 # Installed by `git agent hooks install`; `git agent hooks uninstall` removes this block.
-if [ \"$1\" = prepared ] && {{ [ -n \"$GIT_AGENT\" ] || [ -f \"${{GIT_DIR:-.git}}/{mark}\" ]; }}; then
-  git_agent_updates=$(cat)
-  if command -v git-agent >/dev/null 2>&1; then
-    printf '%s\\n' \"$git_agent_updates\" | git-agent hooks ref-guard \"$1\" || exit $?
-  elif [ -x {fallback} ]; then
-    printf '%s\\n' \"$git_agent_updates\" | {fallback} hooks ref-guard \"$1\" || exit $?
+git_agent_mark=\"${{GIT_DIR:-.git}}/{mark}\"
+if [ \"$1\" = prepared ] && {{ [ -n \"$GIT_AGENT\" ] || [ -f \"$git_agent_mark\" ]; }}; then
+  git_agent_updates= git_agent_engine=
+  if [ -f \"$git_agent_mark\" ]; then
+    IFS= read -r git_agent_home < \"$git_agent_mark\" || :
+    [ -z \"$GIT_AGENT\" ] || [ \"$GIT_AGENT\" = \"$git_agent_home\" ] || git_agent_engine=1
   else
-    echo 'git-agent: git-agent was not found, so the ref guard cannot run.' >&2
-    echo 'Install git-agent (cargo install git-agent), or remove it: git agent hooks uninstall' >&2
-    exit 1
+    git_agent_engine=1
+  fi
+  while IFS= read -r git_agent_line; do
+    git_agent_updates=\"$git_agent_updates$git_agent_line
+\"
+    case \"${{git_agent_line##* }}\" in
+      HEAD|*[!A-Z0-9_]*|'') git_agent_engine=1 ;;
+    esac
+  done
+  if [ -n \"$git_agent_engine\" ]; then
+    if command -v git-agent >/dev/null 2>&1; then
+      printf '%s' \"$git_agent_updates\" | git-agent hooks ref-guard \"$1\" || exit $?
+    elif [ -x {fallback} ]; then
+      printf '%s' \"$git_agent_updates\" | {fallback} hooks ref-guard \"$1\" || exit $?
+    else
+      echo 'git-agent: git-agent was not found, so the ref guard cannot run.' >&2
+      echo 'Install git-agent (cargo install git-agent), or remove it: git agent hooks uninstall' >&2
+      exit 1
+    fi
   fi
   exec 0<<GIT_AGENT_UPDATES
-$git_agent_updates
+${{git_agent_updates%?}}
 GIT_AGENT_UPDATES
 fi
 {end}

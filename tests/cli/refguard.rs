@@ -161,6 +161,62 @@ fn outside_an_agents_context_the_engine_never_starts() {
     assert_eq!(guards(), 2 * in_worktree);
 }
 
+/// Pseudo-refs of the agent's own worktree (not `HEAD`) pass in the shell,
+/// without the engine: a commit starts it once, for its branch. Anything
+/// else, or another agent's name in `GIT_AGENT`, still goes to the engine.
+#[test]
+fn the_agents_own_pseudo_refs_pass_without_the_engine_and_nothing_else_does() {
+    let env = setup();
+    env.ok(env.agent("add", &["b", "--scope", "src/"]));
+    let (shim_dir, log) = logging_engine(&env);
+    let path = std::env::join_paths(
+        std::iter::once(shim_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let dir = env.agent_dir("a");
+    let git = |agent: Option<&str>, args: &[&str]| {
+        let mut cmd = env.command("git", &dir);
+        cmd.env("PATH", &path);
+        if let Some(a) = agent {
+            cmd.env("GIT_AGENT", a);
+        }
+        Run::from_output(cmd.args(args).output().unwrap())
+    };
+    let guards = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("hooks ref-guard prepared"))
+            .count()
+    };
+    for agent in [None, Some("a")] {
+        let before = guards();
+        assert_eq!(git(agent, &["update-ref", "ORIG_HEAD", "HEAD"]).code, 0);
+        assert_eq!(git(agent, &["update-ref", "-d", "ORIG_HEAD"]).code, 0);
+        assert_eq!(guards(), before, "{:?}", std::fs::read_to_string(&log));
+        let commit = git(agent, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        assert_eq!(commit.code, 0, "{commit:?}");
+        assert_eq!(guards(), before + 1, "one engine run per commit");
+    }
+    // HEAD goes to the engine, which lets the agent detach its own HEAD.
+    let before = guards();
+    assert_eq!(
+        git(None, &["update-ref", "--no-deref", "HEAD", "HEAD"]).code,
+        0
+    );
+    assert_eq!(guards(), before + 1);
+    // GIT_AGENT naming another agent: the engine decides, and refuses
+    // even a pseudo-ref of a worktree that is not b's.
+    let run = git(Some("b"), &["update-ref", "ORIG_HEAD", "HEAD"]);
+    assert_eq!(run.code, 128, "{run:?}");
+    assert!(
+        run.stderr.contains("refusing to update ORIG_HEAD"),
+        "{run:?}"
+    );
+    let orig_head = env.git_run(&dir, &["rev-parse", "-q", "--verify", "ORIG_HEAD"]);
+    assert_ne!(orig_head.code, 0, "{orig_head:?}");
+}
+
 #[test]
 fn install_keeps_a_foreign_reference_transaction_hook_and_its_input() {
     let env = Env::new();
