@@ -187,40 +187,134 @@ pub fn diff_trees(
     prefix: &BStr,
     out: &mut Vec<Change>,
 ) -> Result<()> {
+    diff_trees_reusing(repo, old, new, prefix, out, &mut Reuse::default())
+}
+
+/// Trees decoded by one diff and kept for the next. Walking a branch
+/// newest first, each commit's parent is the next commit diffed, so the
+/// trees read as the old side of one diff are the new side of the next:
+/// reusing them reads each tree once instead of twice.
+#[derive(Default)]
+struct Reuse {
+    enabled: bool,
+    /// Old-side trees of the last diff.
+    last: std::collections::HashMap<ObjectId, std::rc::Rc<[u8]>>,
+    /// Old-side trees of this diff.
+    kept: std::collections::HashMap<ObjectId, std::rc::Rc<[u8]>>,
+}
+
+/// A tree object's raw bytes, owned or shared with [`Reuse`].
+enum TreeData {
+    Owned(Vec<u8>),
+    Shared(std::rc::Rc<[u8]>),
+}
+
+impl std::ops::Deref for TreeData {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            TreeData::Owned(v) => v,
+            TreeData::Shared(r) => r,
+        }
+    }
+}
+
+impl Reuse {
+    fn enabled() -> Reuse {
+        Reuse {
+            enabled: true,
+            ..Reuse::default()
+        }
+    }
+
+    /// The next diff begins: this one's old side becomes reusable.
+    fn next_diff(&mut self) {
+        self.last = std::mem::take(&mut self.kept);
+    }
+
+    /// Tree `id`'s bytes; `old` when it is the old side of the diff.
+    fn load(
+        &mut self,
+        repo: &gix::Repository,
+        id: Option<ObjectId>,
+        old: bool,
+    ) -> Result<TreeData> {
+        use gix::prelude::FindExt;
+        let Some(id) = id else {
+            return Ok(TreeData::Owned(Vec::new()));
+        };
+        if self.enabled
+            && let Some(data) = self.last.get(&id).or_else(|| self.kept.get(&id))
+        {
+            let data = data.clone();
+            if old {
+                self.kept.insert(id, data.clone());
+            }
+            return Ok(TreeData::Shared(data));
+        }
+        let mut buf = Vec::new();
+        repo.objects
+            .find_tree_iter(&id, &mut buf)
+            .git("reading a tree")?;
+        if !(self.enabled && old) {
+            return Ok(TreeData::Owned(buf));
+        }
+        let data: std::rc::Rc<[u8]> = buf.into();
+        self.kept.insert(id, data.clone());
+        Ok(TreeData::Shared(data))
+    }
+}
+
+/// The entries of a tree object's bytes, in git's tree order.
+fn tree_entries(data: &[u8], hash: gix::hash::Kind) -> Result<Vec<Entry<'_>>> {
+    gix::objs::TreeRefIter::from_bytes(data, hash)
+        .map(|e| {
+            e.map(|e| Entry {
+                name: e.filename,
+                mode: normalize_mode(e.mode.value() as u32),
+                id: e.oid,
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .git("decoding a tree")
+}
+
+fn diff_trees_reusing(
+    repo: &gix::Repository,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+    prefix: &BStr,
+    out: &mut Vec<Change>,
+    reuse: &mut Reuse,
+) -> Result<()> {
     if old == new {
         return Ok(());
     }
-    let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
-    let a = read_tree(repo, old, &mut buf_a)?;
-    let b = read_tree(repo, new, &mut buf_b)?;
+    let (data_a, data_b) = (reuse.load(repo, old, true)?, reuse.load(repo, new, false)?);
+    let hash = repo.object_hash();
+    let (a, b) = (tree_entries(&data_a, hash)?, tree_entries(&data_b, hash)?);
     merge_join(&a, &b, entry_key, entry_key, |name, x, y| {
-        let path = join(prefix, name);
+        // Most entries are equal on both sides: their path is never built.
+        let path = || join(prefix, name);
+        let mut descend = |old: Option<&gix::oid>, new: Option<&gix::oid>| {
+            diff_trees_reusing(
+                repo,
+                old.map(ToOwned::to_owned),
+                new.map(ToOwned::to_owned),
+                with_slash(path()).as_bstr(),
+                out,
+                reuse,
+            )
+        };
         match (x, y) {
             (Some(x), Some(y)) if x.mode == y.mode && x.id == y.id => {}
-            (Some(x), Some(y)) if is_tree(x.mode) => diff_trees(
-                repo,
-                Some(x.id.to_owned()),
-                Some(y.id.to_owned()),
-                with_slash(path).as_bstr(),
-                out,
-            )?,
-            (Some(x), Some(y)) => push(out, path.as_bstr(), modified_or_retyped(x.mode, y.mode)),
-            (Some(x), None) if is_tree(x.mode) => diff_trees(
-                repo,
-                Some(x.id.to_owned()),
-                None,
-                with_slash(path).as_bstr(),
-                out,
-            )?,
-            (Some(_), None) => push(out, path.as_bstr(), ChangeKind::Deleted),
-            (None, Some(y)) if is_tree(y.mode) => diff_trees(
-                repo,
-                None,
-                Some(y.id.to_owned()),
-                with_slash(path).as_bstr(),
-                out,
-            )?,
-            (None, Some(_)) => push(out, path.as_bstr(), ChangeKind::Added),
+            // Equal names in tree order are both trees or both not.
+            (Some(x), Some(y)) if is_tree(x.mode) => descend(Some(x.id), Some(y.id))?,
+            (Some(x), None) if is_tree(x.mode) => descend(Some(x.id), None)?,
+            (None, Some(y)) if is_tree(y.mode) => descend(None, Some(y.id))?,
+            (Some(x), Some(y)) => push(out, path().as_bstr(), modified_or_retyped(x.mode, y.mode)),
+            (Some(_), None) => push(out, path().as_bstr(), ChangeKind::Deleted),
+            (None, Some(_)) => push(out, path().as_bstr(), ChangeKind::Added),
             (None, None) => {}
         }
         Ok(())
@@ -639,31 +733,53 @@ pub fn range_hiding(
         .with_hidden(hidden.iter().copied())
         .all()
         .git("walking the commit range")?;
-    let mut result = Vec::new();
+    // Each commit is decoded once: its tree is the next one's parent tree.
+    let mut commits = Vec::new();
+    let mut trees = std::collections::HashMap::new();
     for info in walk {
         let info = info.git("walking the commit range")?;
         let commit = repo.find_commit(info.id).git("reading a commit")?;
         let tree = commit.tree_id().git("reading a commit's tree")?.detach();
-        let first = info.parent_ids.first().copied();
-        let first_tree = first.map(|p| tree_of(repo, p)).transpose()?;
-        let mut changes = Vec::new();
-        diff_trees(repo, first_tree, Some(tree), BStr::new(""), &mut changes)?;
-        if info.parent_ids.len() > 1 {
-            let others = info.parent_ids[1..]
-                .iter()
-                .map(|p| OtherParent::new(repo, first, *p, true))
-                .collect::<Result<Vec<_>>>()?;
-            let merged = repo.find_tree(tree).git("reading a tree")?;
-            changes = merge_own(repo, changes, &others, |path| version_at(&merged, path))?;
-        }
         let summary = commit
             .message_raw_sloppy()
             .lines()
             .next()
             .map(|l| l.to_str_lossy().into_owned())
             .unwrap_or_default();
+        trees.insert(info.id, tree);
+        commits.push((info.id, info.parent_ids, tree, summary));
+    }
+    let mut reuse = Reuse::enabled();
+    let mut result = Vec::with_capacity(commits.len());
+    for (id, parents, tree, summary) in commits {
+        let first = parents.first().copied();
+        let first_tree = match first {
+            Some(p) => Some(match trees.get(&p) {
+                Some(tree) => *tree,
+                None => tree_of(repo, p)?,
+            }),
+            None => None,
+        };
+        let mut changes = Vec::new();
+        reuse.next_diff();
+        diff_trees_reusing(
+            repo,
+            first_tree,
+            Some(tree),
+            BStr::new(""),
+            &mut changes,
+            &mut reuse,
+        )?;
+        if parents.len() > 1 {
+            let others = parents[1..]
+                .iter()
+                .map(|p| OtherParent::new(repo, first, *p, true))
+                .collect::<Result<Vec<_>>>()?;
+            let merged = repo.find_tree(tree).git("reading a tree")?;
+            changes = merge_own(repo, changes, &others, |path| version_at(&merged, path))?;
+        }
         result.push(CommitChanges {
-            commit: info.id.to_string(),
+            commit: id.to_string(),
             summary,
             changes,
         });
