@@ -25,7 +25,7 @@ git-agent-hooks install >/dev/null
 commit_policy() {
   printf '%s\n' "$1" > .git-agent.yaml
   git add .git-agent.yaml
-  git commit -q --no-verify -m "bench: policy" .git-agent.yaml
+  git diff --cached --quiet || git commit -q --no-verify -m "bench: policy" .git-agent.yaml
 }
 
 if want true; then

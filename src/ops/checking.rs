@@ -21,7 +21,7 @@ use gix::ObjectId;
 use crate::Io;
 use crate::error::{Error, Result};
 use crate::git::{self, repo};
-use crate::ops::{context, sandbox};
+use crate::ops::{context, sandbox, status};
 use crate::policy::manifest::Manifest;
 use crate::state::lock::{self, Lock};
 
@@ -188,19 +188,27 @@ impl Slot {
         true
     }
 
-    /// The two-tree update from what was checked last to `commit`, then
-    /// the untracked files the last checks left (ignored ones stay).
+    /// The two-tree update from what was checked last to `commit`. When
+    /// the last checks left the tree as they found it (the usual case),
+    /// that is all: git writes only the files that differ. Otherwise their
+    /// changes to tracked files are undone on the way, and the untracked
+    /// files they left removed (ignored ones stay).
     fn update(&self, commit: ObjectId) -> Result<()> {
         let dir = &self.dir;
+        let commit = commit.to_string();
+        // The scan's directory cache is safe here: the worst a stale entry
+        // could do is leave a stray file for the next checks to see.
+        let (dirty, _) = status::dirty_and_staged(dir, true)?;
+        // `read-tree -m -u` looks only at the entries that differ between
+        // the two trees (`checkout` would stat every file again), and
+        // refuses, changing nothing, when one of them is in the way.
+        if dirty.is_clean() && git::run(dir, &["read-tree", "-m", "-u", "HEAD", &commit]).is_ok() {
+            git::run(dir, &["update-ref", "--no-deref", "HEAD", &commit])?;
+            return Ok(());
+        }
         git::run(
             dir,
-            &[
-                "checkout",
-                "--force",
-                "--detach",
-                "--quiet",
-                &commit.to_string(),
-            ],
+            &["checkout", "--force", "--detach", "--quiet", &commit],
         )?;
         git::run(dir, &["clean", "-ffdq"])?;
         Ok(())

@@ -362,9 +362,11 @@ fn vet_landing(
 ) -> Result<Option<Ready>> {
     let (repo, agent) = (at.repo, at.agent);
     let base_worktree = worktree_with_branch(repo, &agent.base)?;
-    // Checked again just before the base moves; this early look only saves
-    // running the checks for nothing.
-    let early = match base_worktree.as_ref().filter(|_| at.run_checks) {
+    // A dry run says what the move would find. A real landing looks only
+    // when it moves the base: a walk of a large worktree here would cost
+    // every landing more than the checks it saves in the rare landing
+    // onto a dirty base.
+    let early = match base_worktree.as_ref().filter(|_| at.options.dry_run) {
         Some(dir) => dirty_base_refusal(agent, dir)?,
         None => None,
     };

@@ -319,3 +319,27 @@ fn a_check_writing_outside_names_the_path_and_checks_sandbox_false_lets_it() {
         "{message}"
     );
 }
+
+#[test]
+fn a_dirty_base_worktree_refuses_the_landing_and_its_dry_run() {
+    let env = Env::new();
+    // In a directory of its own, made before the snapshot of the state.
+    let ran = env.root.join("marks/check-ran");
+    std::fs::create_dir(env.root.join("marks")).unwrap();
+    env.commit_policy(&policy_with_check(&format!("touch {}", ran.display())));
+    agent_with_commit(&env, "a");
+    env.write("README.md", "edited by a person\n");
+    let before = env.state();
+    for dry_run in [true, false] {
+        let mut args = vec!["a", "--json"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let run = env.agent("land", &args);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert_eq!(json_of(&run)["refusal"]["reason"], "base_dirty", "{run:?}");
+        // The dry run runs no checks; the landing ran them, then refused.
+        assert_eq!(ran.exists(), !dry_run);
+        assert_eq!(before, env.state());
+    }
+}
