@@ -68,6 +68,7 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
         Ok(guard) => guard,
         Err(holder) => return say_busy(io, &agent.name, &holder),
     };
+    crate::state::crash::point("exec:after-lease");
     let mut command = Command::new(&args.command[0]);
     // The agent's git finds its own worktree, not one we were pointed at.
     crate::git::scrub(&mut command)

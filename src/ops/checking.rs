@@ -38,7 +38,9 @@ pub fn pool_dir(common_dir: &Path) -> PathBuf {
 pub fn is_checks_worktree(common_dir: &Path, path: &Path) -> bool {
     let pool = pool_dir(common_dir);
     let pool = std::fs::canonicalize(&pool).unwrap_or(pool);
-    let parent = path.parent().map(|p| std::fs::canonicalize(p).unwrap_or(p.to_owned()));
+    let parent = path
+        .parent()
+        .map(|p| std::fs::canonicalize(p).unwrap_or(p.to_owned()));
     parent.as_deref() == Some(pool.as_path())
 }
 
@@ -119,6 +121,7 @@ pub struct Request<'a> {
 pub fn run(repo: &gix::Repository, request: &Request, io: &mut Io) -> Result<CheckRun> {
     let slot = Slot::take(repo, request.base, io)?;
     slot.prepare(repo, request.commit)?;
+    crate::state::crash::point("land:during-checks");
     let started = Instant::now();
     let failed = run_each(request, &slot.dir, io)?;
     Ok(CheckRun {

@@ -226,8 +226,10 @@ pub fn edit_scope(
         apply_edit(&mut agent.scope, name, patterns, how)?;
         let scope = agent.scope.clone();
         crate::ops::sealing::seal(repo.common_dir(), agents, &[name])?;
+        crate::state::crash::point("scope:after-seal");
         Ok(scope)
     })?;
+    crate::state::crash::point("scope:after-registry-write");
     Ok(Edited::Scope(scope))
 }
 

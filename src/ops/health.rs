@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, GitContext, Result};
-use crate::ops::{checking, context};
 use crate::ops::provision::Progress;
+use crate::ops::{checking, context};
 use crate::state::registry::{self, Agent, Mode, State};
 use crate::{
     git::repo, ops::copies, ops::removal as rm, ops::sealing, state::archive, state::lease,
@@ -647,7 +647,9 @@ fn roll_back(
     let registry = context::registry(repo);
     // Work may have been written into it since: archive first.
     let kept = archive_worktree_work(repo, agent)?;
+    crate::state::crash::point("doctor:roll-back:after-archive");
     rm::remove_worktree(repo, agent, progress)?;
+    crate::state::crash::point("doctor:roll-back:after-worktree-removal");
     let archived = match kept {
         Some(reference) => {
             delete_branch(repo, agent)?;
@@ -655,6 +657,7 @@ fn roll_back(
         }
         None => delete_branch_keeping_work(repo, agent, false)?,
     };
+    crate::state::crash::point("doctor:roll-back:after-branch-deletion");
     registry.update(|agents| {
         agents.remove(&agent.name);
         Ok(())

@@ -587,9 +587,11 @@ fn receipt(at: &Ground) -> Result<Receipt> {
 /// compare-and-swap, and let the agent's branch follow.
 fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Result<Attempt> {
     let (repo, agent) = (at.repo, at.agent);
+    crate::state::crash::point("land:after-vet");
     // The checked tree must exist on disk to be checked out; objects no ref
     // reaches are invisible, and `git gc` drops them if the land refuses.
     persist(repo, ready.mem)?;
+    crate::state::crash::point("land:after-persist");
     if at.follows()
         && let Some(refusal) = follow_refusal(repo, agent, at.tip, ready.tip, true)?
     {
@@ -601,8 +603,10 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
     if at.run_checks && !checks_pass(at, ready.tip, report, io)? {
         return Ok(Attempt::Finished);
     }
+    crate::state::crash::point("land:after-checks");
     let registry = context::registry(repo);
     let _lock = registry.lock_landing(&agent.base)?;
+    crate::state::crash::point("land:before-cas");
     match swap_base(at, ready.base_worktree.as_deref(), ready.tip)? {
         Swap::Moved => {}
         Swap::Lost => return Ok(Attempt::BaseMoved),
@@ -611,6 +615,7 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
             return Ok(Attempt::Finished);
         }
     }
+    crate::state::crash::point("land:after-cas");
     report.verdict = Verdict::Landed;
     report.base_new = Some(ready.tip.to_string());
     if at.strategy != Strategy::Ff {
@@ -621,6 +626,7 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
     {
         report.warnings.push(warning);
     }
+    crate::state::crash::point("land:after-follow");
     Ok(Attempt::Finished)
 }
 

@@ -142,7 +142,9 @@ fn sync_under_lease(
             }
         },
     };
+    crate::state::crash::point("sync:after-lease");
     sync_worktree(agent, &agent.path, base_tip, report)?;
+    crate::state::crash::point("sync:after-merge");
     drop(lease);
     Ok(())
 }

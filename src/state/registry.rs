@@ -187,6 +187,7 @@ impl Registry {
         tmp.write_all(body.as_bytes())
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(Error::io("writing the registry"))?;
+        crate::state::crash::point("registry:before-rename");
         tmp.persist(&self.file)
             .map_err(|e| Error::io(format!("replacing {}", self.file.display()))(e.error))?;
         Ok(result)

@@ -10,6 +10,7 @@ mod ci;
 mod clone;
 mod color;
 mod conflicts;
+mod crash;
 mod differential;
 mod dispatch;
 mod doctor;
