@@ -35,4 +35,5 @@ mod sandbox;
 mod scan;
 mod scope;
 mod seal;
+mod soak;
 mod state;
