@@ -13,4 +13,5 @@ cd "$(dirname "$0")/.."
 export GIT_AGENT_SOAK_SECONDS=${1:-60}
 if [[ -n ${2:-} ]]; then export GIT_AGENT_SOAK_SEED=$2; fi
 cargo test --locked --test cli soak::soak_concurrent_commands_lose_nothing \
-  -- --exact --nocapture 2>&1 | grep -E '^soak|^test |panicked|seed'
+  -- --exact --nocapture 2>&1 |
+  grep -vE '^\s+[0-9]+: |^\s+at |^\s+Compiling|^\s+Finished|^\s+Running|^running|^$'

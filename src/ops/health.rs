@@ -781,7 +781,10 @@ fn delete_branch_keeping_work(
             archive::write(repo, agent, tip, false)?,
         ));
     }
-    reference.delete().git("deleting the branch")?;
+    match reference.target().try_id() {
+        Some(old) => repo::delete_ref(repo, &full, old.to_owned())?,
+        None => reference.delete().git("deleting the branch")?,
+    }
     Ok(archived)
 }
 
@@ -832,14 +835,7 @@ fn remove_copy(
 }
 
 fn delete_branch(repo: &gix::Repository, agent: &Agent) -> Result<()> {
-    let full = format!("refs/heads/{}", agent.branch);
-    if let Some(r) = repo
-        .try_find_reference(full.as_str())
-        .git("looking up the branch")?
-    {
-        r.delete().git("deleting the branch")?;
-    }
-    Ok(())
+    repo::delete_ref_if_present(repo, &format!("refs/heads/{}", agent.branch))
 }
 
 /// Archive the uncommitted and untracked files of `agent`'s directory, as

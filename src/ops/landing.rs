@@ -183,12 +183,15 @@ pub fn land(
     let strategy = options.strategy.unwrap_or(policy.defaults.strategy);
     let new_report = || Report::new(&agent.name, Some(agent), Some(strategy), options.dry_run);
     // The scope below is only as good as the entry: one widened by hand
-    // would let its own out-of-scope commits through.
-    if let Some(refusal) = crate::ops::sealing::land_refusal(repo, agent)? {
-        let mut report = new_report();
-        report.refuse(refusal);
-        return Ok(report);
-    }
+    // would let its own out-of-scope commits through. Landed as it is now.
+    let agent = &match crate::ops::sealing::entry_to_land(repo, agent)? {
+        Ok(current) => current,
+        Err(refusal) => {
+            let mut report = new_report();
+            report.refuse(refusal);
+            return Ok(report);
+        }
+    };
     for _ in 0..ATTEMPTS {
         let mut report = new_report();
         let ground = Ground::read(repo, agent, options, strategy)?;

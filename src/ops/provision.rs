@@ -487,9 +487,7 @@ fn make_worktree(
     .git("creating the agent's branch")?;
     let added = check_out_worktree(repo, registry, path, full_branch, progress);
     if let Err(e) = added {
-        if let Ok(Some(r)) = repo.try_find_reference(full_branch) {
-            let _ = r.delete();
-        }
+        let _ = repo::delete_ref_if_present(repo, full_branch);
         return Err(e);
     }
     Ok(())

@@ -366,12 +366,7 @@ fn archive_work(
 fn delete(repo: &gix::Repository, agent: &Agent, progress: &dyn Progress) -> Result<()> {
     remove_worktree(repo, agent, progress)?;
     crate::state::crash::point("rm:after-worktree-removal");
-    if let Some(r) = repo
-        .try_find_reference(format!("refs/heads/{}", agent.branch).as_str())
-        .git("looking up the branch")?
-    {
-        r.delete().git("deleting the branch")?;
-    }
+    repo::delete_ref_if_present(repo, &format!("refs/heads/{}", agent.branch))?;
     crate::state::crash::point("rm:after-branch-deletion");
     forget(repo, agent)
 }
@@ -660,8 +655,8 @@ fn recreate(
     })();
     if let Err(e) = result {
         // Never half-apply: what this restore made goes again.
-        if made_branch && let Ok(Some(r)) = repo.try_find_reference(full_branch.as_str()) {
-            let _ = r.delete();
+        if made_branch {
+            let _ = repo::delete_ref_if_present(repo, &full_branch);
         }
         let _ = registry.update(|agents| {
             agents.remove(&agent.name);

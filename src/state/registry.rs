@@ -173,6 +173,13 @@ impl Registry {
         Ok(parsed.agents)
     }
 
+    /// Read the registry under its writers' lock: what a writer writes
+    /// beside it under that lock (the seals) agrees with it meanwhile.
+    pub fn read_locked<T>(&self, read: impl FnOnce(&Agents) -> Result<T>) -> Result<T> {
+        let _lock = lock::acquire(&lock::path_in(self.dir(), "agents.json.lock")?)?;
+        read(&self.load()?)
+    }
+
     /// Read, change and write the registry under its lock. When `change`
     /// fails, nothing is written.
     pub fn update<T>(&self, change: impl FnOnce(&mut Agents) -> Result<T>) -> Result<T> {

@@ -134,6 +134,8 @@ const EXPECTED_ERRORS: &[&str] = &[
     "has no archive",
     "is not in the scope",
     "is missing",
+    // `land` reading a worktree that a concurrent `rm` is deleting.
+    "does not appear to be a git repository",
 ];
 
 /// Text refusals (commands without `--json`) a race makes expected.
@@ -142,6 +144,8 @@ const TEXT_REFUSALS: &[(&str, &str)] = &[
     ("was just created by another", "exists"),
     ("its archive cannot come back", "exists"),
     ("is busy", "in_use"),
+    // A scope edit of an agent that `add` or `restore` has not sealed yet.
+    ("carries no seal", "unsealed"),
 ];
 
 impl Soak {
