@@ -345,7 +345,9 @@ fn rm_killed_at_each_step() {
         |env, n| {
             let name = format!("r{n}");
             registered(env, &name).is_none()
-                && env.git(&["branch", "--list", &format!("agent/{name}")]) == ""
+                && env
+                    .git(&["branch", "--list", &format!("agent/{name}")])
+                    .is_empty()
                 && !env.agent_dir(&name).exists()
         },
     );
