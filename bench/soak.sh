@@ -7,7 +7,9 @@
 # reachable, the registry whole and equal to the model, `git fsck --strict`
 # clean, `doctor` clean and every refusal a documented reason.
 # usage: bench/soak.sh [SECONDS [SEED]]   (default 60 s, a fresh seed)
-# Prints the summary BENCHMARKS.md records; exits non-zero if the soak fails.
+# Prints the summary BENCHMARKS.md records, with every anomaly (a race that
+# ended in an error or a false refusal, losing nothing); exits non-zero if
+# the soak fails. GIT_AGENT_SOAK_STRICT=1 makes anomalies fail it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GIT_AGENT_SOAK_SECONDS=${1:-60}
