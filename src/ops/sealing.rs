@@ -133,6 +133,12 @@ pub fn entry_to_land(
         let verdict = Checker::load(repo.common_dir())?.verify(&current)?;
         Ok((current, verdict))
     })?;
+    if current.state == crate::state::registry::State::Adding {
+        return Ok(Err(crate::state::registry::not_ready(
+            &current.name,
+            "land",
+        )));
+    }
     Ok(match land_refusal(&current, verdict) {
         Some(refusal) => Err(refusal),
         None => Ok(current),

@@ -91,6 +91,9 @@ pub fn sync(here: gix::Repository, name: &str, how: How) -> Result<(Report, gix:
     }
     let mut report = new_report(&repo, &agent, how, base_tip)?;
     report.refusal = refusal.map(|r| r.report());
+    if report.refusal.is_none() && agent.state == crate::state::registry::State::Adding {
+        report.refusal = Some(crate::state::registry::not_ready(&agent.name, "sync"));
+    }
     if report.refusal.is_none() {
         sync_under_lease(&repo, &agent, own_context, base_tip, &mut report)?;
     }

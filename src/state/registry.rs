@@ -201,6 +201,18 @@ impl Registry {
     }
 }
 
+/// The refusal for a command on agent `name` while `add` or `restore` is
+/// still making it: its checkout may be half-written, its entry unsealed.
+pub fn not_ready(name: &str, command: &str) -> crate::error::RefusalReport {
+    crate::error::RefusalReport::new(
+        "not_ready",
+        format!(
+            "refusing to {command} '{name}': `git agent add` or `restore` is still making it\n  \
+             wait for it to finish; if it was interrupted, `git agent doctor --fix` rolls it back"
+        ),
+    )
+}
+
 /// Whether no process `pid` exists: Linux looks in /proc, other unixes ask
 /// the kernel with signal 0.
 pub fn process_is_gone(pid: u32) -> bool {

@@ -442,3 +442,32 @@ fn exec_killed_at_each_step() {
         |env, n| env.agent_dir("runner").join(format!("ran{n}")).exists(),
     );
 }
+
+/// An agent whose `add` stopped after its worktree was made (its entry
+/// still `adding`): `land`, `sync` and `exec` refuse it as not ready,
+/// changing nothing, until `doctor --fix` rolls it back.
+#[test]
+fn an_agent_still_being_added_is_not_ready() {
+    let env = Env::with_policy(POLICY);
+    let mut add = env.command(bin("git-agent-add"), &env.repo());
+    add.args(["half", "--scope", "docs/"])
+        .env(crash::VARIABLE, "add:after-make");
+    assert_eq!(add.output().unwrap().status.signal(), Some(libc::SIGKILL));
+    let before = env.state();
+    for (cmd, args) in [
+        ("land", vec!["half", "--json"]),
+        ("sync", vec!["half", "--json"]),
+    ] {
+        let run = env.agent(cmd, &args);
+        assert_eq!(run.code, 1, "{cmd}: {run:?}");
+        let v = json_of(&run);
+        assert_eq!(v["refusal"]["reason"], "not_ready", "{cmd}: {v}");
+    }
+    let run = env.agent("exec", &["half", "--", "touch", "ran"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("agent 'half' is not ready"), "{run:?}");
+    assert!(!env.agent_dir("half").join("ran").exists());
+    assert_eq!(before, env.state(), "a refusal changes nothing");
+    env.ok(env.agent("doctor", &["--fix"]));
+    assert!(registered(&env, "half").is_none());
+}
