@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long concurrency soak: the test `soak::soak_concurrent_commands_lose_nothing`
-# (tests/cli/soak.rs) run for SECONDS instead of the 12 s `cargo test`
+# (tests/cli/soak.rs) run for SECONDS instead of the 10 s `cargo test`
 # gives it: 4 processes at a time over 8 agents add, commit (through exec,
 # the gate on), land, sync, rm --force, restore, list, forecast conflicts
 # and edit scopes in random order; then every commit made must be

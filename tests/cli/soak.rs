@@ -1,7 +1,7 @@
 //! The concurrency soak: 4 processes at a time over 8 agents add, commit
 //! in the agents' worktrees (through `exec`, the gate on), land, sync, rm
 //! `--force`, restore, list, forecast conflicts and edit scopes, in random
-//! order, for `GIT_AGENT_SOAK_SECONDS` (12 s by default; `bench/soak.sh`
+//! order, for `GIT_AGENT_SOAK_SECONDS` (10 s by default; `bench/soak.sh`
 //! runs it for 60 s). Then every commit ever made is reachable (from an
 //! agent's branch, the base or an archive), the registry never lost an
 //! entry nor held a broken one, `git fsck --strict` passes, and every
@@ -369,7 +369,7 @@ fn seconds() -> f64 {
     std::env::var("GIT_AGENT_SOAK_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(12.0)
+        .unwrap_or(10.0)
 }
 
 fn seed() -> u64 {
