@@ -97,6 +97,7 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
             if !guard(&repo, &created, &tools, io)? {
                 created.setup_failed = true;
             }
+            crate::state::crash::point("add:after-guardrails");
             report(&repo, &created, io)
         }
     }

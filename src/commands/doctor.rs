@@ -102,6 +102,7 @@ fn json_report(
             report.archived = health::repair(repo, p, how, &crate::ui::progress::Terminal)?
                 .map(|(_, reference)| reference);
             report.fixed = true;
+            crate::state::crash::point("doctor:after-repair");
         }
         reports.push(report);
     }
@@ -146,6 +147,7 @@ fn text_report(
                     .map_err(Error::io("writing"))?;
             }
             writeln!(io.out, "  {}", paint.green("fixed.")).map_err(Error::io("writing"))?;
+            crate::state::crash::point("doctor:after-repair");
         }
     }
     if !how.fix && !how.reseal {

@@ -54,6 +54,9 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
     let Some(agent) = agents.get(&args.name) else {
         return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
     };
+    if agent.state == crate::state::registry::State::Adding {
+        return say_not_ready(io, &agent.name);
+    }
     if !agent.path.is_dir() {
         return Err(context::directory_missing(agent));
     }
@@ -68,6 +71,7 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
         Ok(guard) => guard,
         Err(holder) => return say_busy(io, &agent.name, &holder),
     };
+    crate::state::crash::point("exec:after-lease");
     let mut command = Command::new(&args.command[0]);
     // The agent's git finds its own worktree, not one we were pointed at.
     crate::git::scrub(&mut command)
@@ -100,6 +104,17 @@ pub fn run(args: ExecArgs, io: &mut Io) -> Result<Outcome> {
     }
     let status = forward_signals_until_exit(&mut child, terminal_reaches_child(&group))?;
     Ok(Outcome::Exited(exit_code(status)))
+}
+
+/// The agent is still being made (its checkout may be half-written, its
+/// index missing): refused, so no command runs in it yet.
+fn say_not_ready(io: &mut Io, name: &str) -> Result<Outcome> {
+    writeln!(
+        io.err,
+        "git-agent: agent '{name}' is not ready: `git agent add` or `restore` is still making it\nWait for it to finish; if it was interrupted, `git agent doctor --fix` rolls it back."
+    )
+    .map_err(Error::io("writing"))?;
+    Ok(Outcome::Refused)
 }
 
 /// Another process holds the agent's lease: refused, naming it.

@@ -166,6 +166,7 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
         )
         .map_err(Error::io("writing"))?;
     }
+    crate::state::crash::point("scope:after-guardrails");
     writeln!(
         io.out,
         "scope of {}: {}",

@@ -39,6 +39,31 @@ pub fn main_workdir(repo: &gix::Repository) -> Option<PathBuf> {
 }
 
 /// The commit at the tip of local branch `base`, if it exists.
+/// Delete the ref `full` (`refs/heads/...`) if it is still at `old`;
+/// gone already is fine. git deletes it, not gix: gix reads `packed-refs`
+/// before it locks them, so two deletions at once can write back a ref the
+/// other deleted, or fail ("Could not commit packed-ref transaction", seen
+/// in the soak test); git locks first.
+pub fn delete_ref(repo: &gix::Repository, full: &str, old: gix::ObjectId) -> Result<()> {
+    crate::git::run(
+        repo.common_dir(),
+        &["update-ref", "--no-deref", "-d", full, &old.to_string()],
+    )
+    .map(drop)
+}
+
+/// [`delete_ref`] of the ref `full` as it is now, if it exists.
+pub fn delete_ref_if_present(repo: &gix::Repository, full: &str) -> Result<()> {
+    let found = repo
+        .try_find_reference(full)
+        .git("looking up the branch")?
+        .and_then(|r| r.target().try_id().map(|id| id.to_owned()));
+    match found {
+        Some(old) => delete_ref(repo, full, old),
+        None => Ok(()),
+    }
+}
+
 pub fn branch_tip(repo: &gix::Repository, base: &str) -> Result<Option<gix::ObjectId>> {
     let name = format!("refs/heads/{base}");
     let Some(mut reference) = repo

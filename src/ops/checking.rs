@@ -121,6 +121,7 @@ pub struct Request<'a> {
 pub fn run(repo: &gix::Repository, request: &Request, io: &mut Io) -> Result<CheckRun> {
     let slot = Slot::take(repo, request.base, io)?;
     slot.prepare(repo, request.commit)?;
+    crate::state::crash::point("land:during-checks");
     let started = Instant::now();
     let failed = run_each(request, &slot.dir, io)?;
     Ok(CheckRun {

@@ -219,16 +219,30 @@ pub fn edit_scope(
     if refuse_edit(repo, &agents, name, patterns, io)? {
         return Ok(Edited::Refused);
     }
-    let scope = registry.update(|agents| {
+    let edited = registry.update(|agents| {
         let Some(agent) = agents.get_mut(name) else {
             return Err(unknown_agent(name, agents, None));
         };
+        // Checked here, on the entry as it is under the lock, against the
+        // seal as it is: an entry read before another edit would look
+        // tampered, and a hand edit made after a check would be sealed.
+        if let Some(refusal) = crate::ops::sealing::edit_refusal(repo, agent)? {
+            return Ok(Err(refusal));
+        }
         apply_edit(&mut agent.scope, name, patterns, how)?;
         let scope = agent.scope.clone();
         crate::ops::sealing::seal(repo.common_dir(), agents, &[name])?;
-        Ok(scope)
+        crate::state::crash::point("scope:after-seal");
+        Ok(Ok(scope))
     })?;
-    Ok(Edited::Scope(scope))
+    crate::state::crash::point("scope:after-registry-write");
+    match edited {
+        Ok(scope) => Ok(Edited::Scope(scope)),
+        Err(refusal) => {
+            writeln!(io.err, "{refusal}").map_err(Error::io("writing"))?;
+            Ok(Edited::Refused)
+        }
+    }
 }
 
 /// Whether the edit is refused (and said so), after checking that the
@@ -271,10 +285,6 @@ fn refuse_edit(
                 why,
             }
         })?;
-    }
-    if let Some(refusal) = crate::ops::sealing::edit_refusal(repo, &agents[name])? {
-        writeln!(io.err, "{refusal}").map_err(Error::io("writing"))?;
-        return Ok(true);
     }
     Ok(false)
 }

@@ -647,7 +647,9 @@ fn roll_back(
     let registry = context::registry(repo);
     // Work may have been written into it since: archive first.
     let kept = archive_worktree_work(repo, agent)?;
+    crate::state::crash::point("doctor:roll-back:after-archive");
     rm::remove_worktree(repo, agent, progress)?;
+    crate::state::crash::point("doctor:roll-back:after-worktree-removal");
     let archived = match kept {
         Some(reference) => {
             delete_branch(repo, agent)?;
@@ -655,6 +657,7 @@ fn roll_back(
         }
         None => delete_branch_keeping_work(repo, agent, false)?,
     };
+    crate::state::crash::point("doctor:roll-back:after-branch-deletion");
     registry.update(|agents| {
         agents.remove(&agent.name);
         Ok(())
@@ -778,7 +781,10 @@ fn delete_branch_keeping_work(
             archive::write(repo, agent, tip, false)?,
         ));
     }
-    reference.delete().git("deleting the branch")?;
+    match reference.target().try_id() {
+        Some(old) => repo::delete_ref(repo, &full, old.to_owned())?,
+        None => reference.delete().git("deleting the branch")?,
+    }
     Ok(archived)
 }
 
@@ -829,14 +835,7 @@ fn remove_copy(
 }
 
 fn delete_branch(repo: &gix::Repository, agent: &Agent) -> Result<()> {
-    let full = format!("refs/heads/{}", agent.branch);
-    if let Some(r) = repo
-        .try_find_reference(full.as_str())
-        .git("looking up the branch")?
-    {
-        r.delete().git("deleting the branch")?;
-    }
-    Ok(())
+    repo::delete_ref_if_present(repo, &format!("refs/heads/{}", agent.branch))
 }
 
 /// Archive the uncommitted and untracked files of `agent`'s directory, as

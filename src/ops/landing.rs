@@ -183,12 +183,15 @@ pub fn land(
     let strategy = options.strategy.unwrap_or(policy.defaults.strategy);
     let new_report = || Report::new(&agent.name, Some(agent), Some(strategy), options.dry_run);
     // The scope below is only as good as the entry: one widened by hand
-    // would let its own out-of-scope commits through.
-    if let Some(refusal) = crate::ops::sealing::land_refusal(repo, agent)? {
-        let mut report = new_report();
-        report.refuse(refusal);
-        return Ok(report);
-    }
+    // would let its own out-of-scope commits through. Landed as it is now.
+    let agent = &match crate::ops::sealing::entry_to_land(repo, agent)? {
+        Ok(current) => current,
+        Err(refusal) => {
+            let mut report = new_report();
+            report.refuse(refusal);
+            return Ok(report);
+        }
+    };
     for _ in 0..ATTEMPTS {
         let mut report = new_report();
         let ground = Ground::read(repo, agent, options, strategy)?;
@@ -589,9 +592,11 @@ fn receipt(at: &Ground) -> Result<Receipt> {
 /// compare-and-swap, and let the agent's branch follow.
 fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Result<Attempt> {
     let (repo, agent) = (at.repo, at.agent);
+    crate::state::crash::point("land:after-vet");
     // The checked tree must exist on disk to be checked out; objects no ref
     // reaches are invisible, and `git gc` drops them if the land refuses.
     persist(repo, ready.mem)?;
+    crate::state::crash::point("land:after-persist");
     if at.follows()
         && let Some(refusal) = follow_refusal(repo, agent, at.tip, ready.tip, true)?
     {
@@ -603,8 +608,10 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
     if at.run_checks && !checks_pass(at, ready.tip, report, io)? {
         return Ok(Attempt::Finished);
     }
+    crate::state::crash::point("land:after-checks");
     let registry = context::registry(repo);
     let _lock = registry.lock_landing(&agent.base)?;
+    crate::state::crash::point("land:before-cas");
     match swap_base(at, ready.base_worktree.as_deref(), ready.tip)? {
         Swap::Moved => {}
         Swap::Lost => return Ok(Attempt::BaseMoved),
@@ -613,6 +620,7 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
             return Ok(Attempt::Finished);
         }
     }
+    crate::state::crash::point("land:after-cas");
     report.verdict = Verdict::Landed;
     report.base_new = Some(ready.tip.to_string());
     if at.strategy != Strategy::Ff {
@@ -623,6 +631,7 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
     {
         report.warnings.push(warning);
     }
+    crate::state::crash::point("land:after-follow");
     Ok(Attempt::Finished)
 }
 

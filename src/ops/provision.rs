@@ -117,6 +117,7 @@ pub fn add(
             request.name
         )));
     }
+    crate::state::crash::point("add:after-reserve");
     if let Err(e) = make(repo, &registry, request, &plan, progress) {
         let _ = registry.update(|agents| {
             agents.remove(&request.name);
@@ -124,6 +125,7 @@ pub fn add(
         });
         return Err(e);
     }
+    crate::state::crash::point("add:after-make");
     let canonical = std::fs::canonicalize(&plan.path).unwrap_or(plan.path.clone());
     let main_root = repo::main_workdir(repo);
     let setup_failed = prepare_worktree(
@@ -133,7 +135,9 @@ pub fn add(
         &request.name,
         io,
     )?;
+    crate::state::crash::point("add:after-prepare");
     mark_ready(repo, &registry, &request.name, &canonical, setup_failed)?;
+    crate::state::crash::point("add:after-ready");
     Ok(Added::Created(Created {
         name: request.name.clone(),
         branch: plan.branch,
@@ -483,9 +487,7 @@ fn make_worktree(
     .git("creating the agent's branch")?;
     let added = check_out_worktree(repo, registry, path, full_branch, progress);
     if let Err(e) = added {
-        if let Ok(Some(r)) = repo.try_find_reference(full_branch) {
-            let _ = r.delete();
-        }
+        let _ = repo::delete_ref_if_present(repo, full_branch);
         return Err(e);
     }
     Ok(())

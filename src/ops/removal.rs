@@ -214,6 +214,7 @@ pub fn removal_showing(
         Ok(guard) => guard,
         Err(holder) => return Ok(report.refused(lease::in_use(&agent.name, &holder))),
     };
+    crate::state::crash::point("rm:after-lease");
     if let Some(refusal) = inside_worktree(agent, cwd) {
         return Ok(report.refused(refusal));
     }
@@ -252,7 +253,9 @@ pub fn removal_showing(
     }
     // Archive first: from here on, the work is recoverable whatever happens.
     let archived = archive_work(repo, agent, !unlanded.is_empty(), !dirty.is_clean())?;
+    crate::state::crash::point("rm:after-archive");
     delete(repo, agent, progress)?;
+    crate::state::crash::point("rm:after-registry-update");
     report.removed = true;
     if let Some(reference) = archived {
         report.restore = Some(format!(
@@ -362,12 +365,9 @@ fn archive_work(
 /// Delete the agent's worktree, its branch and its entry.
 fn delete(repo: &gix::Repository, agent: &Agent, progress: &dyn Progress) -> Result<()> {
     remove_worktree(repo, agent, progress)?;
-    if let Some(r) = repo
-        .try_find_reference(format!("refs/heads/{}", agent.branch).as_str())
-        .git("looking up the branch")?
-    {
-        r.delete().git("deleting the branch")?;
-    }
+    crate::state::crash::point("rm:after-worktree-removal");
+    repo::delete_ref_if_present(repo, &format!("refs/heads/{}", agent.branch))?;
+    crate::state::crash::point("rm:after-branch-deletion");
     forget(repo, agent)
 }
 
@@ -514,6 +514,7 @@ pub fn restore(
         agents.insert(agent.name.clone(), agent.clone());
         Ok(())
     })?;
+    crate::state::crash::point("restore:after-reserve");
     recreate(repo, &registry, &agent, &archived, progress)?;
     let path = std::fs::canonicalize(&agent.path).unwrap_or(agent.path.clone());
     registry.update(|agents| {
@@ -524,6 +525,7 @@ pub fn restore(
         }
         crate::ops::sealing::seal(repo.common_dir(), agents, &[&agent.name])
     })?;
+    crate::state::crash::point("restore:after-ready");
     init_submodules(&path, io)?;
     Ok(Restored::Done {
         name: agent.name,
@@ -636,6 +638,7 @@ fn recreate(
             )
             .git("recreating the branch")?;
         }
+        crate::state::crash::point("restore:after-branch");
         crate::ops::provision::check_out_worktree(
             repo,
             registry,
@@ -643,15 +646,17 @@ fn recreate(
             &full_branch,
             progress,
         )?;
+        crate::state::crash::point("restore:after-checkout");
         if let Some(index) = archived.index {
             reapply_worktree(&agent.path, archived.commit, index)?;
         }
+        crate::state::crash::point("restore:after-reapply");
         Ok(())
     })();
     if let Err(e) = result {
         // Never half-apply: what this restore made goes again.
-        if made_branch && let Ok(Some(r)) = repo.try_find_reference(full_branch.as_str()) {
-            let _ = r.delete();
+        if made_branch {
+            let _ = repo::delete_ref_if_present(repo, &full_branch);
         }
         let _ = registry.update(|agents| {
             agents.remove(&agent.name);

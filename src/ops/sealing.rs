@@ -119,10 +119,35 @@ pub fn edit_refusal(repo: &gix::Repository, agent: &Agent) -> Result<Option<Stri
     })
 }
 
-/// Why `land` must not trust `agent`'s entry, as its refusal.
-pub fn land_refusal(repo: &gix::Repository, agent: &Agent) -> Result<Option<RefusalReport>> {
-    let verdict = Checker::load(repo.common_dir())?.verify(agent)?;
-    Ok(match verdict {
+/// `agent`'s entry as it is now, when `land` may trust it, else why not.
+/// The entry and the seals are read together, under the registry's lock:
+/// a scope edit seals and writes under it, so an entry read before one
+/// (`agent`, as the caller loaded it) would look tampered against the new
+/// seal. An entry gone meanwhile is judged as the caller read it.
+pub fn entry_to_land(
+    repo: &gix::Repository,
+    agent: &Agent,
+) -> Result<std::result::Result<Agent, RefusalReport>> {
+    let (current, verdict) = crate::ops::context::registry(repo).read_locked(|agents| {
+        let current = agents.get(&agent.name).unwrap_or(agent).clone();
+        let verdict = Checker::load(repo.common_dir())?.verify(&current)?;
+        Ok((current, verdict))
+    })?;
+    if current.state == crate::state::registry::State::Adding {
+        return Ok(Err(crate::state::registry::not_ready(
+            &current.name,
+            "land",
+        )));
+    }
+    Ok(match land_refusal(&current, verdict) {
+        Some(refusal) => Err(refusal),
+        None => Ok(current),
+    })
+}
+
+/// Why `land` must not trust `agent`'s entry, given its seal's verdict.
+fn land_refusal(agent: &Agent, verdict: Verdict) -> Option<RefusalReport> {
+    match verdict {
         Verdict::Sealed => None,
         Verdict::Unsealed => Some(RefusalReport::new(
             "unsealed",
@@ -141,7 +166,7 @@ pub fn land_refusal(repo: &gix::Repository, agent: &Agent) -> Result<Option<Refu
                 t.remedy()
             ),
         )),
-    })
+    }
 }
 
 /// One change per line, indented.

@@ -91,6 +91,9 @@ pub fn sync(here: gix::Repository, name: &str, how: How) -> Result<(Report, gix:
     }
     let mut report = new_report(&repo, &agent, how, base_tip)?;
     report.refusal = refusal.map(|r| r.report());
+    if report.refusal.is_none() && agent.state == crate::state::registry::State::Adding {
+        report.refusal = Some(crate::state::registry::not_ready(&agent.name, "sync"));
+    }
     if report.refusal.is_none() {
         sync_under_lease(&repo, &agent, own_context, base_tip, &mut report)?;
     }
@@ -142,7 +145,9 @@ fn sync_under_lease(
             }
         },
     };
+    crate::state::crash::point("sync:after-lease");
     sync_worktree(agent, &agent.path, base_tip, report)?;
+    crate::state::crash::point("sync:after-merge");
     drop(lease);
     Ok(())
 }

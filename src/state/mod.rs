@@ -2,6 +2,7 @@
 //! leases, locks, archives of removed agents and the seals on agents' rights.
 
 pub mod archive;
+pub mod crash;
 pub mod lease;
 pub mod lock;
 pub mod marker;

@@ -173,6 +173,13 @@ impl Registry {
         Ok(parsed.agents)
     }
 
+    /// Read the registry under its writers' lock: what a writer writes
+    /// beside it under that lock (the seals) agrees with it meanwhile.
+    pub fn read_locked<T>(&self, read: impl FnOnce(&Agents) -> Result<T>) -> Result<T> {
+        let _lock = lock::acquire(&lock::path_in(self.dir(), "agents.json.lock")?)?;
+        read(&self.load()?)
+    }
+
     /// Read, change and write the registry under its lock. When `change`
     /// fails, nothing is written.
     pub fn update<T>(&self, change: impl FnOnce(&mut Agents) -> Result<T>) -> Result<T> {
@@ -187,10 +194,23 @@ impl Registry {
         tmp.write_all(body.as_bytes())
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(Error::io("writing the registry"))?;
+        crate::state::crash::point("registry:before-rename");
         tmp.persist(&self.file)
             .map_err(|e| Error::io(format!("replacing {}", self.file.display()))(e.error))?;
         Ok(result)
     }
+}
+
+/// The refusal for a command on agent `name` while `add` or `restore` is
+/// still making it: its checkout may be half-written, its entry unsealed.
+pub fn not_ready(name: &str, command: &str) -> crate::error::RefusalReport {
+    crate::error::RefusalReport::new(
+        "not_ready",
+        format!(
+            "refusing to {command} '{name}': `git agent add` or `restore` is still making it\n  \
+             wait for it to finish; if it was interrupted, `git agent doctor --fix` rolls it back"
+        ),
+    )
 }
 
 /// Whether no process `pid` exists: Linux looks in /proc, other unixes ask
