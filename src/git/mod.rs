@@ -88,3 +88,26 @@ pub fn run(dir: &Path, args: &[&str]) -> Result<String> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// Run git with `args` in `dir`, `input` on its stdin; fail with its
+/// stderr unless it succeeds.
+pub fn run_with_input(dir: &Path, args: &[&str], input: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let what = || format!("running git {}", args.join(" "));
+    let mut child = command(dir)?
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(Error::io(what()))?;
+    let written = child.stdin.take().map(|mut stdin| stdin.write_all(input));
+    let out = child.wait_with_output().map_err(Error::io(what()))?;
+    if !out.status.success() {
+        return Err(Error::GitCommand {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    written.transpose().map_err(Error::io(what())).map(|_| ())
+}

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 use gix::ObjectId;
 
 use crate::Io;
+use crate::error::GitContext;
 use crate::error::{Error, Result};
-use crate::git::{self, repo};
+use crate::git::{self, changes, repo};
 use crate::ops::{context, sandbox, status};
 use crate::policy::manifest::Manifest;
 use crate::state::lock::{self, Lock};
@@ -196,22 +197,74 @@ impl Slot {
     /// files they left removed (ignored ones stay).
     fn update(&self, commit: ObjectId) -> Result<()> {
         let dir = &self.dir;
-        let commit = commit.to_string();
         // The scan's directory cache is safe here: the worst a stale entry
         // could do is leave a stray file for the next checks to see.
         let (dirty, _) = status::dirty_and_staged(dir, true)?;
-        // `read-tree -m -u` looks only at the entries that differ between
-        // the two trees (`checkout` would stat every file again), and
-        // refuses, changing nothing, when one of them is in the way.
-        if dirty.is_clean() && git::run(dir, &["read-tree", "-m", "-u", "HEAD", &commit]).is_ok() {
-            git::run(dir, &["update-ref", "--no-deref", "HEAD", &commit])?;
+        if dirty.is_clean() && self.move_clean(commit).is_ok() {
             return Ok(());
         }
+        let commit = commit.to_string();
         git::run(
             dir,
             &["checkout", "--force", "--detach", "--quiet", &commit],
         )?;
         git::run(dir, &["clean", "-ffdq"])?;
+        Ok(())
+    }
+
+    /// Move a clean checks worktree from `HEAD` to `commit`, touching only
+    /// the paths that differ: git's own two-tree commands (`read-tree -m
+    /// -u`, `checkout`) walk every tree or stat every file of a large
+    /// worktree. A failure leaves it for `update`'s full reset.
+    fn move_clean(&self, commit: ObjectId) -> Result<()> {
+        let wt = repo::open(&self.dir)?;
+        let from = wt
+            .head_tree_id()
+            .git("reading the checks worktree's HEAD")?;
+        let to = wt
+            .find_commit(commit)
+            .git("reading the commit to check")?
+            .tree()
+            .git("reading the commit to check")?;
+        let mut diff = Vec::new();
+        changes::diff_trees(&wt, Some(from.detach()), Some(to.id), "".into(), &mut diff)?;
+        let (mut index_info, mut written) = (Vec::new(), Vec::new());
+        for change in &diff {
+            let entry = to
+                .lookup_entry(change.path.split(|&b| b == b'/'))
+                .git("looking up a path")?;
+            match entry {
+                Some(e) if e.mode().is_commit() => {
+                    return Err(Error::usage("a submodule changed", "reset fully"));
+                }
+                Some(e) => {
+                    index_info
+                        .extend(format!("{:o} {}\t", e.mode().value(), e.object_id()).bytes());
+                    written.extend_from_slice(&change.path);
+                    written.push(0);
+                }
+                None => {
+                    remove_with_empty_parents(&self.dir, &change.path);
+                    index_info.extend(format!("0 {}\t", wt.object_hash().null()).bytes());
+                }
+            }
+            index_info.extend_from_slice(&change.path);
+            index_info.push(0);
+        }
+        git::run_with_input(
+            &self.dir,
+            &["update-index", "-z", "--index-info"],
+            &index_info,
+        )?;
+        git::run_with_input(
+            &self.dir,
+            &["checkout-index", "-f", "-u", "-z", "--stdin"],
+            &written,
+        )?;
+        git::run(
+            &self.dir,
+            &["update-ref", "--no-deref", "HEAD", &commit.to_string()],
+        )?;
         Ok(())
     }
 
@@ -240,6 +293,21 @@ impl Slot {
             ],
         )?;
         Ok(())
+    }
+}
+
+/// Remove the file at `rel` (bytes, slash-separated) below `root`, and the
+/// directories it leaves empty.
+fn remove_with_empty_parents(root: &Path, rel: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    let path = root.join(std::ffi::OsStr::from_bytes(rel));
+    let _ = std::fs::remove_file(&path);
+    let mut dir = path.parent();
+    while let Some(d) = dir.filter(|d| *d != root) {
+        if std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
     }
 }
 

@@ -343,3 +343,59 @@ fn a_dirty_base_worktree_refuses_the_landing_and_its_dry_run() {
         assert_eq!(before, env.state());
     }
 }
+
+/// The two-tree move of a clean checks worktree: additions, deletions
+/// (with the directories they empty), a mode change and a type change
+/// leave exactly the landed tree, with an index git agrees with.
+#[test]
+fn a_clean_checks_worktree_moves_to_exactly_the_landed_tree() {
+    let env = Env::new();
+    env.write("src/old/deep/gone.rs", "gone\n");
+    env.write("src/tool.sh", "echo\n");
+    env.write("src/link-target.rs", "target\n");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "files to change"]);
+    env.commit_policy(&policy_with_check("test -f README.md"));
+    env.ok(env.agent("add", &["a", "--scope", "src/"]));
+    let dir = env.agent_dir("a");
+    commit_in(&env, "a", "src/new/nested/added.rs", "added\n");
+    env.ok(env.agent("land", &["a"]));
+    // Now a change of every kind at once.
+    std::fs::remove_file(dir.join("src/old/deep/gone.rs")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("src/tool.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.join("src/link-target.rs")).unwrap();
+    std::os::unix::fs::symlink("tool.sh", dir.join("src/link-target.rs")).unwrap();
+    write_in(&dir, "src/new/nested/added.rs", "changed\n");
+    env.git_in(&dir, &["add", "-A"]);
+    env.git_in(&dir, &["commit", "-q", "-m", "every kind of change"]);
+    env.ok(env.agent("land", &["a"]));
+    let checks = checks_dir(&env, 0);
+    assert_eq!(
+        env.git_in(&checks, &["rev-parse", "HEAD^{tree}"]),
+        env.git(&["rev-parse", "main^{tree}"])
+    );
+    assert_eq!(
+        env.git_in(&checks, &["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    assert_eq!(
+        env.git_in(&checks, &["diff", "--cached", "--name-only", "HEAD"]),
+        ""
+    );
+    assert!(!checks.join("src/old").exists(), "emptied directories stay");
+    assert!(checks.join("src/link-target.rs").is_symlink());
+    let mode = std::fs::metadata(checks.join("src/tool.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0o111);
+    assert_eq!(
+        std::fs::read_to_string(checks.join("src/new/nested/added.rs")).unwrap(),
+        "changed\n"
+    );
+}
