@@ -1,0 +1,323 @@
+//! unland: a landing taken back by a revert or, with --hard, by moving the
+//! base back; the agent keeps its work and can land again.
+
+use crate::support::*;
+
+const POLICY: &str = "version: 1\nareas:\n  billing: [src/billing/]\n  docs: [docs/]\nchecks: [\"test -f README.md\"]\n";
+const WORK: &str = "fn total() -> u32 { 1 }\n";
+const ORIGINAL: &str = "fn total() {}\n";
+
+/// The policy, and agent `billing` with one commit changing invoice.rs.
+fn with_billing_commit() -> Env {
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/invoice.rs", WORK);
+    env.git_in(&dir, &["commit", "-q", "-am", "Invoices total one"]);
+    env
+}
+
+/// [`with_billing_commit`], landed with `args`.
+fn landed(args: &[&str]) -> Env {
+    let env = with_billing_commit();
+    env.ok(env.agent("land", &[&["billing"][..], args].concat()));
+    env
+}
+
+fn rev(env: &Env, what: &str) -> String {
+    env.git(&["rev-parse", what]).trim().to_owned()
+}
+
+fn invoice(env: &Env) -> String {
+    std::fs::read_to_string(env.repo().join("src/billing/invoice.rs")).unwrap()
+}
+
+fn unland_as_agent(env: &Env) -> Run {
+    Run::from_output(
+        env.command(bin("git-agent-unland"), &env.repo())
+            .arg("billing")
+            .env("GIT_AGENT", "billing")
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn unland_reverts_a_merge_landing_with_a_receipt_that_verifies() {
+    let env = landed(&[]);
+    let landing = rev(&env, "main");
+    let run = env.ok(env.agent("unland", &["billing"]));
+    assert!(
+        run.stdout
+            .contains("unlanded agent 'billing' from main (reverted)"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("check: test -f README.md"), "{run:?}");
+    // One revert commit on top of the landing, checked out in main's worktree.
+    assert_eq!(rev(&env, "main^"), landing);
+    assert_eq!(invoice(&env), ORIGINAL);
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+    let msg = env.git(&["log", "-1", "--format=%B", "main"]);
+    assert!(
+        msg.starts_with("Revert \"Land agent 'billing' (agent/billing) into main\""),
+        "{msg}"
+    );
+    for trailer in [
+        "Agent: billing".to_owned(),
+        format!("Agent-Unlands: {landing}"),
+        format!("Agent-Policy: {}", rev(&env, "main:.git-agent.yaml")),
+        "Agent-Checks: test -f README.md (passed)".to_owned(),
+        "Agent-Scope: src/billing/".to_owned(),
+    ] {
+        assert!(msg.contains(&format!("\n{trailer}\n")), "{trailer}: {msg}");
+    }
+    // The receipt verifies: audit counts the revert as a landing.
+    let audit = json_of(&env.ok(env.agent("audit", &["--json"])));
+    assert_eq!(audit["commits"][0]["class"], "landed", "{audit}");
+    assert_eq!(audit["commits"][0]["agent"], "billing", "{audit}");
+    assert_eq!(audit["moves"], serde_json::json!([]), "{audit}");
+    // The agent's branch re-applies the work on top of the revert.
+    assert_eq!(rev(&env, "agent/billing^"), rev(&env, "main"));
+    let dir = env.agent_dir("billing");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/billing/invoice.rs")).unwrap(),
+        WORK
+    );
+    assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
+    // rm keeps the work: it is unlanded again.
+    assert_eq!(env.agent("rm", &["billing"]).code, 1);
+}
+
+#[test]
+fn the_agent_lands_again_after_an_unland() {
+    // A squash landing: the branch followed the squash commit, which the
+    // base keeps after the revert.
+    let env = landed(&["--strategy", "squash"]);
+    env.ok(env.agent("unland", &["billing"]));
+    assert_eq!(invoice(&env), ORIGINAL);
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Tax, the fix"]);
+    let run = env.ok(env.agent("land", &["billing"]));
+    assert!(run.stdout.contains("landed agent 'billing'"), "{run:?}");
+    assert_eq!(invoice(&env), WORK);
+    assert!(env.repo().join("src/billing/tax.rs").is_file());
+    let audit = env.agent("audit", &[]);
+    assert_eq!(audit.code, 0, "{audit:?}");
+}
+
+#[test]
+fn unland_hard_moves_the_base_back_and_the_branch_keeps_the_work() {
+    let env = with_billing_commit();
+    let before = rev(&env, "main");
+    env.ok(env.agent("land", &["billing"]));
+    let run = env.ok(env.agent("unland", &["billing", "--hard"]));
+    assert!(run.stdout.contains("(moved back)"), "{run:?}");
+    assert_eq!(rev(&env, "main"), before);
+    assert_eq!(invoice(&env), ORIGINAL);
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+    let reflog = env.git(&["reflog", "-1", "--format=%gs", "refs/heads/main"]);
+    assert_eq!(reflog.trim(), "git-agent unland billing: hard");
+    // Not a foreign move of the base.
+    assert_eq!(env.agent("audit", &[]).code, 0);
+    // Once more is refused: the latest landing is gone already.
+    let again = env.agent("unland", &["billing", "--json"]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert_eq!(json_of(&again)["refusal"]["reason"], "already_unlanded");
+    // The branch still holds the work, and it lands again.
+    env.ok(env.agent("land", &["billing"]));
+    assert_eq!(invoice(&env), WORK);
+}
+
+#[test]
+fn unland_hard_is_refused_once_someone_built_on_the_landing() {
+    let env = landed(&[]);
+    env.write("docs/guide.md", "# Guide, built on it\n");
+    env.git(&["commit", "-q", "-am", "Built on it"]);
+    let before = env.state();
+    let run = env.agent("unland", &["billing", "--hard", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json = json_of(&run);
+    assert_eq!(json["refusal"]["reason"], "built_on", "{json}");
+    assert!(
+        json["refusal"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("main has 1 commit on top of its landing"),
+        "{json}"
+    );
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn unland_of_an_agent_that_never_landed_is_refused() {
+    let env = with_billing_commit();
+    let before = env.state();
+    for name in ["billing", "nobody"] {
+        let run = env.agent("unland", &[name]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stderr.contains(&format!(
+                "refusing to unland '{name}': main has no landing of it"
+            )),
+            "{run:?}"
+        );
+    }
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn unland_with_the_base_worktree_dirty_is_refused() {
+    let env = landed(&[]);
+    env.write("README.md", "# Shop, edited\n");
+    let before = env.state();
+    let run = env.agent("unland", &["billing"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("main is checked out in") && run.stderr.contains("README.md"),
+        "{run:?}"
+    );
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn later_changes_to_the_same_lines_are_refused_naming_the_files() {
+    let env = landed(&[]);
+    env.write("src/billing/invoice.rs", "fn total() -> u32 { 2 }\n");
+    env.git(&["commit", "-q", "-am", "A person changes the total"]);
+    let before = env.state();
+    let run = env.agent("unland", &["billing", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json = json_of(&run);
+    assert_eq!(json["refusal"]["reason"], "later_changes", "{json}");
+    assert_eq!(
+        json["refusal"]["paths"],
+        serde_json::json!(["src/billing/invoice.rs"])
+    );
+    assert!(
+        json["refusal"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("git revert -m 1"),
+        "{json}"
+    );
+    assert_eq!(before, env.state());
+}
+
+#[test]
+fn unland_json_reports_the_forecast_and_the_unland() {
+    let env = landed(&["--strategy", "ff"]);
+    let landing = rev(&env, "main");
+    let before = env.state();
+    let run = env.ok(env.agent("unland", &["billing", "--dry-run", "--json"]));
+    let json = json_of(&run);
+    assert_eq!(json["verdict"], "would_unland", "{json}");
+    assert_eq!(json["landing_kind"], "fast_forward", "{json}");
+    assert_eq!(json["revert"], serde_json::Value::Null, "{json}");
+    assert_eq!(
+        json["receipt"][1],
+        format!("Agent-Unlands: {landing}"),
+        "{json}"
+    );
+    assert_eq!(before, env.state());
+
+    let run = env.ok(env.agent("unland", &["billing", "--json"]));
+    let json = json_of(&run);
+    let revert = rev(&env, "main");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "version": 1,
+            "agent": "billing",
+            "base": "main",
+            "landing": landing,
+            "landing_kind": "fast_forward",
+            "summary": "Invoices total one",
+            "mode": "revert",
+            "dry_run": false,
+            "verdict": "unlanded",
+            "base_old": landing,
+            "base_new": revert,
+            "revert": revert,
+            "checks": json["checks"],
+            "receipt": json["receipt"],
+            "work": {
+                "kept": "reapplied",
+                "branch": "agent/billing",
+                "commit": rev(&env, "agent/billing"),
+                "archive": null,
+                "restore": null,
+            },
+            "refusal": null,
+        })
+    );
+    assert_eq!(json["checks"]["passed"], true, "{json}");
+    assert_eq!(invoice(&env), ORIGINAL);
+}
+
+#[test]
+fn a_removed_agents_work_is_archived_for_restore() {
+    let env = with_billing_commit();
+    env.ok(env.agent("land", &["billing", "--remove"]));
+    let run = env.ok(env.agent("unland", &["billing", "--json"]));
+    let json = json_of(&run);
+    assert_eq!(json["work"]["kept"], "archived", "{json}");
+    assert_eq!(json["work"]["restore"], "git agent restore billing");
+    assert_eq!(invoice(&env), ORIGINAL);
+    env.ok(env.agent("restore", &["billing"]));
+    let dir = env.agent_dir("billing");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/billing/invoice.rs")).unwrap(),
+        WORK
+    );
+    // Its scope came back with it, and the work lands again.
+    env.ok(env.agent("land", &["billing"]));
+    assert_eq!(invoice(&env), WORK);
+}
+
+#[test]
+fn an_agent_may_not_unland() {
+    let env = landed(&[]);
+    let before = env.state();
+    let run = unland_as_agent(&env);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("GIT_AGENT=billing"), "{run:?}");
+    assert_eq!(before, env.state());
+}
+
+/// A kill -9 while the revert's checks run leaves the base where it was.
+#[test]
+fn unland_killed_during_its_checks_leaves_the_base_alone() {
+    let env = Env::with_policy(
+        "version: 1\nareas:\n  billing: [src/billing/]\nchecks: [\"touch $GIT_AGENT_CHECK_MARK && sleep 30\"]\n",
+    );
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/invoice.rs", WORK);
+    env.git_in(&dir, &["commit", "-q", "-am", "Invoices total one"]);
+    env.ok(env.agent("land", &["billing", "--no-checks"]));
+    let landing = rev(&env, "main");
+    let mark = env.root.join("checks-started");
+    let mut child = env
+        .command(bin("git-agent-unland"), &env.repo())
+        .arg("billing")
+        .env("GIT_AGENT_CHECK_MARK", &mark)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !mark.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(mark.exists(), "the checks never started");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(rev(&env, "main"), landing);
+    assert_eq!(invoice(&env), WORK);
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+    // Nothing is left half-done: the unland runs again.
+    env.ok(env.agent("unland", &["billing", "--no-checks"]));
+    assert_eq!(invoice(&env), ORIGINAL);
+}
