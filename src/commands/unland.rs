@@ -104,9 +104,9 @@ fn render_text(report: &Report, repo: &gix::Repository, io: &mut Io) -> Result<(
         report.summary.as_deref().unwrap_or_default(),
         report.base.as_deref().unwrap_or_default(),
         short_hex(&report.base_old),
-        match (&report.base_new, report.verdict) {
-            (Some(_), _) => short_hex(&report.base_new),
-            (None, _) => "a revert commit",
+        match &report.base_new {
+            Some(_) => short_hex(&report.base_new),
+            None => "a revert commit",
         },
     )
     .map_err(Error::io("writing"))?;

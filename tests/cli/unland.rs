@@ -321,3 +321,103 @@ fn unland_killed_during_its_checks_leaves_the_base_alone() {
     env.ok(env.agent("unland", &["billing", "--no-checks"]));
     assert_eq!(invoice(&env), ORIGINAL);
 }
+
+/// A rebase landing of two commits is reverted as one; the revert passes
+/// `server.require_receipts` and `doctor`, and a forged `Agent-Unlands`
+/// does not.
+#[test]
+fn a_rebase_landings_revert_passes_require_receipts() {
+    let env = Env::with_policy(&format!(
+        "{POLICY}server: {{ require_receipts: true, humans: [alice] }}\n"
+    ));
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/invoice.rs", WORK);
+    env.git_in(&dir, &["commit", "-q", "-am", "Invoices total one"]);
+    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Tax"]);
+    let before = rev(&env, "main");
+    env.ok(env.agent("land", &["billing", "--strategy", "rebase"]));
+    let server = env.root.join("server.git");
+    env.git(&["clone", "-q", "--bare", ".", server.to_str().unwrap()]);
+    env.ok(env.agent_in(&server, "hooks", &["install", "--server"]));
+    let push = |args: &[&str]| {
+        let mut cmd = env.command("git", &env.repo());
+        cmd.arg("push").arg("-q").arg(&server).args(args);
+        Run::from_output(cmd.env("GIT_PUSHER", "bob").output().unwrap())
+    };
+
+    let run = env.ok(env.agent("unland", &["billing"]));
+    assert!(run.stdout.contains("\"Tax\""), "{run:?}");
+    let msg = env.git(&["log", "-1", "--format=%B", "main"]);
+    assert!(
+        msg.contains(&format!("This reverts the 2 commits {before}..")),
+        "{msg}"
+    );
+    assert_eq!(invoice(&env), ORIGINAL);
+    assert!(!env.repo().join("src/billing/tax.rs").exists());
+    let run = push(&["main"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        env.git_in(&server, &["rev-parse", "main"]),
+        env.git(&["rev-parse", "main"])
+    );
+    let doctor = env.agent("doctor", &[]);
+    assert_eq!(doctor.code, 0, "{doctor:?}");
+
+    // A revert naming a landing its base never had does not verify.
+    let policy = rev(&env, "main:.git-agent.yaml");
+    write_in(&env.repo(), "src/billing/invoice.rs", "forged\n");
+    let forged = format!(
+        "Forged\n\nAgent: billing\nAgent-Unlands: {}\nAgent-Policy: {policy}\nAgent-Scope: src/billing/",
+        rev(&env, "agent/billing")
+    );
+    env.git(&["commit", "-q", "--no-verify", "-am", &forged]);
+    let run = push(&["main"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("which is not on the base it reverts on"),
+        "{run:?}"
+    );
+}
+
+/// A kill -9 as the base moves: the base is at its old tip or the revert,
+/// whole, never in between.
+#[test]
+fn unland_killed_as_the_base_moves_leaves_it_old_or_new() {
+    if require_tool("ps").is_none() {
+        return;
+    }
+    let env = landed(&[]);
+    let landing = rev(&env, "main");
+    // git runs this as it moves main; it kills its caller, git-agent.
+    let hook = env.repo().join(".git/hooks/reference-transaction");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\n\
+         [ \"$1\" = prepared ] || exit 0\n\
+         grep -q ' refs/heads/main$' || exit 0\n\
+         agent=$(ps -o ppid= -p $PPID | tr -d ' ')\n\
+         kill -9 \"$agent\"\n\
+         exit 0\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = env.agent("unland", &["billing"]);
+    assert_eq!(run.code, -1, "killed: {run:?}");
+    std::fs::remove_file(&hook).unwrap();
+    let main = rev(&env, "main");
+    if main != landing {
+        // The move went through: the revert, whole, on the landing.
+        assert_eq!(rev(&env, "main^"), landing);
+        let msg = env.git(&["log", "-1", "--format=%B", "main"]);
+        assert!(msg.contains(&format!("Agent-Unlands: {landing}")), "{msg}");
+        assert_eq!(invoice(&env), ORIGINAL);
+        assert_eq!(env.agent("audit", &[]).code, 0);
+    }
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+    env.git(&["fsck", "--no-dangling"]);
+}
