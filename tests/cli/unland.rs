@@ -121,6 +121,8 @@ fn unland_hard_moves_the_base_back_and_the_branch_keeps_the_work() {
     assert_eq!(reflog.trim(), "git-agent unland billing: hard");
     // Not a foreign move of the base.
     assert_eq!(env.agent("audit", &[]).code, 0);
+    let doctor = env.agent("doctor", &[]);
+    assert_eq!(doctor.code, 0, "{doctor:?}");
     // Once more is refused: the latest landing is gone already.
     let again = env.agent("unland", &["billing", "--json"]);
     assert_eq!(again.code, 1, "{again:?}");
@@ -420,4 +422,47 @@ fn unland_killed_as_the_base_moves_leaves_it_old_or_new() {
     }
     assert_eq!(env.git(&["status", "--porcelain"]), "");
     env.git(&["fsck", "--no-dangling"]);
+}
+
+/// Commits the agent made after its landing stay on its branch, merged
+/// with the reapplied work; a worktree with uncommitted changes keeps its
+/// branch where it is, and the unland says how to bring the work back.
+#[test]
+fn the_branchs_later_commits_and_uncommitted_changes_are_kept() {
+    let env = landed(&[]);
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Tax, after the landing"]);
+    let later = rev(&env, "agent/billing");
+    let json = json_of(&env.ok(env.agent("unland", &["billing", "--json"])));
+    assert_eq!(json["work"]["kept"], "reapplied", "{json}");
+    let parents = env.git(&["log", "-1", "--format=%P", "agent/billing"]);
+    assert!(parents.starts_with(&later), "{parents}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/billing/invoice.rs")).unwrap(),
+        WORK
+    );
+    assert!(dir.join("src/billing/tax.rs").is_file());
+    env.ok(env.agent("land", &["billing"]));
+    assert_eq!(invoice(&env), WORK);
+    assert!(env.repo().join("src/billing/tax.rs").is_file());
+
+    // Landed again, then taken back while the agent has uncommitted work.
+    write_in(&dir, "src/billing/tax.rs", "fn tax() { /* wip */ }\n");
+    let tip = rev(&env, "agent/billing");
+    let run = env.ok(env.agent("unland", &["billing", "--json"]));
+    let json = json_of(&run);
+    assert_eq!(json["work"]["kept"], "not_moved", "{json}");
+    assert_eq!(rev(&env, "agent/billing"), tip);
+    assert!(
+        run.stderr.contains("agent/billing was not moved")
+            && run.stderr.contains("merge --ff-only"),
+        "{run:?}"
+    );
+    assert_eq!(invoice(&env), ORIGINAL);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/billing/tax.rs")).unwrap(),
+        "fn tax() { /* wip */ }\n"
+    );
 }
