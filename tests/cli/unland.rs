@@ -350,6 +350,8 @@ fn a_rebase_landings_revert_passes_require_receipts() {
         Run::from_output(cmd.env("GIT_PUSHER", "bob").output().unwrap())
     };
 
+    // Without the reflog, the receipts alone tell where the landing began.
+    env.git(&["reflog", "expire", "--expire=now", "--all"]);
     let run = env.ok(env.agent("unland", &["billing"]));
     assert!(run.stdout.contains("\"Tax\""), "{run:?}");
     let msg = env.git(&["log", "-1", "--format=%B", "main"]);
@@ -465,4 +467,20 @@ fn the_branchs_later_commits_and_uncommitted_changes_are_kept() {
         std::fs::read_to_string(dir.join("src/billing/tax.rs")).unwrap(),
         "fn tax() { /* wip */ }\n"
     );
+}
+
+#[test]
+fn a_base_checked_out_nowhere_moves_by_compare_and_swap() {
+    let env = landed(&[]);
+    let landing = rev(&env, "main");
+    env.git(&["switch", "-q", "-c", "elsewhere"]);
+    env.ok(env.agent("unland", &["billing"]));
+    assert_eq!(rev(&env, "main^"), landing);
+    assert_eq!(env.git(&["show", "main:src/billing/invoice.rs"]), ORIGINAL);
+    let reflog = env.git(&["reflog", "-1", "--format=%gs", "refs/heads/main"]);
+    assert_eq!(reflog.trim(), "git-agent unland billing: revert");
+    let revert = rev(&env, "main");
+    env.ok(env.agent("land", &["billing"]));
+    env.ok(env.agent("unland", &["billing", "--hard"]));
+    assert_eq!(rev(&env, "main"), revert);
 }
