@@ -618,7 +618,7 @@ pub fn latest_landing(
                 by: Some(*by),
             });
         }
-        if unlanded_hard_since(&moves, name, landing.tip) {
+        if unlanded_hard_since(repo, &moves, name, (landing.tip, tip)) {
             return Ok(Found::Unlanded {
                 landing: landing.tip,
                 by: None,
@@ -631,9 +631,7 @@ pub fn latest_landing(
         .iter()
         .rev()
         .find(|m| m.agent.as_deref() == Some(name));
-    if let Some(m) = last.filter(|m| m.source == MoveSource::Unland)
-        && let Ok(landing) = ObjectId::from_hex(m.old.as_bytes())
-    {
+    if let Some(landing) = last.and_then(|m| moved_off(repo, m, tip)) {
         return Ok(Found::Unlanded { landing, by: None });
     }
     Ok(Found::Never)
@@ -711,21 +709,37 @@ fn run_start(
     }
 }
 
-/// Whether the reflog records an unland of `name` after the landing that
-/// ended at `tip` (a `--hard` one leaves no commit to tell).
-fn unlanded_hard_since(moves: &[receipts::Move], name: &str, tip: ObjectId) -> bool {
+/// Whether the reflog records a `--hard` unland of `name` after its
+/// landing that ended at `landing`, which took a landing off the base that
+/// the base (at `tip`) still lacks: then the latest landing was taken back.
+fn unlanded_hard_since(
+    repo: &gix::Repository,
+    moves: &[receipts::Move],
+    name: &str,
+    (landing, tip): (ObjectId, ObjectId),
+) -> bool {
     let ours = |m: &&receipts::Move| m.agent.as_deref() == Some(name);
-    let tip = tip.to_string();
+    let landing = landing.to_string();
     let Some(landed) = moves
         .iter()
-        .rposition(|m| ours(&m) && m.source == MoveSource::Land && m.new == tip)
+        .rposition(|m| ours(&m) && m.source == MoveSource::Land && m.new == landing)
     else {
         return false;
     };
     moves[landed + 1..]
         .iter()
         .filter(ours)
-        .any(|m| m.source == MoveSource::Unland)
+        .any(|m| moved_off(repo, m, tip).is_some())
+}
+
+/// The landing an unland's move `m` took off the base, when the base (at
+/// `tip`) still lacks it; `None` for any other move.
+fn moved_off(repo: &gix::Repository, m: &receipts::Move, tip: ObjectId) -> Option<ObjectId> {
+    if m.source != MoveSource::Unland {
+        return None;
+    }
+    let old = ObjectId::from_hex(m.old.as_bytes()).ok()?;
+    (!old.is_null() && !receipts::is_ancestor(repo, old, tip)).then_some(old)
 }
 
 // ---------------------------------------------------------------------------

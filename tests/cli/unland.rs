@@ -484,3 +484,15 @@ fn a_base_checked_out_nowhere_moves_by_compare_and_swap() {
     env.ok(env.agent("unland", &["billing", "--hard"]));
     assert_eq!(rev(&env, "main"), revert);
 }
+
+/// A landing a person put back after `--hard` took it off is the latest
+/// landing again.
+#[test]
+fn a_landing_put_back_by_hand_unlands_again() {
+    let env = landed(&[]);
+    let landing = rev(&env, "main");
+    env.ok(env.agent("unland", &["billing", "--hard"]));
+    env.git(&["merge", "-q", "--ff-only", &landing]);
+    env.ok(env.agent("unland", &["billing", "--hard"]));
+    assert_eq!(rev(&env, "main"), rev(&env, &format!("{landing}^")));
+}
