@@ -32,7 +32,7 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand guard 'Write an agent''s scope into the permission files of Claude Code, Codex, Cursor and Gemini in its worktree, replacing what git-agent wrote there before'
             cand conflicts 'Forecast conflicts: every agent merged in memory with its base and with every other agent; files several agents change; overlapping scopes; a landing order. Exits 1 when any conflict is predicted'
             cand land 'Integrate an agent''s branch into its base: every commit re-checked against the scope, the merge forecast in memory, the policy''s checks run on the merged result, then the base moved atomically'
-            cand unland 'Take an agent''s latest landing back off its base: a revert commit, checked like a landing and carrying a receipt, or with --hard the base moved back while nothing was built on the landing. The agent''s branch keeps the work, so it can fix it and land again'
+            cand unland 'Take an agent''s latest landing back off its base, keeping its work'
             cand sync 'Bring the base''s new commits into an agent''s branch, in its worktree'
             cand rm 'Remove an agent: its worktree, branch and registry entry. Refuses when work would be lost; --force archives that work first'
             cand restore 'Bring back an agent removed with `rm --force`, from its archive'

@@ -10,10 +10,11 @@ use crate::git::repo;
 use crate::ops::context;
 use crate::ops::unlanding::{self, Kept, Mode, Report, UnlandOptions, Verdict};
 
-/// Take an agent's latest landing back off its base: a revert commit,
-/// checked like a landing and carrying a receipt, or with --hard the base
-/// moved back while nothing was built on the landing. The agent's branch
-/// keeps the work, so it can fix it and land again.
+/// Take an agent's latest landing back off its base, keeping its work.
+///
+/// A revert commit, checked like a landing and carrying a receipt; or with
+/// --hard the base moved back, while nothing was built on the landing. The
+/// agent's branch keeps the work, so it can fix it and land again.
 #[derive(Debug, Parser)]
 #[command(name = "git-agent-unland", bin_name = "git agent unland", version)]
 pub struct UnlandArgs {
