@@ -307,12 +307,6 @@ fn attempt(at: &Ground, report: &mut Report, io: &mut Io) -> Result<Attempt> {
     report.landing_kind = Some(landing.kind);
     report.summary = Some(landing.summary.clone());
     let base_worktree = landing::worktree_with_branch(at.repo, at.base)?;
-    if let Some(dir) = &base_worktree
-        && let Some(refusal) = dirty_base_refusal(at, dir)?
-    {
-        report.refuse(refusal);
-        return Ok(Attempt::Finished);
-    }
     if at.options.hard {
         hard(at, &landing, base_worktree.as_deref(), report)
     } else {
@@ -334,7 +328,11 @@ fn hard(
     }
     report.base_new = Some(landing.before.to_string());
     if at.options.dry_run {
-        report.verdict = Verdict::WouldUnland;
+        if let Some(refusal) = early_dirty_refusal(at, base_worktree)? {
+            report.refuse(refusal);
+        } else {
+            report.verdict = Verdict::WouldUnland;
+        }
         return Ok(Attempt::Finished);
     }
     let registry = context::registry(at.repo);
@@ -368,6 +366,14 @@ fn revert(
     if run_checks {
         report.checks.sandboxed = Some(containment.sandboxed());
         report.checks.containment = Some(containment.describe());
+    }
+    // Looked at again as the base moves; looking now saves running the
+    // checks for nothing, and tells `--dry-run` what the move would find.
+    if (run_checks || at.options.dry_run)
+        && let Some(refusal) = early_dirty_refusal(at, base_worktree)?
+    {
+        report.refuse(refusal);
+        return Ok(Attempt::Finished);
     }
     let receipt = revert_receipt(at, landing, &policy, run_checks, &containment)?;
     let mem = at.repo.clone().with_object_memory();
@@ -1102,6 +1108,14 @@ fn later_changes_refusal(at: &Ground, landing: &Landing, files: Vec<String>) -> 
         }
     );
     RefusalReport::new("later_changes", message).with_paths(files)
+}
+
+/// [`dirty_base_refusal`] where the base is checked out, if it is.
+fn early_dirty_refusal(at: &Ground, base_worktree: Option<&Path>) -> Result<Option<RefusalReport>> {
+    match base_worktree {
+        Some(dir) => dirty_base_refusal(at, dir),
+        None => Ok(None),
+    }
 }
 
 /// The worktree where the base is checked out must be clean: unland

@@ -174,12 +174,14 @@ fn unland_with_the_base_worktree_dirty_is_refused() {
     let env = landed(&[]);
     env.write("README.md", "# Shop, edited\n");
     let before = env.state();
-    let run = env.agent("unland", &["billing"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("main is checked out in") && run.stderr.contains("README.md"),
-        "{run:?}"
-    );
+    for args in [&[][..], &["--no-checks"], &["--dry-run"], &["--hard"]] {
+        let run = env.agent("unland", &[&["billing"][..], args].concat());
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("main is checked out in") && run.stderr.contains("README.md"),
+            "{args:?}: {run:?}"
+        );
+    }
     assert_eq!(before, env.state());
 }
 
