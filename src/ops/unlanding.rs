@@ -791,9 +791,9 @@ fn swap_forward(at: &Ground, base_worktree: Option<&Path>, new: ObjectId) -> Res
 }
 
 /// `--hard`: move the base from the landing back to before it, under the
-/// landing lock. Where the base is checked out, git first confirms the
-/// files can follow, then the ref moves by compare-and-swap, then the
-/// files and index follow.
+/// landing lock. Where the base is checked out, the ref moves by
+/// compare-and-swap first, then its files and index follow; if they cannot,
+/// the ref goes back.
 fn swap_back(at: &Ground, base_worktree: Option<&Path>, landing: &Landing) -> Result<Swap> {
     let (repo, base) = (at.repo, at.base);
     if repo::branch_tip(repo, base)? != Some(landing.tip) {
@@ -808,11 +808,6 @@ fn swap_back(at: &Ground, base_worktree: Option<&Path>, landing: &Landing) -> Re
         return Ok(Swap::Refused(refusal));
     }
     let (from, to) = (landing.tip.to_string(), landing.before.to_string());
-    // git decides what blocks the files from following; `-n` changes nothing.
-    let probe = git::output(dir, &["read-tree", "-m", "-u", "-n", &from, &to])?;
-    if !probe.status.success() {
-        return Ok(Swap::Refused(update_failed(at, dir, &probe.stderr)));
-    }
     let branch = format!("refs/heads/{base}");
     let moved = git::output(dir, &["update-ref", "-m", &message, &branch, &to, &from])?;
     if !moved.status.success() {
@@ -822,8 +817,8 @@ fn swap_back(at: &Ground, base_worktree: Option<&Path>, landing: &Landing) -> Re
     if read.status.success() {
         return Ok(Swap::Moved);
     }
-    // The files could not follow after all: the base goes back, so the
-    // unland did not happen.
+    // The files could not follow (git checks everything before it writes,
+    // so it changed none): the base goes back, so the unland did not happen.
     let back = format!("{message}: the worktree could not follow");
     git::run(dir, &["update-ref", "-m", &back, &branch, &from, &to])?;
     Ok(Swap::Refused(update_failed(at, dir, &read.stderr)))

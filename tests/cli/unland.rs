@@ -498,3 +498,26 @@ fn a_landing_put_back_by_hand_unlands_again() {
     env.ok(env.agent("unland", &["billing", "--hard"]));
     assert_eq!(rev(&env, "main"), rev(&env, &format!("{landing}^")));
 }
+
+/// `--hard` where the base's files cannot follow (an untracked file where
+/// the landing deleted one): the base goes back, nothing changed.
+#[test]
+fn unland_hard_refuses_when_the_base_worktree_cannot_follow() {
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["billing", "--area", "billing"]));
+    let dir = env.agent_dir("billing");
+    env.git_in(&dir, &["rm", "-q", "src/billing/secrets/key.rs"]);
+    env.git_in(&dir, &["commit", "-q", "-m", "No more keys"]);
+    env.ok(env.agent("land", &["billing"]));
+    env.write("src/billing/secrets/key.rs", "mine, untracked\n");
+    let before = env.state();
+    let run = env.agent("unland", &["billing", "--hard", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json = json_of(&run);
+    assert_eq!(json["refusal"]["reason"], "base_update_failed", "{json}");
+    assert_eq!(before, env.state());
+    assert_eq!(
+        std::fs::read_to_string(env.repo().join("src/billing/secrets/key.rs")).unwrap(),
+        "mine, untracked\n"
+    );
+}
