@@ -521,3 +521,14 @@ fn unland_hard_refuses_when_the_base_worktree_cannot_follow() {
         "mine, untracked\n"
     );
 }
+
+#[test]
+fn a_landing_a_person_reverted_already_is_refused() {
+    let env = landed(&[]);
+    env.git(&["revert", "--no-edit", "-m", "1", "HEAD"]);
+    let before = env.state();
+    let run = env.agent("unland", &["billing", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(json_of(&run)["refusal"]["reason"], "already_undone");
+    assert_eq!(before, env.state());
+}
