@@ -865,7 +865,7 @@ fn keep_work(
         return Ok(());
     };
     let branch_repo = context::branch_repo(at.repo, agent)?;
-    let Some(tip) = repo::branch_tip(&branch_repo, &agent.branch)? else {
+    if repo::branch_tip(&branch_repo, &agent.branch)?.is_none() {
         report.warnings.push(format!(
             "warning: branch {} of agent '{}' does not exist; its work is at {}: git branch {} {}",
             agent.branch,
@@ -876,7 +876,9 @@ fn keep_work(
         ));
         report.work = Some(work(Kept::NotMoved, agent, work_tip));
         return Ok(());
-    };
+    }
+    // A clone's branch is fetched here first, so its commits can be merged.
+    let tip = landing::branch_tip(at.repo, agent)?;
     let holds_landed = receipts::is_ancestor(at.repo, landing.work, tip);
     let Some(reapply) = reapply.filter(|_| holds_landed) else {
         report.work = Some(work(Kept::Branch, agent, tip));

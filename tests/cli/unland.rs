@@ -532,3 +532,29 @@ fn a_landing_a_person_reverted_already_is_refused() {
     assert_eq!(json_of(&run)["refusal"]["reason"], "already_undone");
     assert_eq!(before, env.state());
 }
+
+#[test]
+fn a_clone_agents_branch_reapplies_the_work() {
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["billing", "--area", "billing", "--clone"]));
+    let dir = env.agent_dir("billing");
+    write_in(&dir, "src/billing/invoice.rs", WORK);
+    env.git_in(&dir, &["commit", "-q", "-am", "Invoices total one"]);
+    env.ok(env.agent("land", &["billing"]));
+    // A commit in the clone after the landing, which this repository lacks.
+    write_in(&dir, "src/billing/tax.rs", "fn tax() {}\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Tax, in the clone"]);
+    let json = json_of(&env.ok(env.agent("unland", &["billing", "--json"])));
+    assert_eq!(json["work"]["kept"], "reapplied", "{json}");
+    assert_eq!(invoice(&env), ORIGINAL);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/billing/invoice.rs")).unwrap(),
+        WORK
+    );
+    assert!(dir.join("src/billing/tax.rs").is_file());
+    assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
+    env.ok(env.agent("land", &["billing"]));
+    assert_eq!(invoice(&env), WORK);
+    assert!(env.repo().join("src/billing/tax.rs").is_file());
+}
