@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
             [CompletionResult]::new('guard', 'guard', [CompletionResultType]::ParameterValue, 'Write an agent''s scope into the permission files of Claude Code, Codex, Cursor and Gemini in its worktree, replacing what git-agent wrote there before')
             [CompletionResult]::new('conflicts', 'conflicts', [CompletionResultType]::ParameterValue, 'Forecast conflicts: every agent merged in memory with its base and with every other agent; files several agents change; overlapping scopes; a landing order. Exits 1 when any conflict is predicted')
             [CompletionResult]::new('land', 'land', [CompletionResultType]::ParameterValue, 'Integrate an agent''s branch into its base: every commit re-checked against the scope, the merge forecast in memory, the policy''s checks run on the merged result, then the base moved atomically')
+            [CompletionResult]::new('unland', 'unland', [CompletionResultType]::ParameterValue, 'Take an agent''s latest landing back off its base, keeping its work')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring the base''s new commits into an agent''s branch, in its worktree')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove an agent: its worktree, branch and registry entry. Refuses when work would be lost; --force archives that work first')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Bring back an agent removed with `rm --force`, from its archive')
@@ -201,6 +202,20 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
             [CompletionResult]::new('--accept', '--accept', [CompletionResultType]::ParameterName, 'Land a proposer agent''s work, after its diff stat is shown')
             [CompletionResult]::new('--remove', '--remove', [CompletionResultType]::ParameterName, 'Remove the agent after landing, as `git agent rm` would')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text: what happened, or with --dry-run what would happen (see README)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-agent;unland' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in <PATH> instead of the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output [default: git''s color.ui, else auto]')
+            [CompletionResult]::new('--hard', '--hard', [CompletionResultType]::ParameterName, 'Move the base back to before the landing instead of reverting it; only while the landing is still the base''s tip')
+            [CompletionResult]::new('--no-checks', '--no-checks', [CompletionResultType]::ParameterName, 'Do not run the policy''s checks on the revert; its receipt says they were skipped')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Report what would happen, and change nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Report what would happen, and change nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text (see README)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

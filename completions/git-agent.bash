@@ -9,7 +9,7 @@
 __git_agent_subcommands ()
 {
 	case "$1" in
-	"") echo "init add list ls scope exec brief guard conflicts land sync rm restore doctor audit hooks demo install-extras" ;;
+	"") echo "init add list ls scope exec brief guard conflicts land unland sync rm restore doctor audit hooks demo install-extras" ;;
 	"scope") echo "set add rm check" ;;
 	"hooks") echo "install uninstall status" ;;
 	esac
@@ -33,6 +33,7 @@ __git_agent_options ()
 	"guard") echo "-C --color --guardrails --help -h --version -V" ;;
 	"conflicts") echo "-C --color --json --help -h --version -V" ;;
 	"land") echo "-C --color --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
+	"unland") echo "-C --color --hard --no-checks --dry-run -n --json --help -h --version -V" ;;
 	"sync") echo "-C --color --rebase --merge --json --help -h --version -V" ;;
 	"rm") echo "-C --color --force --json --help -h --version -V" ;;
 	"restore") echo "-C --color --archive --path --help -h --version -V" ;;
@@ -97,6 +98,8 @@ __git_agent_value_kind ()
 	"land|-C") echo "dir" ;;
 	"land|--color") echo "values:auto always never" ;;
 	"land|--strategy") echo "values:merge squash rebase ff" ;;
+	"unland|-C") echo "dir" ;;
+	"unland|--color") echo "values:auto always never" ;;
 	"sync|-C") echo "dir" ;;
 	"sync|--color") echo "values:auto always never" ;;
 	"rm|-C") echo "dir" ;;
@@ -141,6 +144,7 @@ __git_agent_positional_kind ()
 	"brief|0") echo "agent" ;;
 	"guard|0") echo "agent" ;;
 	"land|0") echo "agent" ;;
+	"unland|0") echo "agent" ;;
 	"sync|0") echo "agent" ;;
 	"rm|0") echo "agent" ;;
 	"restore|0") echo "agent" ;;

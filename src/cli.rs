@@ -147,6 +147,7 @@ pub fn builtins() -> Vec<(&'static str, clap::Command)> {
             crate::commands::conflicts::ConflictsArgs::command(),
         ),
         ("land", crate::commands::land::LandArgs::command()),
+        ("unland", crate::commands::unland::UnlandArgs::command()),
         ("sync", crate::commands::sync::SyncArgs::command()),
         ("rm", crate::commands::rm::RmArgs::command()),
         ("restore", crate::commands::restore::RestoreArgs::command()),

@@ -42,6 +42,9 @@ pub const BUILTINS: &[(&str, Main)] = &[
     ("land", |a| {
         main_with::<commands::land::LandArgs>(a, commands::land::run)
     }),
+    ("unland", |a| {
+        main_with::<commands::unland::UnlandArgs>(a, commands::unland::run)
+    }),
     ("sync", |a| {
         main_with::<commands::sync::SyncArgs>(a, commands::sync::run)
     }),

@@ -450,7 +450,14 @@ impl Demo {
 
         self.heading(
             io,
-            "\n12. Removing agents never loses work. billing has landed, so it goes cleanly;\n    api still holds commits main lacks, so it is refused until --force archives them.",
+            "\n12. Changed your mind? unland takes the landing back with a revert, checked and with its own\n    receipt; billing's branch keeps the work, so it can be fixed and landed again.",
+        )?;
+        self.step(io, repo, &["git", "agent", "unland", "billing"], Some(0))?;
+        self.step(io, repo, &["git", "agent", "land", "billing"], Some(0))?;
+
+        self.heading(
+            io,
+            "\n13. Removing agents never loses work. billing has landed, so it goes cleanly;\n    api still holds commits main lacks, so it is refused until --force archives them.",
         )?;
         self.step(io, repo, &["git", "agent", "rm", "billing"], Some(0))?;
         self.step(io, repo, &["git", "agent", "rm", "api"], Some(1))?;

@@ -18,3 +18,4 @@ pub mod restore;
 pub mod rm;
 pub mod scope;
 pub mod sync;
+pub mod unland;

@@ -887,7 +887,7 @@ pub(crate) fn branch_tip(repo: &gix::Repository, agent: &Agent) -> Result<Object
 
 /// Where to run git for this repository: its main worktree, or its git
 /// directory when it is bare.
-fn git_dir_for_commands(repo: &gix::Repository) -> PathBuf {
+pub(crate) fn git_dir_for_commands(repo: &gix::Repository) -> PathBuf {
     repo::home_for_commands(repo)
 }
 
@@ -1226,7 +1226,7 @@ pub(crate) fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<Object
         .detach())
 }
 
-fn signature(repo: &gix::Repository) -> Result<gix::actor::Signature> {
+pub(crate) fn signature(repo: &gix::Repository) -> Result<gix::actor::Signature> {
     let Some(sig) = repo.committer() else {
         return Err(Error::usage(
             "no committer identity is configured, and landing writes commits",
@@ -1238,7 +1238,7 @@ fn signature(repo: &gix::Repository) -> Result<gix::actor::Signature> {
         .git("reading the committer identity")
 }
 
-fn write_commit(
+pub(crate) fn write_commit(
     repo: &gix::Repository,
     tree: ObjectId,
     parents: Vec<ObjectId>,
@@ -1262,7 +1262,7 @@ fn write_commit(
 }
 
 /// Write what `mem` holds in memory to `repo`'s object database.
-fn persist(repo: &gix::Repository, mut mem: gix::Repository) -> Result<()> {
+pub(crate) fn persist(repo: &gix::Repository, mut mem: gix::Repository) -> Result<()> {
     use gix::objs::Write as _;
     let Some(storage) = mem.objects.take_object_memory() else {
         return Ok(());
@@ -1276,7 +1276,7 @@ fn persist(repo: &gix::Repository, mut mem: gix::Repository) -> Result<()> {
 }
 
 /// The blob id of the policy on the base, the receipt's `Agent-Policy`.
-fn policy_blob(repo: &gix::Repository, base_tip: ObjectId) -> Result<Option<ObjectId>> {
+pub(crate) fn policy_blob(repo: &gix::Repository, base_tip: ObjectId) -> Result<Option<ObjectId>> {
     let tree = repo
         .find_commit(base_tip)
         .git("reading the base")?
@@ -1288,7 +1288,10 @@ fn policy_blob(repo: &gix::Repository, base_tip: ObjectId) -> Result<Option<Obje
 }
 
 /// The worktree (main or linked) where `branch` is checked out.
-fn worktree_with_branch(repo: &gix::Repository, branch: &str) -> Result<Option<PathBuf>> {
+pub(crate) fn worktree_with_branch(
+    repo: &gix::Repository,
+    branch: &str,
+) -> Result<Option<PathBuf>> {
     // Under the lock: git fails on a registration being written (the
     // checks' worktrees of a concurrent landing).
     let registry = context::registry(repo);
@@ -1330,7 +1333,7 @@ fn worktree_with_branch(repo: &gix::Repository, branch: &str) -> Result<Option<P
 }
 
 /// Move `branch` from `old` to `new`, failing (false) if it is not at `old`.
-fn move_base(
+pub(crate) fn move_base(
     repo: &gix::Repository,
     branch: &str,
     old: ObjectId,
@@ -1375,7 +1378,7 @@ fn move_base(
 
 /// Why the agent's branch will not follow a squash or rebase landing, if it
 /// will not: only a clean worktree on the branch moves with it.
-fn follow_skip_reason(agent: &Agent) -> Result<Option<&'static str>> {
+pub(crate) fn follow_skip_reason(agent: &Agent) -> Result<Option<&'static str>> {
     if !agent.path.is_dir() {
         return Ok(Some("its directory is missing"));
     }
@@ -1538,7 +1541,7 @@ fn follow(
 }
 
 /// What a receipt says of the checks: never "passed" before they ran.
-fn checks_state(run: bool, dry_run: bool) -> &'static str {
+pub(crate) fn checks_state(run: bool, dry_run: bool) -> &'static str {
     match (run, dry_run) {
         (false, _) => "skipped",
         (true, true) => "would run",
@@ -1560,7 +1563,7 @@ pub fn short(id: ObjectId) -> String {
 }
 
 /// A few paths, for a message.
-fn sample(paths: &[String]) -> String {
+pub(crate) fn sample(paths: &[String]) -> String {
     let mut s = paths.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
     if paths.len() > 5 {
         s += &format!(" and {} more", paths.len() - 5);

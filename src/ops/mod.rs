@@ -25,3 +25,4 @@ pub mod sandbox;
 pub mod sealing;
 pub mod status;
 pub mod syncing;
+pub mod unlanding;

@@ -33,6 +33,9 @@ pub struct Receipt {
     /// when they did not run or the landing predates the record.
     pub checks_sandbox: Option<String>,
     pub scope: Vec<String>,
+    /// An unland's revert: the landed commit it takes back
+    /// (`Agent-Unlands:`).
+    pub unlands: Option<String>,
 }
 
 /// A commit's receipt: the `Agent*:` trailers of its message's last
@@ -53,6 +56,7 @@ pub fn parse(message: &BStr) -> Option<Receipt> {
             "Agent-Checks" => receipt.checks.push(value),
             "Agent-Checks-Sandbox" => receipt.checks_sandbox = Some(value),
             "Agent-Scope" => receipt.scope.push(value),
+            "Agent-Unlands" => receipt.unlands = Some(value),
             _ => continue,
         }
         found |= matches!(key, "Agent" | "Agent-Policy");
@@ -94,6 +98,9 @@ pub fn verify(repo: &gix::Repository, commit: ObjectId) -> Result<Option<Verifie
             parents.len()
         ));
     }
+    if let Some(problem) = unlands_problem(repo, &receipt, first) {
+        problems.push(problem);
+    }
     let Some(manifest) = named_policy(repo, &receipt, first, &mut problems)? else {
         return Ok(Some(Verified { receipt, problems }));
     };
@@ -108,6 +115,25 @@ pub fn verify(repo: &gix::Repository, commit: ObjectId) -> Result<Option<Verifie
         ));
     }
     Ok(Some(Verified { receipt, problems }))
+}
+
+/// What is wrong with an unland's `Agent-Unlands:`: the landing it takes
+/// back must be a commit the base it reverts on (`first`) has.
+fn unlands_problem(repo: &gix::Repository, receipt: &Receipt, first: ObjectId) -> Option<String> {
+    let hex = receipt.unlands.as_deref()?;
+    let Ok(landing) = ObjectId::from_hex(hex.as_bytes()) else {
+        return Some(format!(
+            "the landing it unlands, '{hex}', is not an object id"
+        ));
+    };
+    if !is_ancestor(repo, landing, first) {
+        return Some(format!(
+            "it unlands {}, which is not on the base it reverts on ({})",
+            landing.to_hex_with_len(12),
+            first.to_hex_with_len(12)
+        ));
+    }
+    None
 }
 
 /// The policy the receipt names, once it is known to exist, parse and be
@@ -263,6 +289,9 @@ fn changes_tree(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
 pub enum MoveSource {
     /// `git agent land`.
     Land,
+    /// `git agent unland`: a revert landed, or `--hard` moved the base
+    /// back.
+    Unland,
     /// A person's porcelain on their own machine: commit, merge, pull…
     Porcelain,
     /// Anything else: `update-ref`, a push, an unknown tool.
@@ -312,12 +341,19 @@ pub fn base_moves(repo: &gix::Repository, base: &str) -> Result<Vec<Move>> {
     for line in lines {
         let line = line.git("reading the base's reflog")?;
         let message = line.message.to_str_lossy().into_owned();
-        let agent = message
-            .strip_prefix("git-agent land ")
-            .and_then(|rest| rest.split_once(": "))
-            .map(|(name, _)| name.to_owned());
-        let source = if agent.is_some() {
-            MoveSource::Land
+        let named = |prefix: &str| {
+            message
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split_once(": "))
+                .map(|(name, _)| name.to_owned())
+        };
+        let (agent, by_us) = match (named("git-agent land "), named("git-agent unland ")) {
+            (Some(name), _) => (Some(name), Some(MoveSource::Land)),
+            (None, Some(name)) => (Some(name), Some(MoveSource::Unland)),
+            (None, None) => (None, None),
+        };
+        let source = if let Some(source) = by_us {
+            source
         } else if PORCELAIN.iter().any(|p| message.starts_with(p)) {
             MoveSource::Porcelain
         } else {
@@ -342,7 +378,7 @@ pub fn foreign_move(
     m: &Move,
     agent_commits: &HashMap<ObjectId, String>,
 ) -> Result<Option<String>> {
-    if m.source == MoveSource::Land {
+    if matches!(m.source, MoveSource::Land | MoveSource::Unland) {
         return Ok(None);
     }
     let (Ok(old), Ok(new)) = (

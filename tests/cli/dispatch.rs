@@ -127,6 +127,11 @@ fn demo_tours_the_whole_flow_and_leaves_a_real_sandbox() {
         out.contains("| landed agent 'billing' on main (merge, 1 commit)"),
         "{run:?}"
     );
+    // A landing taken back, and landed again.
+    assert!(
+        out.contains("| unlanded agent 'billing' from main (reverted)"),
+        "{run:?}"
+    );
     // A safe rm: refused while work would be lost, archived with --force.
     assert!(
         out.contains("| git-agent: refusing to remove agent 'api': work would be lost"),

@@ -41,7 +41,7 @@ fn committed_man_pages_and_completions_match_the_clap_definitions() {
 fn installed(env: &Env) -> PathBuf {
     let prefix = env.root.join("prefix");
     let run = env.ok(env.agent("install-extras", &["--prefix", prefix.to_str().unwrap()]));
-    assert!(run.stdout.contains("installed 18 man pages"), "{run:?}");
+    assert!(run.stdout.contains("installed 19 man pages"), "{run:?}");
     std::fs::create_dir_all(prefix.join("bin")).unwrap();
     for entry in std::fs::read_dir(bin_dir()).unwrap() {
         let path = entry.unwrap().path();

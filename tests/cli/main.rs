@@ -38,3 +38,4 @@ mod scope;
 mod seal;
 mod soak;
 mod state;
+mod unland;
