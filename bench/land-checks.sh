@@ -46,7 +46,7 @@ checks: ["true"]'
   orig=$(git rev-parse main)
   reset="git reset -q --hard $orig"
   # The warm-up run makes the checks worktree (a full checkout, once).
-  hyperfine --warmup 1 --runs 7 --export-json "$work/land-checks.json" \
+  hyperfine --warmup 1 --runs 10 --export-json "$work/land-checks.json" \
     --prepare "$reset" -n 'git agent land --no-checks' "git-agent land checked --no-checks" \
     --prepare "$reset" -n 'git agent land (checks: true)' "git-agent land checked"
   eval "$reset"
