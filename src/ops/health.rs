@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, GitContext, Result};
-use crate::ops::{checking, context};
 use crate::ops::provision::Progress;
+use crate::ops::{checking, context};
 use crate::state::registry::{self, Agent, Mode, State};
 use crate::{
     git::repo, ops::copies, ops::removal as rm, ops::sealing, state::archive, state::lease,
@@ -690,14 +690,7 @@ fn recreate_worktree(repo: &gix::Repository, agent: &Agent, progress: &dyn Progr
         copies::retire(repo, agent, &admin)?;
     }
     crate::git::run(&main_dir(repo), &["worktree", "prune"])?;
-    let full = format!("refs/heads/{}", agent.branch);
-    crate::ops::provision::check_out_worktree(
-        repo,
-        &context::registry(repo),
-        &agent.path,
-        &full,
-        progress,
-    )
+    crate::ops::provision::check_out_agent(repo, &context::registry(repo), agent, progress)
 }
 
 /// Recreate the agent's branch at its worktree's HEAD (or the base), or
@@ -889,5 +882,6 @@ fn adopted(name: &str, path: PathBuf, base: String) -> Agent {
         port: None,
         adding_pid: None,
         setup_failed: false,
+        sparse: false,
     }
 }

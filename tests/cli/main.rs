@@ -34,4 +34,5 @@ mod sandbox;
 mod scan;
 mod scope;
 mod seal;
+mod sparse;
 mod state;
