@@ -87,6 +87,8 @@ fn directories_check_out_in_cone_mode_with_a_sparse_index() {
     assert!(env.repo().join("docs/guide.md").is_file());
     let registry = std::fs::read_to_string(env.repo().join(".git/git-agent/agents.json")).unwrap();
     assert!(registry.contains("\"sparse\": true"), "{registry}");
+    let brief = env.ok(env.agent("brief", &["billing"])).stdout;
+    assert!(brief.contains("Your worktree is sparse"), "{brief}");
     let row = list_row(&env, "billing");
     assert_eq!(row["sparse"], true);
     assert_eq!(
