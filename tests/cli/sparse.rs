@@ -250,6 +250,8 @@ fn the_lifecycle_works_on_a_sparse_worktree() {
     env.ok(env.agent("add", &["a", "--sparse", "--scope", "src/billing/"]));
     let dir = env.agent_dir("a");
     write_in(&dir, "src/billing/invoice.rs", "landed\n");
+    let run = env.agent("land", &["a", "--no-checks"]);
+    assert_eq!(run.code, 1, "uncommitted work is seen: {run:?}");
     env.git_in(&dir, &["commit", "-q", "-am", "work"]);
     env.ok(env.agent("land", &["a", "--no-checks"]));
     assert_eq!(
