@@ -42,7 +42,9 @@ fi
 
 if want list; then
 # Ten sparse agents and ten full worktrees, each with 10 modified files.
-modify() { (cd "$1" && git ls-files drivers/m00/ | head -n 10 | while read -r f; do echo "// $2" >> "$f"; done); }
+# awk picks the files itself: cutting git's output short with head would
+# make git fail on the closed pipe.
+modify() { (cd "$1" && git ls-files drivers/m00/ | awk 'NR <= 10' | while read -r f; do echo "// $2" >> "$f"; done); }
 sparse_dirs=()
 full_dirs=()
 for i in $(seq 0 9); do
