@@ -177,8 +177,8 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
     {
         writeln!(
             io.err,
-            "warning: the sparse checkout of agent '{}' was not updated: {e}; fix that, then run `git agent scope add {}` again",
-            edit.name, edit.name
+            "warning: the sparse checkout of agent '{}' was not updated: {e}; fix that, then make the scope edit again",
+            edit.name
         )
         .map_err(Error::io("writing"))?;
     }

@@ -176,18 +176,16 @@ pub fn apply(dir: &Path, definition: &Definition) -> Result<()> {
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
-        // Cone mode warns when it must expand the sparse index; the
-        // expansion is correct, only slower.
-        .env("GIT_ADVICE", "0")
         .spawn()
         .map_err(Error::io(format!("running {what}")))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let mut text = definition.lines.join("\n");
-    text.push('\n');
-    stdin
-        .write_all(text.as_bytes())
-        .map_err(Error::io(format!("writing to {what}")))?;
-    drop(stdin);
+    // The patterns go on stdin, one per line: none is taken for an option.
+    if let Some(mut stdin) = child.stdin.take() {
+        let mut text = definition.lines.join("\n");
+        text.push('\n');
+        stdin
+            .write_all(text.as_bytes())
+            .map_err(Error::io(format!("writing to {what}")))?;
+    }
     let out = child
         .wait_with_output()
         .map_err(Error::io(format!("running {what}")))?;
