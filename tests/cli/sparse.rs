@@ -321,3 +321,19 @@ fn a_bad_context_pattern_is_bad_input() {
     );
     assert_bad_input(&env, &before, &run, &["vim"]);
 }
+
+/// A new file where nothing is checked out is work too: `rm` keeps it.
+#[test]
+fn rm_sees_an_untracked_file_where_nothing_is_checked_out() {
+    let env = env_with(POLICY);
+    env.ok(env.agent("add", &["a", "--sparse", "--scope", "src/billing/"]));
+    let dir = env.agent_dir("a");
+    write_in(&dir, "src/api/notes.rs", "untracked\n");
+    let run = env.agent("rm", &["a"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("src/api/notes.rs") || run.stderr.contains("src/api/notes.rs"),
+        "{run:?}"
+    );
+    assert!(dir.join("src/api/notes.rs").is_file());
+}
