@@ -68,6 +68,8 @@ Register-ArgumentCompleter -Native -CommandName 'git-agent' -ScriptBlock {
             [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'writer commits its own work; a proposer''s work lands only with --accept')
             [CompletionResult]::new('--guardrails', '--guardrails', [CompletionResultType]::ParameterName, 'The agent tools whose permission files get the scope in the new worktree: none, or a comma-separated list of claude, codex, cursor, gemini [default: all]')
             [CompletionResult]::new('--clone', '--clone', [CompletionResultType]::ParameterName, 'Make a local clone that borrows this repository''s objects (never copies them) instead of a worktree: for tools that cannot handle worktrees, and sandboxes that may not write this repository''s .git')
+            [CompletionResult]::new('--sparse', '--sparse', [CompletionResultType]::ParameterName, 'Check out only the scope and the policy''s `context:` patterns, with git''s sparse-checkout (cone mode and a sparse index when every pattern is a directory) [default: the policy''s defaults.sparse]')
+            [CompletionResult]::new('--no-sparse', '--no-sparse', [CompletionResultType]::ParameterName, 'Check out every file, whatever the policy''s defaults.sparse says')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

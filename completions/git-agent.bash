@@ -21,7 +21,7 @@ __git_agent_options ()
 	case "$1" in
 	"") echo "--help -h --version -V" ;;
 	"init") echo "-C --color --base --force --help -h --version -V" ;;
-	"add") echo "-C --color --scope --area --base --path --task --role --clone --guardrails --help -h --version -V" ;;
+	"add") echo "-C --color --scope --area --base --path --task --role --clone --sparse --no-sparse --guardrails --help -h --version -V" ;;
 	"list") echo "-C --color --long -l --json --names --help -h --version -V" ;;
 	"scope") echo "-C --color --json --help -h --version -V" ;;
 	"scope set") echo "-C --color --help -h" ;;

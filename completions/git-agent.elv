@@ -63,6 +63,8 @@ set edit:completion:arg-completer[git-agent] = {|@words|
             cand --role 'writer commits its own work; a proposer''s work lands only with --accept'
             cand --guardrails 'The agent tools whose permission files get the scope in the new worktree: none, or a comma-separated list of claude, codex, cursor, gemini [default: all]'
             cand --clone 'Make a local clone that borrows this repository''s objects (never copies them) instead of a worktree: for tools that cannot handle worktrees, and sandboxes that may not write this repository''s .git'
+            cand --sparse 'Check out only the scope and the policy''s `context:` patterns, with git''s sparse-checkout (cone mode and a sparse index when every pattern is a directory) [default: the policy''s defaults.sparse]'
+            cand --no-sparse 'Check out every file, whatever the policy''s defaults.sparse says'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -70,6 +70,8 @@ codex\t''
 cursor\t''
 gemini\t''"
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l clone -d 'Make a local clone that borrows this repository\'s objects (never copies them) instead of a worktree: for tools that cannot handle worktrees, and sandboxes that may not write this repository\'s .git'
+complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l sparse -d 'Check out only the scope and the policy\'s `context:` patterns, with git\'s sparse-checkout (cone mode and a sparse index when every pattern is a directory) [default: the policy\'s defaults.sparse]'
+complete -c git-agent -n "__fish_git_agent_using_subcommand add" -l no-sparse -d 'Check out every file, whatever the policy\'s defaults.sparse says'
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agent -n "__fish_git_agent_using_subcommand add" -s V -l version -d 'Print version'
 complete -c git-agent -n "__fish_git_agent_using_subcommand list" -s C -d 'Run as if started in <PATH> instead of the current directory' -r -F

@@ -44,6 +44,14 @@ pub struct AddArgs {
     /// worktrees, and sandboxes that may not write this repository's .git.
     #[arg(long)]
     pub clone: bool,
+    /// Check out only the scope and the policy's `context:` patterns, with
+    /// git's sparse-checkout (cone mode and a sparse index when every
+    /// pattern is a directory) [default: the policy's defaults.sparse].
+    #[arg(long, overrides_with = "no_sparse")]
+    pub sparse: bool,
+    /// Check out every file, whatever the policy's defaults.sparse says.
+    #[arg(long, overrides_with = "sparse")]
+    pub no_sparse: bool,
     /// The agent tools whose permission files get the scope in the new worktree: none, or a comma-separated list of claude, codex, cursor, gemini [default: all].
     #[arg(long, value_name = "TOOLS", value_delimiter = ',', value_enum)]
     pub guardrails: Vec<crate::cli::GuardrailChoice>,
@@ -87,6 +95,11 @@ pub fn run(args: AddArgs, io: &mut Io) -> Result<Outcome> {
         task: args.task,
         role: args.role.into(),
         clone: args.clone,
+        sparse: match (args.sparse, args.no_sparse) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
     };
     match provision::add(&repo, &cwd, &request, &crate::ui::progress::Terminal, io)? {
         Added::Refused(msg) => {
@@ -121,6 +134,12 @@ fn report(repo: &gix::Repository, created: &Created, io: &mut Io) -> Result<Outc
             )?;
         } else {
             writeln!(w, "scope: {}", created.scope.join(", "))?;
+        }
+        if created.sparse {
+            writeln!(
+                w,
+                "sparse: only the scope and the policy's context are checked out; `git agent scope add {name} PAT` widens both"
+            )?;
         }
         Ok(())
     })();

@@ -205,6 +205,12 @@ fn write_details(io: &mut Io, paint: Paint, r: &AgentStatus, long: bool) -> std:
                 r.scope.join(", ")
             }
         )?;
+        if r.sparse {
+            writeln!(
+                io.out,
+                "    sparse: only the scope and the policy's context are checked out"
+            )?;
+        }
         if let Some(task) = &r.task {
             writeln!(io.out, "    task:  {task}")?;
         }

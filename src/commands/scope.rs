@@ -167,6 +167,22 @@ fn edit_scope(repo: &gix::Repository, edit: ScopeEdit, how: Edit, io: &mut Io) -
         .map_err(Error::io("writing"))?;
     }
     crate::state::crash::point("scope:after-guardrails");
+    // A sparse worktree checks out what the scope now holds: git writes
+    // the files `scope add` brings in. The scope is saved by now, so a
+    // checkout git cannot update is a warning too.
+    let agent = crate::ops::context::registry(repo)
+        .load()?
+        .remove(&edit.name);
+    if let Some(agent) = agent
+        && let Err(e) = crate::ops::sparse::refresh(repo, &agent)
+    {
+        writeln!(
+            io.err,
+            "warning: the sparse checkout of agent '{}' was not updated: {e}; fix that, then make the scope edit again",
+            edit.name
+        )
+        .map_err(Error::io("writing"))?;
+    }
     writeln!(
         io.out,
         "scope of {}: {}",

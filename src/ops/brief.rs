@@ -33,14 +33,18 @@ pub fn of(repo: &gix::Repository, name: &str) -> Result<Brief> {
     let (rules, agent) = guardrails::rules_of(repo, name)?;
     let mut protected = vec![crate::policy::manifest::MANIFEST_FILE.to_owned()];
     protected.extend(rules.protected);
-    Ok(Brief {
-        version: 1,
-        rules: vec![
+    let mut rules_text = vec![
             format!("Change only paths in your scope; the pre-commit gate refuses any other, and so does land."),
             format!("Commit small, coherent commits with clear messages, on your branch {} only.", agent.branch),
             "Do not land, merge into, rebase onto or push to the base: a person lands your work with `git agent land`.".to_owned(),
             "Do not edit your scope or the policy; ask the person who runs you to widen it.".to_owned(),
-        ],
+        ];
+    if agent.sparse {
+        rules_text.push("Your worktree is sparse: only your scope, the policy's context files and the files at the root are checked out. Read any other file with `git show HEAD:PATH`.".to_owned());
+    }
+    Ok(Brief {
+        version: 1,
+        rules: rules_text,
         check: "git agent scope check --paths P".to_owned(),
         agent: agent.name,
         branch: agent.branch,

@@ -693,14 +693,7 @@ fn recreate_worktree(repo: &gix::Repository, agent: &Agent, progress: &dyn Progr
         copies::retire(repo, agent, &admin)?;
     }
     crate::git::run(&main_dir(repo), &["worktree", "prune"])?;
-    let full = format!("refs/heads/{}", agent.branch);
-    crate::ops::provision::check_out_worktree(
-        repo,
-        &context::registry(repo),
-        &agent.path,
-        &full,
-        progress,
-    )
+    crate::ops::provision::check_out_agent(repo, &context::registry(repo), agent, progress)
 }
 
 /// Recreate the agent's branch at its worktree's HEAD (or the base), or
@@ -888,5 +881,6 @@ fn adopted(name: &str, path: PathBuf, base: String) -> Agent {
         port: None,
         adding_pid: None,
         setup_failed: false,
+        sparse: false,
     }
 }

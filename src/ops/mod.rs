@@ -23,6 +23,7 @@ pub mod ref_guard;
 pub mod removal;
 pub mod sandbox;
 pub mod sealing;
+pub mod sparse;
 pub mod status;
 pub mod syncing;
 pub mod unlanding;

@@ -60,6 +60,9 @@ pub struct Request {
     pub role: Role,
     /// A local clone instead of a worktree.
     pub clone: bool,
+    /// Check out only the scope and the policy's `context`
+    /// [default: the policy's defaults.sparse].
+    pub sparse: Option<bool>,
 }
 
 /// What `add` did, or why it made nothing.
@@ -82,6 +85,8 @@ pub struct Created {
     pub scope: Vec<String>,
     /// A `setup` command failed; the agent exists all the same.
     pub setup_failed: bool,
+    /// Only the scope and the policy's `context` are checked out.
+    pub sparse: bool,
 }
 
 /// The checked inputs of an `add`: where and what to make.
@@ -118,7 +123,7 @@ pub fn add(
         )));
     }
     crate::state::crash::point("add:after-reserve");
-    if let Err(e) = make(repo, &registry, request, &plan, progress) {
+    if let Err(e) = make(repo, &registry, request, &plan, agent.sparse, progress) {
         let _ = registry.update(|agents| {
             agents.remove(&request.name);
             Ok(())
@@ -145,6 +150,7 @@ pub fn add(
         base: plan.base,
         path: canonical,
         setup_failed,
+        sparse: agent.sparse,
     }))
 }
 
@@ -257,6 +263,7 @@ fn new_entry(request: &Request, plan: &Plan) -> Agent {
         port: None,
         adding_pid: Some(std::process::id()),
         setup_failed: false,
+        sparse: request.sparse.unwrap_or(plan.manifest.defaults.sparse),
     }
 }
 
@@ -280,20 +287,76 @@ fn make(
     registry: &registry::Registry,
     request: &Request,
     plan: &Plan,
+    sparse: bool,
     progress: &dyn Progress,
 ) -> Result<()> {
     if request.clone {
-        make_clone(repo, &plan.path, &plan.branch, plan.base_tip, progress)
+        let sparse = match sparse {
+            true => Some(sparse_definition(repo, &request.name, plan.base_tip)?),
+            false => None,
+        };
+        make_clone(
+            repo,
+            &plan.path,
+            &plan.branch,
+            plan.base_tip,
+            sparse,
+            progress,
+        )
     } else {
         make_worktree(
             repo,
-            registry,
-            &plan.path,
             &plan.full_branch,
             plan.base_tip,
             &format!("git-agent: add {} from {}", request.name, plan.base),
+            || match sparse {
+                true => crate::ops::sparse::check_out(
+                    repo,
+                    registry,
+                    &request.name,
+                    &plan.path,
+                    &plan.full_branch,
+                    progress,
+                ),
+                false => {
+                    check_out_worktree(repo, registry, &plan.path, &plan.full_branch, progress)
+                }
+            },
+        )
+    }
+}
+
+/// What registered agent `name`'s sparse checkout holds at commit `tip`.
+fn sparse_definition(
+    repo: &gix::Repository,
+    name: &str,
+    tip: gix::ObjectId,
+) -> Result<crate::ops::sparse::Definition> {
+    let subject = crate::ops::gate::resolve_subject(repo, Some(name), None)?
+        .ok_or_else(crate::ops::gate::no_agent)?;
+    crate::ops::sparse::definition_of(repo, &subject, tip)
+}
+
+/// Check registered agent `agent`'s existing branch out again in a new
+/// worktree at its path: sparse if it was.
+pub fn check_out_agent(
+    repo: &gix::Repository,
+    registry: &registry::Registry,
+    agent: &Agent,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let full_branch = format!("refs/heads/{}", agent.branch);
+    if agent.sparse {
+        crate::ops::sparse::check_out(
+            repo,
+            registry,
+            &agent.name,
+            &agent.path,
+            &full_branch,
             progress,
         )
+    } else {
+        check_out_worktree(repo, registry, &agent.path, &full_branch, progress)
     }
 }
 
@@ -467,16 +530,14 @@ fn copy_recursively(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Branch `full_branch` at `base_tip`, checked out in a new worktree at
-/// `path`; on failure, whatever was made is removed again.
+/// Branch `full_branch` at `base_tip`, checked out in a new worktree by
+/// `check_out`; on failure, whatever was made is removed again.
 fn make_worktree(
     repo: &gix::Repository,
-    registry: &registry::Registry,
-    path: &Path,
     full_branch: &str,
     base_tip: gix::ObjectId,
     log_message: &str,
-    progress: &dyn Progress,
+    check_out: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     repo.reference(
         full_branch,
@@ -485,7 +546,7 @@ fn make_worktree(
         log_message,
     )
     .git("creating the agent's branch")?;
-    let added = check_out_worktree(repo, registry, path, full_branch, progress);
+    let added = check_out();
     if let Err(e) = added {
         let _ = repo::delete_ref_if_present(repo, full_branch);
         return Err(e);
@@ -534,6 +595,7 @@ fn make_clone(
     path: &Path,
     branch: &str,
     base_tip: gix::ObjectId,
+    sparse: Option<crate::ops::sparse::Definition>,
     progress: &dyn Progress,
 ) -> Result<()> {
     let source = repo::main_workdir(repo).unwrap_or_else(|| repo.common_dir().to_owned());
@@ -548,6 +610,9 @@ fn make_clone(
             &["clone", "--quiet", "--shared", "--no-checkout", &src, &dest],
         )?;
         crate::git::run(path, &["config", repo::HOME_KEY, &home.to_string_lossy()])?;
+        if let Some(definition) = &sparse {
+            crate::ops::sparse::apply(path, definition)?;
+        }
         crate::git::run(
             path,
             &["checkout", "--quiet", "-b", branch, &base_tip.to_string()],

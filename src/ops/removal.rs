@@ -639,16 +639,10 @@ fn recreate(
             .git("recreating the branch")?;
         }
         crate::state::crash::point("restore:after-branch");
-        crate::ops::provision::check_out_worktree(
-            repo,
-            registry,
-            &agent.path,
-            &full_branch,
-            progress,
-        )?;
+        crate::ops::provision::check_out_agent(repo, registry, agent, progress)?;
         crate::state::crash::point("restore:after-checkout");
         if let Some(index) = archived.index {
-            reapply_worktree(&agent.path, archived.commit, index)?;
+            reapply_worktree(&agent.path, archived.commit, index, agent.sparse)?;
         }
         crate::state::crash::point("restore:after-reapply");
         Ok(())
@@ -690,7 +684,12 @@ fn init_submodules(dir: &Path, io: &mut Io) -> Result<()> {
 /// Put the archived files back in a fresh worktree of the branch tip: the
 /// worktree's files from the archive commit, then the index as it was. git
 /// updates the worktree and index here, as only it can do safely.
-fn reapply_worktree(dir: &Path, worktree_commit: ObjectId, index_commit: ObjectId) -> Result<()> {
+fn reapply_worktree(
+    dir: &Path,
+    worktree_commit: ObjectId,
+    index_commit: ObjectId,
+    sparse: bool,
+) -> Result<()> {
     let w = worktree_commit.to_string();
     let deleted = git::run(
         dir,
@@ -709,5 +708,10 @@ fn reapply_worktree(dir: &Path, worktree_commit: ObjectId, index_commit: ObjectI
         let _ = std::fs::remove_file(dir.join(path));
     }
     git::run(dir, &["read-tree", &format!("{index_commit}^{{tree}}")])?;
+    if sparse {
+        // read-tree forgets which files are not checked out: without this
+        // they would show as deleted.
+        git::run(dir, &["sparse-checkout", "reapply"])?;
+    }
     Ok(())
 }

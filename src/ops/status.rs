@@ -48,6 +48,10 @@ pub fn dirty_and_staged(
         .iter()
         .map(|c| c.path.to_str_lossy().into_owned())
         .collect();
+    if has_sparse_index(&wt) {
+        let dirty = git_status(dir, uncommitted)?;
+        return Ok((dirty, staged));
+    }
     if cached && let Some(scan) = crate::git::scan::worktree(&wt)? {
         uncommitted.extend(scan.modified);
         let dirty = Dirty {
@@ -93,6 +97,49 @@ pub fn dirty_and_staged(
         untracked,
     };
     Ok((dirty, staged))
+}
+
+/// Whether the worktree keeps a sparse index (a sparse agent in cone
+/// mode), whose directory entries stand for whole directories not checked
+/// out.
+fn has_sparse_index(wt: &gix::Repository) -> bool {
+    wt.config_snapshot()
+        .boolean("index.sparse")
+        .unwrap_or(false)
+}
+
+/// [`dirty`] as git sees it. gix's walk does not look for untracked files
+/// in a directory that a sparse index holds as one entry (a new file where
+/// nothing is checked out), and missing one could lose it on `rm`; git's
+/// status reads a sparse index natively, and fast, since it is as small as
+/// the checkout. `--no-optional-locks`: it must not take the index lock
+/// that the agent's own `git commit` may need at the same moment.
+fn git_status(dir: &std::path::Path, mut uncommitted: BTreeSet<String>) -> Result<Dirty> {
+    let out = crate::git::run(
+        dir,
+        &[
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--no-renames",
+        ],
+    )?;
+    let mut untracked = Vec::new();
+    for record in out.split('\0').filter(|r| r.len() > 3) {
+        let (code, path) = record.split_at(3);
+        if code == "?? " {
+            untracked.push(path.to_owned());
+        } else {
+            uncommitted.insert(path.to_owned());
+        }
+    }
+    untracked.sort();
+    Ok(Dirty {
+        uncommitted: uncommitted.into_iter().collect(),
+        untracked,
+    })
 }
 
 /// Paths with changes a commit does not hold yet: staged, or changed in the
@@ -156,6 +203,8 @@ pub struct AgentStatus {
     pub lease: Option<Lease>,
     pub scope: Vec<String>,
     pub task: Option<String>,
+    /// Only the scope and the policy's `context` are checked out.
+    pub sparse: bool,
     /// What is wrong with the agent, if anything: its directory or branch is
     /// gone, its `add` did not finish, its setup failed.
     pub problems: Vec<String>,
@@ -209,6 +258,7 @@ fn registered_status(repo: &gix::Repository, agent: &Agent) -> AgentStatus {
         lease: lease::holder(repo.common_dir(), &agent.name).ok().flatten(),
         scope: agent.scope.clone(),
         task: agent.task.clone(),
+        sparse: agent.sparse,
         problems: Vec::new(),
     };
     if agent.state == State::Adding {

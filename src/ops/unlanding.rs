@@ -1027,6 +1027,7 @@ fn archive_work(at: &Ground, landing: &Landing, tip: ObjectId) -> Result<Work> {
         port: None,
         adding_pid: None,
         setup_failed: false,
+        sparse: false,
     };
     let reference = archive::write(at.repo, &entry, tip, false)?;
     Ok(Work {

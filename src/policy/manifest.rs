@@ -105,6 +105,8 @@ pub struct Defaults {
     pub strategy: Strategy,
     /// `git agent exec` runs every command under the write sandbox.
     pub sandbox: bool,
+    /// `git agent add` makes sparse worktrees, as with `--sparse`.
+    pub sparse: bool,
 }
 
 /// The policy's `sandbox:` section: what `exec --sandbox` also lets a
@@ -146,6 +148,9 @@ pub struct Manifest {
     pub areas: BTreeMap<String, Vec<String>>,
     pub agents: BTreeMap<String, StandingAgent>,
     pub copy: Vec<String>,
+    /// Files every sparse worktree checks out besides the scope: what an
+    /// agent must read but not change (`Cargo.toml`, a shared library).
+    pub context: Vec<String>,
     pub setup: Vec<String>,
     pub checks: Vec<String>,
     /// `checks_sandbox: false`: the checks run unconfined. By default they
@@ -173,6 +178,8 @@ struct Raw {
     agents: BTreeMap<String, RawAgent>,
     #[serde(default)]
     copy: Vec<Spanned<String>>,
+    #[serde(default)]
+    context: Vec<Spanned<String>>,
     #[serde(default)]
     setup: Vec<String>,
     #[serde(default)]
@@ -206,6 +213,8 @@ struct RawDefaults {
     strategy: Strategy,
     #[serde(default)]
     sandbox: bool,
+    #[serde(default)]
+    sparse: bool,
 }
 
 #[derive(Deserialize)]
@@ -264,6 +273,20 @@ impl Source<'_> {
                 )),
             })
             .collect()
+    }
+
+    /// The `context:` patterns: valid, and none an exclusion, since they
+    /// only add files to a sparse checkout.
+    fn context(&self, list: &[Spanned<String>]) -> Result<Vec<String>> {
+        if let Some(p) = list.iter().find(|p| p.value.starts_with('!')) {
+            return Err(self.at(
+                &p.referenced,
+                format!("bad context pattern '{}': context patterns add files to sparse worktrees, and a '!' pattern would take some away", p.value),
+                "this pattern",
+                Some("list only what agents must read, e.g. '/Cargo.toml' or 'libs/shared/'; to keep a path out of agents' hands, add it to `protected:`".into()),
+            ));
+        }
+        self.patterns(list)
     }
 
     fn copy_entries(&self, list: &[Spanned<String>]) -> Result<Vec<String>> {
@@ -380,6 +403,7 @@ impl Manifest {
                 worktrees: d.worktrees,
                 strategy: d.strategy,
                 sandbox: d.sandbox,
+                sparse: d.sparse,
             })
             .unwrap_or_default();
         let writable = src.writable(raw.sandbox.iter().flat_map(|s| &s.writable))?;
@@ -389,6 +413,7 @@ impl Manifest {
             areas,
             agents,
             copy,
+            context: src.context(&raw.context)?,
             setup: raw.setup,
             checks: raw.checks,
             checks_unsandboxed: raw.checks_sandbox == Some(false),
@@ -714,6 +739,9 @@ defaults:
   # Run every `git agent exec` as `exec --sandbox` (writes confined to the
   # agent's scope; Linux with Landlock only).
   # sandbox: true
+  # Make every agent's worktree sparse: only its scope and `context` are
+  # checked out (as `git agent add --sparse`).
+  # sparse: true
 
 # Paths no agent may change, whatever its scope (.gitignore syntax).
 # .git-agent.yaml itself is always protected.
@@ -730,6 +758,14 @@ areas: {}
 # check them with `git agent scope check --agent NAME --range A..B`).
 agents: {}
 #  docs-bot: { scope: ["*.md", docs/], role: proposer }
+
+# What sparse worktrees (`git agent add --sparse`, or `sparse: true` under
+# defaults) check out besides the agent's scope: files agents must read but
+# not change. A list of directories (`libs/shared/`) or root files
+# (`/Cargo.toml`) keeps git's fast cone mode.
+context: []
+#  - /Cargo.toml
+#  - libs/shared/
 
 # Untracked files copied into each new worktree.
 copy: []
@@ -864,6 +900,34 @@ mod error_tests {
         assert_eq!((e.line, e.column), (4, 7), "{e:?}");
         assert!(e.message.contains("`..`"), "{}", e.message);
         let e = err("version: 1\ndefaults: { sandbox: maybe }\n");
+        assert_eq!(e.line, 2, "{e:?}");
+    }
+
+    #[test]
+    fn context_and_sparse_parse() {
+        let m = Manifest::parse(
+            "version: 1\ndefaults: { sparse: true }\ncontext: [/Cargo.toml, libs/shared/, \"*.proto\"]\n",
+            "x",
+        )
+        .unwrap();
+        assert!(m.defaults.sparse);
+        assert_eq!(m.context, ["/Cargo.toml", "libs/shared/", "*.proto"]);
+        let m = Manifest::parse("version: 1\n", "x").unwrap();
+        assert!(!m.defaults.sparse);
+        assert!(m.context.is_empty());
+    }
+
+    #[test]
+    fn bad_context_pattern_is_shown_in_place() {
+        let e = err("version: 1\ncontext:\n  - Cargo.toml\n  - \"libs/[ab\"\n");
+        assert_eq!((e.line, e.column), (4, 5), "{e:?}");
+        assert!(e.message.contains("unclosed '['"), "{}", e.message);
+        let e = err("version: 1\ncontext: [libs/, \"!libs/big/\"]\n");
+        assert_eq!((e.line, e.column), (2, 18), "{e:?}");
+        assert!(e.message.contains("bad context pattern"), "{}", e.message);
+        let e = err("version: 1\ncontext: Cargo.toml\n");
+        assert_eq!(e.line, 2, "{e:?}");
+        let e = err("version: 1\ndefaults: { sparse: often }\n");
         assert_eq!(e.line, 2, "{e:?}");
     }
 

@@ -28,6 +28,9 @@ pub struct Pattern {
     /// The deepest directory every matching path lies in, when the pattern
     /// is anchored and case-sensitive ("" for the root).
     literal_dir: Option<String>,
+    /// The one path (a file or a directory and all below it) the pattern
+    /// names, when it is anchored, case-sensitive and has no wildcard.
+    literal_path: Option<String>,
     glob: GlobMatcher,
 }
 
@@ -75,6 +78,10 @@ impl Pattern {
                     .to_owned()
             }
         });
+        let literal_path = anchored_prefix
+            .as_deref()
+            .filter(|prefix| prefix.len() == body.len())
+            .map(str::to_owned);
         let glob_text = translate(body)?;
         let glob = GlobBuilder::new(&glob_text)
             .literal_separator(true)
@@ -91,6 +98,7 @@ impl Pattern {
             basename_only,
             anchored_prefix,
             literal_dir,
+            literal_path,
             glob,
         })
     }
@@ -105,6 +113,12 @@ impl Pattern {
     /// every path this pattern matches; `None` when it can match anywhere.
     pub fn literal_dir(&self) -> Option<&str> {
         self.literal_dir.as_deref()
+    }
+
+    /// The path the pattern names literally (no wildcard, anchored,
+    /// case-sensitive), and whether it names a directory only (`dir/`).
+    pub fn literal_path(&self) -> Option<(&str, bool)> {
+        self.literal_path.as_deref().map(|p| (p, self.dir_only))
     }
 
     /// Whether this pattern, alone, matches `path` (a file) or one of the

@@ -72,6 +72,11 @@ pub struct Agent {
     /// A `setup` command failed when the agent was added.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub setup_failed: bool,
+    /// Its worktree checks out only its scope and the policy's `context`
+    /// (`add --sparse`); `restore` and `doctor` make it sparse again.
+    /// Not sealed: it decides what is checked out, never what may change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sparse: bool,
 }
 
 impl Agent {

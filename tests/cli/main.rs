@@ -37,5 +37,6 @@ mod scan;
 mod scope;
 mod seal;
 mod soak;
+mod sparse;
 mod state;
 mod unland;

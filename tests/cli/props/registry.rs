@@ -57,6 +57,7 @@ fn agent(name: &str) -> Agent {
         port: Some(4000),
         adding_pid: None,
         setup_failed: false,
+        sparse: false,
     }
 }
 
