@@ -38,7 +38,9 @@ pub fn pool_dir(common_dir: &Path) -> PathBuf {
 pub fn is_checks_worktree(common_dir: &Path, path: &Path) -> bool {
     let pool = pool_dir(common_dir);
     let pool = std::fs::canonicalize(&pool).unwrap_or(pool);
-    let parent = path.parent().map(|p| std::fs::canonicalize(p).unwrap_or(p.to_owned()));
+    let parent = path
+        .parent()
+        .map(|p| std::fs::canonicalize(p).unwrap_or(p.to_owned()));
     parent.as_deref() == Some(pool.as_path())
 }
 

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, GitContext, Result};
-use crate::ops::{checking, context};
 use crate::ops::provision::Progress;
+use crate::ops::{checking, context};
 use crate::state::registry::{self, Agent, Mode, State};
 use crate::{
     git::repo, ops::copies, ops::removal as rm, ops::sealing, state::archive, state::lease,

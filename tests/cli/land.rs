@@ -86,7 +86,10 @@ fn land_merges_with_receipts_and_updates_the_checked_out_base() {
     // next landing, detached at what was checked.
     assert_eq!(worktree_count(&env), 3);
     let checks = env.repo().join(".git/git-agent/checks/main.0");
-    assert_eq!(env.git_in(&checks, &["rev-parse", "HEAD"]).trim(), rev(&env, "main"));
+    assert_eq!(
+        env.git_in(&checks, &["rev-parse", "HEAD"]).trim(),
+        rev(&env, "main")
+    );
     let reflog = env.git(&["reflog", "-1", "--format=%gs", "main"]);
     assert!(reflog.contains("git-agent land billing"), "{reflog}");
     // Landed: rm needs no --force now.
