@@ -32,7 +32,7 @@ __git_agent_options ()
 	"brief") echo "-C --color --json --help -h --version -V" ;;
 	"guard") echo "-C --color --guardrails --help -h --version -V" ;;
 	"conflicts") echo "-C --color --json --help -h --version -V" ;;
-	"land") echo "-C --color --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
+	"land") echo "-C --color --all --order --keep-going --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
 	"sync") echo "-C --color --rebase --merge --json --help -h --version -V" ;;
 	"rm") echo "-C --color --force --json --help -h --version -V" ;;
 	"restore") echo "-C --color --archive --path --help -h --version -V" ;;
@@ -96,6 +96,7 @@ __git_agent_value_kind ()
 	"conflicts|--color") echo "values:auto always never" ;;
 	"land|-C") echo "dir" ;;
 	"land|--color") echo "values:auto always never" ;;
+	"land|--order") echo "values:forecast given" ;;
 	"land|--strategy") echo "values:merge squash rebase ff" ;;
 	"sync|-C") echo "dir" ;;
 	"sync|--color") echo "values:auto always never" ;;

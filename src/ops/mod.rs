@@ -1,5 +1,5 @@
 //! The operations commands share: the gate, provisioning, landing, syncing,
-//! removal, the conflict forecast, health checks, hook installation, the
+//! removal, landing trains, the conflict forecast, health checks, hook installation, the
 //! write sandbox and the seals on agents' rights.
 
 pub mod audit;
@@ -25,3 +25,4 @@ pub mod sandbox;
 pub mod sealing;
 pub mod status;
 pub mod syncing;
+pub mod train;

@@ -91,7 +91,7 @@ fn install_extras_puts_man_pages_where_man_and_git_help_find_them() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
-            .contains("Usage: git agent land [OPTIONS] <AGENT>"),
+            .contains("Usage: git agent land [OPTIONS] [AGENT]..."),
         "{run:?}"
     );
     if require_tool("man").is_none() {

@@ -35,3 +35,4 @@ mod scan;
 mod scope;
 mod seal;
 mod state;
+mod train;
