@@ -300,10 +300,6 @@ fn run_train(args: LandArgs, io: &mut Io) -> Result<Outcome> {
         true => train::with_something_to_land(&repo, &registry)?,
         false => named_agents(&args.names, &registry)?,
     };
-    if agents.is_empty() {
-        writeln!(io.err, "no agent has anything to land").map_err(Error::io("writing"))?;
-        return Ok(Outcome::Done);
-    }
     let options = TrainOptions {
         land: LandOptions {
             strategy: args.strategy.map(Strategy::from),
@@ -315,6 +311,9 @@ fn run_train(args: LandArgs, io: &mut Io) -> Result<Outcome> {
         order: args.order.into(),
         keep_going: args.keep_going,
     };
+    if agents.is_empty() {
+        return nothing_to_land(&repo, &options, args.json, io);
+    }
     let (base, strategy) = train::vet_input(&repo, &agents, options.land.strategy)?;
     let mut report = match train_refusal(&repo, &agents, &options, (&base, strategy))? {
         Some(refused) => refused,
@@ -336,6 +335,28 @@ fn run_train(args: LandArgs, io: &mut Io) -> Result<Outcome> {
         writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
     }
     Ok(outcome)
+}
+
+/// `--all` when no agent has anything to land: an empty train.
+fn nothing_to_land(
+    repo: &gix::Repository,
+    options: &TrainOptions,
+    json: bool,
+    io: &mut Io,
+) -> Result<Outcome> {
+    if !json {
+        writeln!(io.err, "no agent has anything to land").map_err(Error::io("writing"))?;
+        return Ok(Outcome::Done);
+    }
+    let base = repo::default_base(repo)?;
+    let strategy = match repo::load_policy(repo, &base) {
+        Ok(policy) => options.land.strategy.unwrap_or(policy.defaults.strategy),
+        Err(_) => options.land.strategy.unwrap_or_default(),
+    };
+    let report = TrainReport::new(&base, strategy, options);
+    let text = serde_json::to_string_pretty(&report).expect("serialises");
+    writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
 }
 
 /// The named agents, each once and each registered: anything else is bad
