@@ -134,17 +134,17 @@ __git_agent_value_kind ()
 __git_agent_positional_kind ()
 {
 	case "$1|$2" in
-	"scope|0") echo "agent" ;;
-	"scope set|0") echo "agent" ;;
-	"scope add|0") echo "agent" ;;
-	"scope rm|0") echo "agent" ;;
-	"exec|0") echo "agent" ;;
-	"brief|0") echo "agent" ;;
-	"guard|0") echo "agent" ;;
-	"land|0") echo "agent" ;;
-	"sync|0") echo "agent" ;;
-	"rm|0") echo "agent" ;;
-	"restore|0") echo "agent" ;;
+	"scope|"0) echo "agent" ;;
+	"scope set|"0) echo "agent" ;;
+	"scope add|"0) echo "agent" ;;
+	"scope rm|"0) echo "agent" ;;
+	"exec|"0) echo "agent" ;;
+	"brief|"0) echo "agent" ;;
+	"guard|"0) echo "agent" ;;
+	"land|"*) echo "agent" ;;
+	"sync|"0) echo "agent" ;;
+	"rm|"0) echo "agent" ;;
+	"restore|"0) echo "agent" ;;
 	esac
 }
 

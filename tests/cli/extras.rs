@@ -202,6 +202,11 @@ fn bash_completes_commands_agent_names_and_options_through_gits_completion() {
         complete(&env, &prefix, &git, "git agent land "),
         ["billing", "docs"]
     );
+    // A train: every further name completes too.
+    assert_eq!(
+        complete(&env, &prefix, &git, "git agent land billing d"),
+        ["docs"]
+    );
     assert_eq!(complete(&env, &prefix, &git, "git agent rm b"), ["billing"]);
     assert_eq!(
         complete(&env, &prefix, &git, "git agent land --strategy "),
