@@ -310,8 +310,18 @@ pub(crate) fn vet_branch(
     at: &Ground,
     report: &mut Report,
 ) -> Result<Option<(gix::Repository, Vec<changes::CommitChanges>, Scope)>> {
+    vet_branch_found(at, uncommitted_refusal(at.agent)?, report)
+}
+
+/// [`vet_branch`], with the agent's uncommitted work already looked for
+/// (a train looks in every agent's worktree at once).
+pub(crate) fn vet_branch_found(
+    at: &Ground,
+    uncommitted: Option<RefusalReport>,
+    report: &mut Report,
+) -> Result<Option<(gix::Repository, Vec<changes::CommitChanges>, Scope)>> {
     let (repo, agent) = (at.repo, at.agent);
-    if let Some(refusal) = uncommitted_refusal(agent)? {
+    if let Some(refusal) = uncommitted {
         report.refuse(refusal);
         return Ok(None);
     }
@@ -417,7 +427,7 @@ fn vet_landing(
 }
 
 /// The agent's worktree must be clean: what lands is what it committed.
-fn uncommitted_refusal(agent: &Agent) -> Result<Option<RefusalReport>> {
+pub(crate) fn uncommitted_refusal(agent: &Agent) -> Result<Option<RefusalReport>> {
     if !agent.path.is_dir() {
         return Ok(None);
     }

@@ -462,12 +462,13 @@ impl<'a> Train<'a> {
         io: &mut Io,
     ) -> Result<Option<Vec<Gated<'a>>>> {
         let mut gated = Vec::new();
-        for (car, agent) in self.agents.iter().enumerate() {
+        let uncommitted = uncommitted_everywhere(self.agents);
+        for ((car, agent), uncommitted) in self.agents.iter().enumerate().zip(uncommitted) {
             let ground = Ground::read(self.repo, agent, &self.options.land, self.strategy)?;
             if ground.base_tip != base_tip {
                 return Ok(None);
             }
-            if let Some(g) = gate(ground, car, &mut report.agents[car], io)? {
+            if let Some(g) = gate(ground, uncommitted?, car, &mut report.agents[car], io)? {
                 gated.push(g);
             }
         }
@@ -807,6 +808,7 @@ struct CheckSetup<'a> {
 /// when `car` holds the verdict.
 fn gate<'a>(
     ground: Ground<'a>,
+    uncommitted: Option<RefusalReport>,
     car: usize,
     out: &mut Car,
     io: &mut Io,
@@ -817,7 +819,7 @@ fn gate<'a>(
         return Ok(None);
     }
     let mut single = landing::Report::new(&agent.name, Some(agent), Some(ground.strategy), false);
-    let vetted = landing::vet_branch(&ground, &mut single)?;
+    let vetted = landing::vet_branch_found(&ground, uncommitted, &mut single)?;
     out.commits = std::mem::take(&mut single.commits);
     out.out_of_scope = std::mem::take(&mut single.out_of_scope);
     let Some((_, commits, scope)) = vetted else {
@@ -839,4 +841,38 @@ fn gate<'a>(
         scope,
         receipt,
     }))
+}
+
+/// Each agent's uncommitted work, looked for in every worktree at once,
+/// one thread per core: on a large repository that walk is most of a
+/// gate's time.
+fn uncommitted_everywhere(agents: &[&Agent]) -> Vec<Result<Option<RefusalReport>>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(agents.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result<Option<RefusalReport>>>>> =
+        agents.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(agent) = agents.get(i) else { break };
+                    let found = landing::uncommitted_refusal(agent);
+                    *slots[i].lock().expect("no panics while holding") = Some(found);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .expect("no panics while holding")
+                .unwrap_or(Ok(None))
+        })
+        .collect()
 }
