@@ -398,12 +398,7 @@ impl<'a> Train<'a> {
         let policy = repo::load_policy(repo, self.base)?;
         let run_checks = !self.options.land.no_checks && !policy.checks.is_empty();
         let containment = Containment::for_policy(&policy);
-        report.checks.commands = policy.checks.clone();
-        report.checks.run = run_checks;
-        if run_checks {
-            report.checks.sandboxed = Some(containment.sandboxed());
-            report.checks.containment = Some(containment.describe());
-        }
+        record_checks(report, &policy, run_checks, &containment);
         let Some(gated) = self.gate_all(base_tip, report, io)? else {
             return Ok(Attempt::BaseMoved);
         };
@@ -794,6 +789,21 @@ impl<'a> Train<'a> {
             }
         }
         Ok(Attempt::Finished)
+    }
+}
+
+/// What the report says of the checks before they run.
+fn record_checks(
+    report: &mut TrainReport,
+    policy: &Manifest,
+    run: bool,
+    containment: &Containment,
+) {
+    report.checks.commands = policy.checks.clone();
+    report.checks.run = run;
+    if run {
+        report.checks.sandboxed = Some(containment.sandboxed());
+        report.checks.containment = Some(containment.describe());
     }
 }
 

@@ -203,7 +203,9 @@ fn conflicts_leave_an_agent_out_and_gates_refuse_as_alone() {
 
     let run = env.agent(
         "land",
-        &["t0", "t1", "t2", "t3", "--order", "given", "--json"],
+        &[
+            "t0", "t1", "t2", "t3", "--order", "given", "--json", "--remove",
+        ],
     );
     assert_eq!(run.code, 1, "{run:?}");
     let json = json_of(&run);
@@ -218,6 +220,11 @@ fn conflicts_leave_an_agent_out_and_gates_refuse_as_alone() {
     assert_eq!(verdict(&json, "t3")["reason"], "uncommitted");
     assert_eq!(json["check_runs"], 1);
     assert_eq!(landed_agents(&env, &old), ["t0"]);
+    // --remove removed the agent that landed, and only it.
+    assert_eq!(verdict(&json, "t0")["removal"]["removed"], true, "{json}");
+    assert!(!env.agent_dir("t0").exists());
+    assert_eq!(verdict(&json, "t1")["removal"], serde_json::Value::Null);
+    assert!(env.agent_dir("t1").exists());
 
     // The text names each verdict.
     let env = with_agents(2, &[]);
@@ -258,14 +265,7 @@ fn squash_trains_land_one_commit_per_agent_and_the_branches_follow() {
     let old = rev(&env, "main");
     let run = env.ok(env.agent(
         "land",
-        &[
-            "--all",
-            "--strategy",
-            "squash",
-            "--no-checks",
-            "--remove",
-            "--json",
-        ],
+        &["--all", "--strategy", "squash", "--no-checks", "--json"],
     ));
     let json = json_of(&run);
     assert_eq!(json["strategy"], "squash");
@@ -278,8 +278,24 @@ fn squash_trains_land_one_commit_per_agent_and_the_branches_follow() {
     for name in ["t0", "t1"] {
         let car = verdict(&json, name);
         assert_eq!(car["verdict"], "landed");
-        assert_eq!(car["removal"]["removed"], true, "{json}");
-        assert!(!env.agent_dir(name).exists());
+        // Each branch and its worktree follow its own squash commit.
+        let landed = car["commit"].as_str().unwrap();
+        assert_eq!(rev(&env, &format!("agent/{name}")), landed);
+        assert_eq!(
+            env.git(&["log", "-1", "--format=%P", landed])
+                .split_whitespace()
+                .count(),
+            1
+        );
+        assert_eq!(
+            env.git_in(&env.agent_dir(name), &["status", "--porcelain"]),
+            ""
+        );
+        assert_eq!(
+            env.git_in(&env.agent_dir(name), &["rev-parse", "HEAD"])
+                .trim(),
+            landed
+        );
     }
     // Nothing is left to land.
     let run = env.ok(env.agent("land", &["--all"]));
