@@ -379,7 +379,7 @@ fn git_agent_runs_every_builtin_in_its_own_process() {
     let help = env.ok(run(&["land", "--help"]));
     assert!(
         help.stdout
-            .contains("Usage: git agent land [OPTIONS] <AGENT>"),
+            .contains("Usage: git agent land [OPTIONS] [AGENT]..."),
         "{help:?}"
     );
     let bad = run(&["land"]);
