@@ -7,7 +7,9 @@
 #             `git agent land --all` against 200 `git merge --no-ff`s of the
 #             same branches, in a copy of the repository of its own.
 # usage: bench/train.sh [WORKDIR] [checks] [branches]
-#        (WORKDIR is kept; reruns reuse it; both parts by default)
+#        (WORKDIR is kept and reruns reuse it; give the train a WORKDIR of
+#        its own, since `--all` lands every agent there; ~11 GB of disk for
+#        the twenty worktrees; both parts by default)
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
@@ -44,7 +46,8 @@ checks() {
   hyperfine --runs 3 --export-json "$work/train-checks.json" \
     --prepare "$reset" -n '20 x git agent land NAME' "$sequential" \
     --prepare "$reset" -n 'git agent land --all' "git-agent land --all"
-  git-agent land --all --json 2>/dev/null | python3 -c 'import json,sys; r=json.load(sys.stdin); print("check runs in the train:", r["check_runs"], "landed:", sum(c["verdict"]=="landed" for c in r["agents"]))'
+  eval "$reset"
+  summary
   eval "$reset"
   ratio train-checks
 }
@@ -87,6 +90,8 @@ PY
     --prepare "$reset" -n '200 x git merge --no-ff' "$merges" \
     --prepare "$reset" -n 'git agent land --all --no-checks' "git-agent land --all --no-checks"
   eval "$reset"
+  summary --no-checks
+  eval "$reset"
   ratio train-branches
 }
 
@@ -95,6 +100,17 @@ PY
 commits() {
   printf 'commit refs/heads/%s\ncommitter Bench <bench@example.com> 1700100000 +0000\ndata %d\n%s\nfrom refs/heads/main\nM 100644 inline %s\ndata %d\n%s\n' \
     "$1" "${#2}" "$2" "$3" "${#4}" "$4"
+}
+
+# One more train, to show that every agent landed and how often the checks
+# ran.
+summary() {
+  git-agent land --all --json "$@" 2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+agents, runs = r["agents"], r["check_runs"]
+landed = sum(c["verdict"] == "landed" for c in agents)
+print(f"train: {landed} of {len(agents)} agents landed, checks ran {runs} time(s)")'
 }
 
 ratio() {
