@@ -315,6 +315,17 @@ fn bad_trains_are_refused_before_anything_runs() {
     assert_bad_input(&env, &before, &run, &["'t0' is named twice"]);
     let run = env.agent("land", &["t0", "t1", "--strategy", "ff"]);
     assert_bad_input(&env, &before, &run, &["fast-forward"]);
+    let run = env.agent("land", &["t0", "--all"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    // Agents on different bases cannot share a train.
+    env.git(&["branch", "other"]);
+    env.ok(env.agent(
+        "add",
+        &["elsewhere", "--scope", "src/t0/", "--base", "other"],
+    ));
+    let before = env.state();
+    let run = env.agent("land", &["t0", "elsewhere"]);
+    assert_bad_input(&env, &before, &run, &["different bases"]);
     assert_eq!(check_runs_counted(&env), 0);
     // Humans orchestrate: from an agent's worktree every agent is refused.
     let run = env.agent_in(&env.agent_dir("t0"), "land", &["t0", "t1", "--json"]);
@@ -387,13 +398,35 @@ fn a_killed_train_leaves_the_base_old_or_final() {
             assert_eq!(rev(&env, "main"), old, "killed during the checks");
         }
         assert_all_or_nothing(&env, &old, 3);
-        // Back to the old tip for the next round; a git killed while it
-        // updated the checked-out base leaves its lock behind.
+        // Back to the old tip for the next round. A `git merge --ff-only`
+        // killed while it updated the checked-out base leaves its lock, and
+        // the files it had written (untracked, the base not moved).
         let _ = std::fs::remove_file(env.repo().join(".git/index.lock"));
         env.git(&["reset", "-q", "--hard", &old]);
+        env.git(&["clean", "-q", "-f", "-d", "src"]);
     }
     // Unkilled, it lands.
     std::fs::write(&go, "").unwrap();
     env.ok(env.agent("land", &["k0", "k1", "k2"]));
     assert!(assert_all_or_nothing(&env, &old, 3));
+}
+
+#[test]
+fn a_proposer_in_a_train_lands_only_when_accepted() {
+    let env = with_agents(1, &[]);
+    env.ok(env.agent("add", &["p", "--scope", "src/p/", "--role", "proposer"]));
+    let dir = env.agent_dir("p");
+    write_in(&dir, "src/p/idea.txt", "idea\n");
+    env.git_in(&dir, &["add", "."]);
+    env.git_in(&dir, &["commit", "-q", "-m", "Idea"]);
+    let run = env.agent("land", &["t0", "p", "--no-checks", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json = json_of(&run);
+    assert_eq!(verdict(&json, "t0")["verdict"], "landed", "{json}");
+    assert_eq!(verdict(&json, "p")["reason"], "proposer", "{json}");
+    // Its diff stat is shown on stderr, stdout holding the JSON.
+    assert!(run.stderr.contains("src/p/idea.txt"), "{run:?}");
+    let json = json_of(&env.ok(env.agent("land", &["--all", "--accept", "--no-checks", "--json"])));
+    assert_eq!(json["agents"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(verdict(&json, "p")["verdict"], "landed", "{json}");
 }
