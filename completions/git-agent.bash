@@ -32,7 +32,7 @@ __git_agent_options ()
 	"brief") echo "-C --color --json --help -h --version -V" ;;
 	"guard") echo "-C --color --guardrails --help -h --version -V" ;;
 	"conflicts") echo "-C --color --json --help -h --version -V" ;;
-	"land") echo "-C --color --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
+	"land") echo "-C --color --all --order --keep-going --strategy --no-checks --dry-run -n --accept --remove --json --help -h --version -V" ;;
 	"unland") echo "-C --color --hard --no-checks --dry-run -n --json --help -h --version -V" ;;
 	"sync") echo "-C --color --rebase --merge --json --help -h --version -V" ;;
 	"rm") echo "-C --color --force --json --help -h --version -V" ;;
@@ -97,6 +97,7 @@ __git_agent_value_kind ()
 	"conflicts|--color") echo "values:auto always never" ;;
 	"land|-C") echo "dir" ;;
 	"land|--color") echo "values:auto always never" ;;
+	"land|--order") echo "values:forecast given" ;;
 	"land|--strategy") echo "values:merge squash rebase ff" ;;
 	"unland|-C") echo "dir" ;;
 	"unland|--color") echo "values:auto always never" ;;
@@ -136,18 +137,18 @@ __git_agent_value_kind ()
 __git_agent_positional_kind ()
 {
 	case "$1|$2" in
-	"scope|0") echo "agent" ;;
-	"scope set|0") echo "agent" ;;
-	"scope add|0") echo "agent" ;;
-	"scope rm|0") echo "agent" ;;
-	"exec|0") echo "agent" ;;
-	"brief|0") echo "agent" ;;
-	"guard|0") echo "agent" ;;
-	"land|0") echo "agent" ;;
-	"unland|0") echo "agent" ;;
-	"sync|0") echo "agent" ;;
-	"rm|0") echo "agent" ;;
-	"restore|0") echo "agent" ;;
+	"scope|"0) echo "agent" ;;
+	"scope set|"0) echo "agent" ;;
+	"scope add|"0) echo "agent" ;;
+	"scope rm|"0) echo "agent" ;;
+	"exec|"0) echo "agent" ;;
+	"brief|"0) echo "agent" ;;
+	"guard|"0) echo "agent" ;;
+	"land|"*) echo "agent" ;;
+	"unland|"0) echo "agent" ;;
+	"sync|"0) echo "agent" ;;
+	"rm|"0) echo "agent" ;;
+	"restore|"0) echo "agent" ;;
 	esac
 }
 

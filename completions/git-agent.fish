@@ -35,7 +35,7 @@ complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "exec" -d 'Run a
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "brief" -d 'Print what an agent should be told at the start of its session: its task, scope, protected paths and the rules it works by'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "guard" -d 'Write an agent\'s scope into the permission files of Claude Code, Codex, Cursor and Gemini in its worktree, replacing what git-agent wrote there before'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "conflicts" -d 'Forecast conflicts: every agent merged in memory with its base and with every other agent; files several agents change; overlapping scopes; a landing order. Exits 1 when any conflict is predicted'
-complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "land" -d 'Integrate an agent\'s branch into its base: every commit re-checked against the scope, the merge forecast in memory, the policy\'s checks run on the merged result, then the base moved atomically'
+complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "land" -d 'Integrate an agent\'s branch into its base: every commit re-checked against the scope, the merge forecast in memory, the policy\'s checks run on the merged result, then the base moved atomically. Several agents (or --all) land as a train: each gated as alone, merged in memory in order, the checks run once (a failure bisected), the base moved once'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "unland" -d 'Take an agent\'s latest landing back off its base, keeping its work'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "sync" -d 'Bring the base\'s new commits into an agent\'s branch, in its worktree'
 complete -c git-agent -n "__fish_git_agent_needs_command" -f -a "rm" -d 'Remove an agent: its worktree, branch and registry entry. Refuses when work would be lost; --force archives that work first'
@@ -173,10 +173,14 @@ complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s C -d 'Run a
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l color -d 'When to colour the output [default: git\'s color.ui, else auto]' -r -f -a "auto\t'Colour when writing to a terminal (whatever color.ui and NO_COLOR say)'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l order -d 'The order a train merges its agents in: the conflict forecast\'s (fewest conflicts first) or the order given' -r -f -a "forecast\t'The conflict forecast\'s landing order: fewest conflicts first'
+given\t'The order the agents are named in'"
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l strategy -d 'How to integrate [default: the policy\'s defaults.strategy, else merge]' -r -f -a "merge\t'A merge commit, even when a fast-forward is possible'
 squash\t'One new commit holding all of the branch\'s changes'
 rebase\t'The branch\'s commits replayed on the base, then fast-forwarded'
 ff\t'Only a fast-forward; refuses when the base has moved on'"
+complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l all -d 'Land every agent with something to land, as one train'
+complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l keep-going -d 'When a train\'s checks fail, land the largest passing subset it can prove (taking out each agent that breaks them), not only the largest passing prefix'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l no-checks -d 'Do not run the policy\'s checks; the receipt says they were skipped'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -s n -l dry-run -d 'Report what would happen, and change nothing'
 complete -c git-agent -n "__fish_git_agent_using_subcommand land" -l accept -d 'Land a proposer agent\'s work, after its diff stat is shown'

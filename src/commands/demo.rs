@@ -2,7 +2,7 @@
 //! the whole flow with every step narrated: a commit the gate lets through,
 //! one it refuses, one slipped past it with `--no-verify` and caught at
 //! landing, a conflict forecast before anyone lands, a landing with its
-//! receipts, and removals that never lose work. It runs the real binaries
+//! receipts, a train landing two agents at once, and removals that never lose work. It runs the real binaries
 //! and the real hook, so what it shows is what a user gets.
 
 use std::ffi::OsString;
@@ -457,7 +457,13 @@ impl Demo {
 
         self.heading(
             io,
-            "\n13. Removing agents never loses work. billing has landed, so it goes cleanly;\n    api still holds commits main lacks, so it is refused until --force archives them.",
+            "\n13. Several agents land as a train: each gated as if alone (api's bypass is caught again),\n    the rest merged in memory one on top of the other, the check run once on the combined\n    result, and main moved once; every landed commit keeps its own receipt.",
+        )?;
+        self.step(io, repo, &["git", "agent", "land", "docs", "api"], Some(1))?;
+
+        self.heading(
+            io,
+            "\n14. Removing agents never loses work. billing has landed, so it goes cleanly;\n    api still holds commits main lacks, so it is refused until --force archives them.",
         )?;
         self.step(io, repo, &["git", "agent", "rm", "billing"], Some(0))?;
         self.step(io, repo, &["git", "agent", "rm", "api"], Some(1))?;

@@ -224,9 +224,19 @@ fn bash() -> String {
                 continue;
             }
             let kind = Kind::of(arg);
-            if kind != Kind::Anything {
-                positionals.push_str(&format!("\t\"{path}|{i}\") echo \"{}\" ;;\n", kind.bash()));
+            if kind == Kind::Anything {
+                continue;
             }
+            // A list (`land A B C…`) takes every position from its own on;
+            // it is the last positional, so the earlier patterns match first.
+            let position = match arg.get_action() {
+                clap::ArgAction::Append => "*".to_owned(),
+                _ => i.to_string(),
+            };
+            positionals.push_str(&format!(
+                "\t\"{path}|\"{position}) echo \"{}\" ;;\n",
+                kind.bash()
+            ));
         }
     }
     let aliases: String = crate::cli::ALIASES

@@ -1,5 +1,6 @@
 //! `git agent land`: integrate an agent's branch into its base, checked and
-//! atomic (SPEC: Landing). The work is `ops::landing`'s; this renders it.
+//! atomic (SPEC: Landing); several agents land as a train. The work is
+//! `ops::landing`'s and `ops::train`'s; this renders it.
 
 use clap::Parser;
 
@@ -9,6 +10,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::git::repo;
 use crate::ops::context;
 use crate::ops::landing::{self, LandOptions, Report, Verdict, short, strategy_name};
+use crate::ops::train::{self, Car, CarVerdict, Order, TrainOptions, TrainReport};
 use crate::policy::manifest::Strategy;
 
 /// How `land` integrates the branch into its base.
@@ -35,17 +37,50 @@ impl From<StrategyArg> for Strategy {
     }
 }
 
+/// The order a train merges its agents in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OrderArg {
+    /// The conflict forecast's landing order: fewest conflicts first.
+    Forecast,
+    /// The order the agents are named in.
+    Given,
+}
+
+impl From<OrderArg> for Order {
+    fn from(o: OrderArg) -> Self {
+        match o {
+            OrderArg::Forecast => Self::Forecast,
+            OrderArg::Given => Self::Given,
+        }
+    }
+}
+
 /// Integrate an agent's branch into its base: every commit re-checked
 /// against the scope, the merge forecast in memory, the policy's checks run
-/// on the merged result, then the base moved atomically.
+/// on the merged result, then the base moved atomically. Several agents (or
+/// --all) land as a train: each gated as alone, merged in memory in order,
+/// the checks run once (a failure bisected), the base moved once.
 #[derive(Debug, Parser)]
 #[command(name = "git-agent-land", bin_name = "git agent land", version)]
 pub struct LandArgs {
     #[command(flatten)]
     pub common: Common,
-    /// The agent.
-    #[arg(value_name = AGENT)]
-    pub name: String,
+    /// The agent; several agents land as one train: each gated as alone,
+    /// merged in order, the checks run once, the base moved once.
+    #[arg(value_name = AGENT, required_unless_present = "all")]
+    pub names: Vec<String>,
+    /// Land every agent with something to land, as one train.
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
+    /// The order a train merges its agents in: the conflict forecast's
+    /// (fewest conflicts first) or the order given.
+    #[arg(long, value_enum, value_name = "ORDER", default_value_t = OrderArg::Forecast)]
+    pub order: OrderArg,
+    /// When a train's checks fail, land the largest passing subset it can
+    /// prove (taking out each agent that breaks them), not only the
+    /// largest passing prefix.
+    #[arg(long)]
+    pub keep_going: bool,
     /// How to integrate [default: the policy's defaults.strategy, else merge].
     #[arg(long, value_enum, value_name = "HOW")]
     pub strategy: Option<StrategyArg>,
@@ -68,19 +103,30 @@ pub struct LandArgs {
 }
 
 pub fn run(args: LandArgs, io: &mut Io) -> Result<Outcome> {
+    match (args.all, args.names.as_slice()) {
+        (false, [name]) => {
+            let name = name.clone();
+            run_single(args, &name, io)
+        }
+        _ => run_train(args, io),
+    }
+}
+
+/// `land NAME`: one agent.
+fn run_single(args: LandArgs, name: &str, io: &mut Io) -> Result<Outcome> {
     let cwd = args.common.absolute_dir()?;
     let repo = repo::open(&cwd)?;
     if let Some(refusal) =
-        crate::ops::authority::who_may_act(&repo, crate::ops::authority::Action::Land(&args.name))?
+        crate::ops::authority::who_may_act(&repo, crate::ops::authority::Action::Land(name))?
     {
-        let mut report = Report::new(&args.name, None, None, args.dry_run);
+        let mut report = Report::new(name, None, None, args.dry_run);
         report.refuse(refusal.report());
         render(&report, &repo, args.json, io)?;
         return Ok(report.outcome());
     }
     let agents = context::registry(&repo).load()?;
-    let Some(agent) = agents.get(&args.name).cloned() else {
-        return Err(crate::ops::gate::unknown_agent(&args.name, &agents, None));
+    let Some(agent) = agents.get(name).cloned() else {
+        return Err(crate::ops::gate::unknown_agent(name, &agents, None));
     };
     let options = LandOptions {
         strategy: args.strategy.map(Strategy::from),
@@ -241,6 +287,233 @@ fn render_landed(report: &Report, repo: &gix::Repository, io: &mut Io) -> Result
 fn render_warnings(report: &Report, io: &mut Io) -> Result<()> {
     for warning in &report.warnings {
         writeln!(io.err, "{warning}").map_err(Error::io("writing"))?;
+    }
+    Ok(())
+}
+
+/// `land A B C…` or `land --all`: a train.
+fn run_train(args: LandArgs, io: &mut Io) -> Result<Outcome> {
+    let cwd = args.common.absolute_dir()?;
+    let repo = repo::open(&cwd)?;
+    let registry = context::registry(&repo).load()?;
+    let agents = match args.all {
+        true => train::with_something_to_land(&repo, &registry)?,
+        false => named_agents(&args.names, &registry)?,
+    };
+    let options = TrainOptions {
+        land: LandOptions {
+            strategy: args.strategy.map(Strategy::from),
+            no_checks: args.no_checks,
+            dry_run: args.dry_run,
+            accept: args.accept,
+            narrate_on_stderr: args.json,
+        },
+        order: args.order.into(),
+        keep_going: args.keep_going,
+    };
+    if agents.is_empty() {
+        return nothing_to_land(&repo, &options, args.json, io);
+    }
+    let (base, strategy) = train::vet_input(&repo, &agents, options.land.strategy)?;
+    let mut report = match train_refusal(&repo, &agents, &options, (&base, strategy))? {
+        Some(refused) => refused,
+        None => train::land_train(&repo, &agents, &options, (&base, strategy), io)?,
+    };
+    let mut outcome = report.outcome();
+    if !args.json {
+        render_train(&report, &repo, io)?;
+    }
+    render_lines(&report.warnings, io)?;
+    if args.remove && !args.dry_run {
+        let removed = remove_landed(&repo, &agents, &mut report, &cwd, args.json, io)?;
+        if removed != Outcome::Done {
+            outcome = removed;
+        }
+    }
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).expect("serialises");
+        writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
+    }
+    Ok(outcome)
+}
+
+/// `--all` when no agent has anything to land: an empty train.
+fn nothing_to_land(
+    repo: &gix::Repository,
+    options: &TrainOptions,
+    json: bool,
+    io: &mut Io,
+) -> Result<Outcome> {
+    if !json {
+        writeln!(io.err, "no agent has anything to land").map_err(Error::io("writing"))?;
+        return Ok(Outcome::Done);
+    }
+    let base = repo::default_base(repo)?;
+    let strategy = match repo::load_policy(repo, &base) {
+        Ok(policy) => options.land.strategy.unwrap_or(policy.defaults.strategy),
+        Err(_) => options.land.strategy.unwrap_or_default(),
+    };
+    let report = TrainReport::new(&base, strategy, options);
+    let text = serde_json::to_string_pretty(&report).expect("serialises");
+    writeln!(io.out, "{text}").map_err(Error::io("writing"))?;
+    Ok(Outcome::Done)
+}
+
+/// The named agents, each once and each registered: anything else is bad
+/// input, refused before anything runs.
+fn named_agents(
+    names: &[String],
+    registry: &crate::state::registry::Agents,
+) -> Result<Vec<crate::state::registry::Agent>> {
+    let mut agents = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(Error::usage(
+                format!("agent '{name}' is named twice"),
+                "name each agent of the train once",
+            ));
+        }
+        let Some(agent) = registry.get(name) else {
+            return Err(crate::ops::gate::unknown_agent(name, registry, None));
+        };
+        agents.push(agent.clone());
+    }
+    Ok(agents)
+}
+
+/// Humans orchestrate: from inside an agent's context the whole train is
+/// refused, each agent with the refusal a single landing gives.
+fn train_refusal(
+    repo: &gix::Repository,
+    agents: &[crate::state::registry::Agent],
+    options: &TrainOptions,
+    (base, strategy): (&str, Strategy),
+) -> Result<Option<TrainReport>> {
+    let mut report = TrainReport::new(base, strategy, options);
+    for agent in agents {
+        let action = crate::ops::authority::Action::Land(&agent.name);
+        let Some(refusal) = crate::ops::authority::who_may_act(repo, action)? else {
+            return Ok(None);
+        };
+        let mut car = Car::new(agent);
+        car.refuse(refusal.report());
+        report.order.push(agent.name.clone());
+        report.agents.push(car);
+    }
+    Ok(Some(report))
+}
+
+/// `--remove`: each landed agent removed as `git agent rm` would.
+fn remove_landed(
+    repo: &gix::Repository,
+    agents: &[crate::state::registry::Agent],
+    report: &mut TrainReport,
+    cwd: &std::path::Path,
+    json: bool,
+    io: &mut Io,
+) -> Result<Outcome> {
+    let mut outcome = Outcome::Done;
+    for car in report.agents.iter_mut() {
+        if car.verdict != CarVerdict::Landed {
+            continue;
+        }
+        let Some(agent) = agents.iter().find(|a| a.name == car.agent) else {
+            continue;
+        };
+        let removal = crate::ops::removal::removal_showing(
+            repo,
+            agent,
+            false,
+            cwd,
+            &crate::ui::progress::Terminal,
+        )?;
+        if removal.outcome() != Outcome::Done {
+            outcome = removal.outcome();
+        }
+        if json {
+            car.removal = Some(removal);
+        } else {
+            removal.render(io, repo)?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// A train for humans: one line per agent, then the totals.
+fn render_train(report: &TrainReport, repo: &gix::Repository, io: &mut Io) -> Result<()> {
+    let paint = io.color.out(Some(repo));
+    for car in &report.agents {
+        let commits = car.commits.len();
+        let what = format!(
+            "'{}' ({} commit{})",
+            car.agent,
+            commits,
+            if commits == 1 { "" } else { "s" }
+        );
+        let line = match car.verdict {
+            CarVerdict::Landed => format!(
+                "{} {what}: {}",
+                paint.green("landed"),
+                short_hex(&car.commit)
+            ),
+            CarVerdict::WouldLand => format!("{} {what}", paint.green("would land")),
+            CarVerdict::NothingToLand => format!("nothing to land for '{}'", car.agent),
+            CarVerdict::Refused | CarVerdict::LeftOut => {
+                let label = match car.verdict {
+                    CarVerdict::Refused => "refused",
+                    _ => "left out",
+                };
+                let text = car.refusal.as_ref().map_or("", |r| r.message.as_str());
+                format!("{} {what}: {text}", paint.red(label))
+            }
+        };
+        writeln!(io.out, "{line}").map_err(Error::io("writing"))?;
+    }
+    if let Some(refusal) = &report.refusal {
+        let paint = io.color.err(Some(repo));
+        writeln!(io.err, "{}", refusal.text(paint)).map_err(Error::io("writing"))?;
+    }
+    writeln!(io.out, "{}", train_summary(report)).map_err(Error::io("writing"))
+}
+
+/// The train's last line: how many landed, the checks, the base's move.
+fn train_summary(report: &TrainReport) -> String {
+    let count = |v: CarVerdict| report.agents.iter().filter(|c| c.verdict == v).count();
+    let moved = match (&report.base_old, &report.base_new) {
+        (Some(old), Some(new)) => format!(
+            "; {} moved {}..{}",
+            report.base,
+            &old[..12.min(old.len())],
+            &new[..12.min(new.len())]
+        ),
+        _ => format!("; {} did not move", report.base),
+    };
+    let checks = match (report.checks.run, report.dry_run) {
+        (false, _) => "no checks ran".to_owned(),
+        (true, true) => "the checks would run once".to_owned(),
+        (true, false) => format!(
+            "checks ran {} time{}",
+            report.check_runs,
+            if report.check_runs == 1 { "" } else { "s" }
+        ),
+    };
+    let landed = match report.dry_run {
+        true => format!("{} would land", count(CarVerdict::WouldLand)),
+        false => format!("{} landed", count(CarVerdict::Landed)),
+    };
+    format!(
+        "train on {} ({}): {landed}, {} left out, {} refused; {checks}{moved}",
+        report.base,
+        strategy_name(report.strategy),
+        count(CarVerdict::LeftOut),
+        count(CarVerdict::Refused),
+    )
+}
+
+/// Problems after the base moved, on stderr whatever the format.
+fn render_lines(lines: &[String], io: &mut Io) -> Result<()> {
+    for line in lines {
+        writeln!(io.err, "{line}").map_err(Error::io("writing"))?;
     }
     Ok(())
 }

@@ -225,21 +225,21 @@ enum Attempt {
 }
 
 /// What one attempt starts from: the base and branch as they are now.
-struct Ground<'a> {
-    repo: &'a gix::Repository,
-    agent: &'a Agent,
-    options: &'a LandOptions,
-    strategy: Strategy,
-    base_tip: ObjectId,
-    tip: ObjectId,
-    policy: Manifest,
-    run_checks: bool,
+pub(crate) struct Ground<'a> {
+    pub(crate) repo: &'a gix::Repository,
+    pub(crate) agent: &'a Agent,
+    pub(crate) options: &'a LandOptions,
+    pub(crate) strategy: Strategy,
+    pub(crate) base_tip: ObjectId,
+    pub(crate) tip: ObjectId,
+    pub(crate) policy: Manifest,
+    pub(crate) run_checks: bool,
     /// Where the checks run; the receipt records it.
-    containment: Containment,
+    pub(crate) containment: Containment,
 }
 
 impl<'a> Ground<'a> {
-    fn read(
+    pub(crate) fn read(
         repo: &'a gix::Repository,
         agent: &'a Agent,
         options: &'a LandOptions,
@@ -264,7 +264,7 @@ impl<'a> Ground<'a> {
     }
 
     /// Squash and rebase write new commits the agent's branch follows.
-    fn follows(&self) -> bool {
+    pub(crate) fn follows(&self) -> bool {
         matches!(self.strategy, Strategy::Squash | Strategy::Rebase)
     }
 }
@@ -309,12 +309,22 @@ fn attempt(at: &Ground, report: &mut Report, io: &mut Io) -> Result<Attempt> {
 /// The branch's own checks: a clean worktree, something to land, every
 /// commit in scope and within the size limit. `None` when the report holds
 /// the verdict; else the merge's object memory, the commits and the scope.
-fn vet_branch(
+pub(crate) fn vet_branch(
     at: &Ground,
     report: &mut Report,
 ) -> Result<Option<(gix::Repository, Vec<changes::CommitChanges>, Scope)>> {
+    vet_branch_found(at, uncommitted_refusal(at.agent)?, report)
+}
+
+/// [`vet_branch`], with the agent's uncommitted work already looked for
+/// (a train looks in every agent's worktree at once).
+pub(crate) fn vet_branch_found(
+    at: &Ground,
+    uncommitted: Option<RefusalReport>,
+    report: &mut Report,
+) -> Result<Option<(gix::Repository, Vec<changes::CommitChanges>, Scope)>> {
     let (repo, agent) = (at.repo, at.agent);
-    if let Some(refusal) = uncommitted_refusal(agent)? {
+    if let Some(refusal) = uncommitted {
         report.refuse(refusal);
         return Ok(None);
     }
@@ -422,7 +432,7 @@ fn vet_landing(
 }
 
 /// The agent's worktree must be clean: what lands is what it committed.
-fn uncommitted_refusal(agent: &Agent) -> Result<Option<RefusalReport>> {
+pub(crate) fn uncommitted_refusal(agent: &Agent) -> Result<Option<RefusalReport>> {
     if !agent.path.is_dir() {
         return Ok(None);
     }
@@ -527,7 +537,7 @@ fn too_large_refusal(
 
 /// A proposer's work lands only with `--accept`; its diff stat is shown
 /// either way, as narration.
-fn proposer_refusal(at: &Ground, io: &mut Io) -> Result<Option<RefusalReport>> {
+pub(crate) fn proposer_refusal(at: &Ground, io: &mut Io) -> Result<Option<RefusalReport>> {
     let agent = at.agent;
     if agent.role != Role::Proposer {
         return Ok(None);
@@ -569,7 +579,7 @@ fn scope_patterns(at: &Ground) -> Result<Vec<String>> {
 }
 
 /// The trailers the landed commit(s) carry.
-fn receipt(at: &Ground) -> Result<Receipt> {
+pub(crate) fn receipt(at: &Ground) -> Result<Receipt> {
     let policy_id = policy_blob(at.repo, at.base_tip)?;
     Ok(Receipt {
         agent: at.agent.name.clone(),
@@ -666,7 +676,7 @@ fn checks_pass(at: &Ground, tip: ObjectId, report: &mut Report, io: &mut Io) -> 
 }
 
 /// How the compare-and-swap of the base went.
-enum Swap {
+pub(crate) enum Swap {
     Moved,
     /// The base is not where this attempt started from.
     Lost,
@@ -675,58 +685,82 @@ enum Swap {
 
 /// Move the base from the attempt's tip to `new`, under the landing lock.
 fn swap_base(at: &Ground, base_worktree: Option<&Path>, new: ObjectId) -> Result<Swap> {
-    let (repo, agent) = (at.repo, at.agent);
-    if repo::branch_tip(repo, &agent.base)? != Some(at.base_tip) {
-        return Ok(Swap::Lost);
-    }
     let message = format!(
         "git-agent land {}: {}",
-        agent.name,
+        at.agent.name,
         strategy_name(at.strategy)
     );
-    let Some(dir) = base_worktree else {
-        return Ok(
-            match move_base(repo, &agent.base, at.base_tip, new, &message)? {
+    let base = BaseMove {
+        repo: at.repo,
+        base: &at.agent.base,
+        old: at.base_tip,
+        worktree: base_worktree,
+        who: &at.agent.name,
+    };
+    base.swap(new, &message)
+}
+
+/// A move of the base by compare-and-swap; a train moves it once for all
+/// its agents.
+pub(crate) struct BaseMove<'a> {
+    pub(crate) repo: &'a gix::Repository,
+    pub(crate) base: &'a str,
+    /// Where the base must still be.
+    pub(crate) old: ObjectId,
+    /// Where the base is checked out, if anywhere.
+    pub(crate) worktree: Option<&'a Path>,
+    /// What lands, as refusals name it: an agent's name, or a train's.
+    pub(crate) who: &'a str,
+}
+
+impl BaseMove<'_> {
+    /// Move the base from `old` to `new`; call it under the landing lock.
+    pub(crate) fn swap(&self, new: ObjectId, message: &str) -> Result<Swap> {
+        let (repo, base) = (self.repo, self.base);
+        if repo::branch_tip(repo, base)? != Some(self.old) {
+            return Ok(Swap::Lost);
+        }
+        let Some(dir) = self.worktree else {
+            return Ok(match move_base(repo, base, self.old, new, message)? {
                 true => Swap::Moved,
                 false => Swap::Lost,
-            },
-        );
-    };
-    // The base is checked out: git moves the branch and that worktree's
-    // files and index together, and refuses (changing nothing) when
-    // untracked files are in the way. `--ff-only` makes it a
-    // compare-and-swap: the result has our base as parent.
-    if let Some(refusal) = dirty_base_refusal(agent, dir)? {
-        return Ok(Swap::Refused(refusal));
+            });
+        };
+        // The base is checked out: git moves the branch and that worktree's
+        // files and index together, and refuses (changing nothing) when
+        // untracked files are in the way. `--ff-only` makes it a
+        // compare-and-swap: the result has our base as parent.
+        if let Some(refusal) = dirty_base_refusal_of(self.who, base, dir)? {
+            return Ok(Swap::Refused(refusal));
+        }
+        let out = git::command(dir)?
+            .args(["merge", "--ff-only", "--quiet", "--no-stat"])
+            .arg(new.to_string())
+            .env("GIT_REFLOG_ACTION", message)
+            .output()
+            .map_err(Error::io("running git merge --ff-only"))?;
+        if out.status.success() {
+            return Ok(Swap::Moved);
+        }
+        if repo::branch_tip(repo, base)? != Some(self.old) {
+            return Ok(Swap::Lost);
+        }
+        Ok(Swap::Refused(RefusalReport::new(
+            "base_update_failed",
+            format!(
+                "refusing to land '{}': updating {base} in {} failed, and nothing was landed:\n{}",
+                self.who,
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        )))
     }
-    let out = git::command(dir)?
-        .args(["merge", "--ff-only", "--quiet", "--no-stat"])
-        .arg(new.to_string())
-        .env("GIT_REFLOG_ACTION", &message)
-        .output()
-        .map_err(Error::io("running git merge --ff-only"))?;
-    if out.status.success() {
-        return Ok(Swap::Moved);
-    }
-    if repo::branch_tip(repo, &agent.base)? != Some(at.base_tip) {
-        return Ok(Swap::Lost);
-    }
-    Ok(Swap::Refused(RefusalReport::new(
-        "base_update_failed",
-        format!(
-            "refusing to land '{}': updating {} in {} failed, and nothing was landed:\n{}",
-            agent.name,
-            agent.base,
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-    )))
 }
 
 /// Why the branch has nothing to land, if so: no commit the base lacks, or
 /// commits whose merge with the base changes nothing (as after a squash
 /// landing the branch did not follow: the rule `rm` uses for "landed").
-fn nothing_to_land(
+pub(crate) fn nothing_to_land(
     mem: &gix::Repository,
     commits: &[changes::CommitChanges],
     base_tip: ObjectId,
@@ -746,7 +780,7 @@ fn nothing_to_land(
 /// can differ: a file or directory the base renamed carries the agent's
 /// change to the new place. Each landed commit is diffed against its first
 /// parent (a fast-forward: the base against the tip).
-fn landed_out_of_scope(
+pub(crate) fn landed_out_of_scope(
     mem: &gix::Repository,
     strategy: Strategy,
     scope: &crate::policy::scope::Scope,
@@ -793,7 +827,10 @@ fn landed_out_of_scope(
     Ok(refused)
 }
 
-fn landed_scope_refusal(agent: &Agent, refused: &[crate::ops::gate::Refusal]) -> RefusalReport {
+pub(crate) fn landed_scope_refusal(
+    agent: &Agent,
+    refused: &[crate::ops::gate::Refusal],
+) -> RefusalReport {
     let lines: Vec<String> = refused
         .iter()
         .map(|r| format!("  {} ({})", r.path, r.reason))
@@ -817,15 +854,24 @@ fn landed_scope_refusal(agent: &Agent, refused: &[crate::ops::gate::Refusal]) ->
 
 /// The refusal when the worktree where the base is checked out has
 /// uncommitted changes: landing would have to update it.
-fn dirty_base_refusal(agent: &Agent, dir: &Path) -> Result<Option<RefusalReport>> {
+pub(crate) fn dirty_base_refusal(agent: &Agent, dir: &Path) -> Result<Option<RefusalReport>> {
+    dirty_base_refusal_of(&agent.name, &agent.base, dir)
+}
+
+/// [`dirty_base_refusal`] for what `who` names (an agent, or a train).
+pub(crate) fn dirty_base_refusal_of(
+    who: &str,
+    base: &str,
+    dir: &Path,
+) -> Result<Option<RefusalReport>> {
     let uncommitted = status::uncommitted(dir)?;
     Ok((!uncommitted.is_empty()).then(|| {
         RefusalReport::new(
             "base_dirty",
             format!(
                 "refusing to land '{}': {} is checked out in {} with uncommitted changes: {}\n  commit or stash them there first; landing updates that worktree",
-                agent.name,
-                agent.base,
+                who,
+                base,
                 dir.display(),
                 sample(&uncommitted)
             ),
@@ -891,19 +937,20 @@ pub(crate) fn git_dir_for_commands(repo: &gix::Repository) -> PathBuf {
     repo::home_for_commands(repo)
 }
 
-struct Receipt {
-    agent: String,
-    policy: String,
-    checks: Vec<String>,
+#[derive(Clone)]
+pub(crate) struct Receipt {
+    pub(crate) agent: String,
+    pub(crate) policy: String,
+    pub(crate) checks: Vec<String>,
     /// The scope's patterns, as `audit` needs them: a registered agent's
     /// scope is not in history.
-    scope: Vec<String>,
+    pub(crate) scope: Vec<String>,
     /// Where the checks ran, when they ran.
-    containment: Option<String>,
+    pub(crate) containment: Option<String>,
 }
 
 impl Receipt {
-    fn trailers(&self) -> Vec<String> {
+    pub(crate) fn trailers(&self) -> Vec<String> {
         let mut lines = vec![
             format!("Agent: {}", self.agent),
             format!("Agent-Policy: {}", self.policy),
@@ -930,9 +977,9 @@ impl Receipt {
     }
 }
 
-struct Plan {
+pub(crate) struct Plan {
     /// What the base moves to; the checks run on its tree.
-    tip: ObjectId,
+    pub(crate) tip: ObjectId,
 }
 
 /// What writing the landed commits needs.
@@ -944,10 +991,10 @@ struct NewCommits<'a> {
 }
 
 /// A plan, or the refusal to make one.
-type Planned = std::result::Result<Plan, RefusalReport>;
+pub(crate) type Planned = std::result::Result<Plan, RefusalReport>;
 
 /// The landed commit(s), in `mem`'s object memory. `Err` is a refusal.
-fn plan(
+pub(crate) fn plan(
     mem: &gix::Repository,
     agent: &Agent,
     strategy: Strategy,
@@ -1423,7 +1470,7 @@ fn untracked_in_the_way(
 /// landed commit but its worktree cannot, so branch and worktree never
 /// part. `check_with_git` asks git itself (the objects must be on disk);
 /// without it only the files in the way are looked for (`--dry-run`).
-fn follow_refusal(
+pub(crate) fn follow_refusal(
     repo: &gix::Repository,
     agent: &Agent,
     from: ObjectId,
@@ -1468,7 +1515,7 @@ fn follow_refusal(
 /// there. Both move or neither: a commit made meanwhile stays, and when the
 /// worktree cannot follow the branch goes back. The base has moved by now,
 /// so nothing here fails the landing: problems are warnings, returned.
-fn follow_landed(
+pub(crate) fn follow_landed(
     common_dir: &Path,
     agent: &Agent,
     landed_from: ObjectId,

@@ -1,5 +1,5 @@
 //! The operations commands share: the gate, provisioning, landing, syncing,
-//! removal, the conflict forecast, health checks, hook installation, the
+//! removal, landing trains, the conflict forecast, health checks, hook installation, the
 //! write sandbox and the seals on agents' rights.
 
 pub mod audit;
@@ -26,4 +26,5 @@ pub mod sealing;
 pub mod sparse;
 pub mod status;
 pub mod syncing;
+pub mod train;
 pub mod unlanding;

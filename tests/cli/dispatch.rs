@@ -132,6 +132,14 @@ fn demo_tours_the_whole_flow_and_leaves_a_real_sandbox() {
         out.contains("| unlanded agent 'billing' from main (reverted)"),
         "{run:?}"
     );
+    // A train: docs lands, api is refused by its own gate.
+    assert!(out.contains("$ git agent land docs api"), "{run:?}");
+    assert!(out.contains("| landed 'docs' (1 commit)"), "{run:?}");
+    assert!(out.contains("| refused 'api' (2 commits)"), "{run:?}");
+    assert!(
+        out.contains("| train on main (merge): 1 landed, 0 left out, 1 refused; checks ran 1 time"),
+        "{run:?}"
+    );
     // A safe rm: refused while work would be lost, archived with --force.
     assert!(
         out.contains("| git-agent: refusing to remove agent 'api': work would be lost"),
@@ -145,8 +153,10 @@ fn demo_tours_the_whole_flow_and_leaves_a_real_sandbox() {
 
     // The sandbox is real and in the state the narration claims.
     let shop = keep.join("shop");
-    let message = env.git_in(&shop, &["log", "-1", "--format=%B", "main"]);
+    let message = env.git_in(&shop, &["log", "-1", "--format=%B", "main^"]);
     assert!(message.contains("Agent: billing\n"), "{message}");
+    let train = env.git_in(&shop, &["log", "-1", "--format=%B", "main"]);
+    assert!(train.contains("Agent: docs\n"), "{train}");
     assert!(
         message.contains("Agent-Checks: test -s src/billing/invoice.rs (passed)"),
         "{message}"
@@ -374,7 +384,7 @@ fn git_agent_runs_every_builtin_in_its_own_process() {
     let help = env.ok(run(&["land", "--help"]));
     assert!(
         help.stdout
-            .contains("Usage: git agent land [OPTIONS] <AGENT>"),
+            .contains("Usage: git agent land [OPTIONS] [AGENT]..."),
         "{help:?}"
     );
     let bad = run(&["land"]);

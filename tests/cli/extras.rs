@@ -91,7 +91,7 @@ fn install_extras_puts_man_pages_where_man_and_git_help_find_them() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
-            .contains("Usage: git agent land [OPTIONS] <AGENT>"),
+            .contains("Usage: git agent land [OPTIONS] [AGENT]..."),
         "{run:?}"
     );
     if require_tool("man").is_none() {
@@ -201,6 +201,11 @@ fn bash_completes_commands_agent_names_and_options_through_gits_completion() {
     assert_eq!(
         complete(&env, &prefix, &git, "git agent land "),
         ["billing", "docs"]
+    );
+    // A train: every further name completes too.
+    assert_eq!(
+        complete(&env, &prefix, &git, "git agent land billing d"),
+        ["docs"]
     );
     assert_eq!(complete(&env, &prefix, &git, "git agent rm b"), ["billing"]);
     assert_eq!(

@@ -39,4 +39,5 @@ mod seal;
 mod soak;
 mod sparse;
 mod state;
+mod train;
 mod unland;
