@@ -429,7 +429,9 @@ impl<'a> Train<'a> {
             }
             return Ok(Attempt::Finished);
         }
+        crate::state::crash::point("train:after-vet");
         landing::persist(repo, mem)?;
+        crate::state::crash::point("train:after-persist");
         let links = self.followable(links, &gated, base_tip, report)?;
         let checked = match run_checks && !links.is_empty() {
             true => {
@@ -759,6 +761,7 @@ impl<'a> Train<'a> {
         );
         let registry = context::registry(self.repo);
         let lock = registry.lock_landing(self.base)?;
+        crate::state::crash::point("train:before-cas");
         let mover = BaseMove {
             repo: self.repo,
             base: self.base,
@@ -774,6 +777,7 @@ impl<'a> Train<'a> {
                 return Ok(Attempt::Finished);
             }
         }
+        crate::state::crash::point("train:after-cas");
         drop(lock);
         report.base_new = Some(last.tip.to_string());
         for link in &links {
@@ -793,6 +797,7 @@ impl<'a> Train<'a> {
                 report.warnings.push(warning);
             }
         }
+        crate::state::crash::point("train:after-follow");
         Ok(Attempt::Finished)
     }
 }

@@ -38,6 +38,19 @@ pub const LAND: &[&str] = &[
     "land:after-follow",
 ];
 
+/// `land A B C…`, a train: every agent vetted and the chain merged in
+/// memory, objects persisted, inside the checks (once, on the whole chain),
+/// under the landing lock before and after the base's compare-and-swap,
+/// and after the branches followed.
+pub const TRAIN: &[&str] = &[
+    "train:after-vet",
+    "train:after-persist",
+    "land:during-checks",
+    "train:before-cas",
+    "train:after-cas",
+    "train:after-follow",
+];
+
 /// `sync`: the lease taken, git's merge or rebase done (lease still held).
 pub const SYNC: &[&str] = &["sync:after-lease", "sync:after-merge"];
 
@@ -90,6 +103,7 @@ pub const REGISTRY: &[&str] = &["registry:before-rename"];
 pub const STEPS: &[(&str, &[&str])] = &[
     ("add", ADD),
     ("land", LAND),
+    ("train", TRAIN),
     ("sync", SYNC),
     ("rm", RM),
     ("restore", RESTORE),

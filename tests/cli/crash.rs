@@ -252,7 +252,7 @@ fn every_crash_point_is_listed_and_every_list_is_tested() {
     assert_eq!(
         tested,
         [
-            "add", "land", "sync", "rm", "restore", "scope", "doctor", "exec", "registry"
+            "add", "land", "train", "sync", "rm", "restore", "scope", "doctor", "exec", "registry"
         ]
     );
 }
@@ -290,6 +290,28 @@ fn land_killed_at_each_step_merge_and_squash() {
             |env, n| has_file(env, "main", &format!("docs/{strategy}{n}.md")),
         );
     }
+}
+
+#[test]
+fn train_killed_at_each_step() {
+    let env = Env::with_policy(POLICY);
+    env.ok(env.agent("add", &["t1", "--scope", "docs/"]));
+    env.ok(env.agent("add", &["t2", "--scope", "src/"]));
+    let (d1, d2) = (env.agent_dir("t1"), env.agent_dir("t2"));
+    crash_each_step(
+        &env,
+        "main",
+        crash::TRAIN,
+        |env, n| {
+            commit_in(env, &d1, &format!("docs/train{n}.md"));
+            commit_in(env, &d2, &format!("src/train{n}.rs"));
+            Crashing::new("land", &["t1", "t2"])
+        },
+        |env, n| {
+            has_file(env, "main", &format!("docs/train{n}.md"))
+                && has_file(env, "main", &format!("src/train{n}.rs"))
+        },
+    );
 }
 
 #[test]
