@@ -294,8 +294,13 @@ impl<'a> Ground<'a> {
         options: &'a LandOptions,
         strategy: Strategy,
     ) -> Result<Ground<'a>> {
-        let base_tip = repo::branch_tip(repo, &agent.base)?.ok_or_else(|| base_missing(agent))?;
+        // The branch first: a `sync` may merge the base into it at any
+        // moment, and the base only moves forward, so a base read after
+        // the branch holds every base commit the branch does. Read the
+        // other way round, a sync in between put landed commits of other
+        // agents in the range, refused as out of its scope (soak).
         let tip = branch_tip(repo, agent)?;
+        let base_tip = repo::branch_tip(repo, &agent.base)?.ok_or_else(|| base_missing(agent))?;
         let policy = repo::load_policy(repo, &agent.base)?;
         let run_checks = !options.no_checks && !policy.checks.is_empty();
         let containment = Containment::for_policy(&policy);
