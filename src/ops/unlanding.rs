@@ -342,6 +342,7 @@ fn hard(
     }
     let registry = context::registry(at.repo);
     let _lock = registry.lock_landing(at.base)?;
+    crate::state::crash::point("unland:before-cas");
     match swap_back(at, base_worktree, landing)? {
         Swap::Moved => {}
         Swap::Lost => return Ok(Attempt::BaseMoved),
@@ -350,8 +351,10 @@ fn hard(
             return Ok(Attempt::Finished);
         }
     }
+    crate::state::crash::point("unland:after-cas");
     report.verdict = Verdict::Unlanded;
     keep_work(at, landing, None, report)?;
+    crate::state::crash::point("unland:after-keep");
     Ok(Attempt::Finished)
 }
 
@@ -394,8 +397,10 @@ fn revert(
         report.verdict = Verdict::WouldUnland;
         return Ok(Attempt::Finished);
     }
+    crate::state::crash::point("unland:after-plan");
     // The checked tree must be on disk to be checked out.
     landing::persist(at.repo, mem)?;
+    crate::state::crash::point("unland:after-persist");
     if run_checks {
         let request = checking::Request {
             base: at.base,
@@ -408,8 +413,10 @@ fn revert(
             return Ok(Attempt::Finished);
         }
     }
+    crate::state::crash::point("unland:after-checks");
     let registry = context::registry(at.repo);
     let _lock = registry.lock_landing(at.base)?;
+    crate::state::crash::point("unland:before-cas");
     match swap_forward(at, base_worktree, planned.revert)? {
         Swap::Moved => {}
         Swap::Lost => return Ok(Attempt::BaseMoved),
@@ -418,10 +425,12 @@ fn revert(
             return Ok(Attempt::Finished);
         }
     }
+    crate::state::crash::point("unland:after-cas");
     report.verdict = Verdict::Unlanded;
     report.revert = Some(planned.revert.to_string());
     report.base_new = Some(planned.revert.to_string());
     keep_work(at, landing, Some(planned.reapply), report)?;
+    crate::state::crash::point("unland:after-keep");
     Ok(Attempt::Finished)
 }
 
