@@ -79,6 +79,18 @@ pub enum Error {
     #[diagnostic(help("{hint}"))]
     UnknownAgent { name: String, hint: String },
 
+    /// The agent existed when the command began, and another process
+    /// (`git agent rm`) removed it before the command was done.
+    #[error("agent '{name}' was removed by another git-agent process while {doing}")]
+    #[diagnostic(help(
+        "nothing was {done}; `git agent list` shows the agents, `git agent restore {name}` brings it back from its archive"
+    ))]
+    RemovedMeanwhile {
+        name: String,
+        doing: &'static str,
+        done: &'static str,
+    },
+
     #[error("no agent given, and {cwd} is not inside an agent's worktree")]
     #[diagnostic(help("pass --agent NAME, or run the command from the agent's worktree"))]
     NoAgent { cwd: String },

@@ -144,7 +144,15 @@ fn report(repo: &gix::Repository, created: &Created, io: &mut Io) -> Result<Outc
         Ok(())
     })();
     res.map_err(Error::io("writing"))?;
-    warn_overlapping_scopes(repo, name, io)?;
+    // The agent exists by now: a failed look at the others is a warning,
+    // not an error that would say the add failed.
+    if let Err(e) = warn_overlapping_scopes(repo, name, io) {
+        writeln!(
+            io.err,
+            "warning: the scope of '{name}' was not compared with the other agents': {e}; `git agent conflicts` does it"
+        )
+        .map_err(Error::io("writing"))?;
+    }
     provision::uncommitted_policy_note(repo, &created.base, io)?;
     if !crate::ops::hooks::is_installed(repo)? {
         writeln!(

@@ -500,6 +500,9 @@ fn scope_groups(repo: &gix::Repository, agents: &[Agent]) -> Result<ScopeGroups>
     for agent in agents {
         by_base.entry(agent.base.as_str()).or_default().push(agent);
     }
+    // An agent's clone keeps the registry and the policy in its home.
+    let home = repo::control(repo)?;
+    let control = home.as_ref().unwrap_or(repo);
     let mut groups = Vec::new();
     for (base, group) in by_base {
         if group.len() < 2 {
@@ -508,14 +511,13 @@ fn scope_groups(repo: &gix::Repository, agents: &[Agent]) -> Result<ScopeGroups>
         let Some(base_tip) = repo::branch_tip(repo, base)? else {
             continue;
         };
-        let mut subjects = Vec::new();
-        for agent in group {
-            subjects.extend(crate::ops::gate::resolve_subject(
-                repo,
-                Some(&agent.name),
-                None,
-            )?);
-        }
+        // From the entries given, not the registry as it is now: an agent
+        // removed since they were read would fail the whole forecast (and
+        // `add`'s overlap warning) as unknown.
+        let subjects = group
+            .into_iter()
+            .map(|agent| crate::ops::gate::subject_of(control, agent, false))
+            .collect::<Result<Vec<_>>>()?;
         groups.push((base_tip, subjects));
     }
     Ok(groups)

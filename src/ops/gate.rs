@@ -94,28 +94,7 @@ pub fn resolve_subject_at(
         },
     };
     if let Some(agent) = agents.get(&name) {
-        let manifest = repo::load_policy(control, &agent.base)?;
-        let mut patterns = Vec::new();
-        for area in &agent.areas {
-            let Some(list) = manifest.areas.get(area) else {
-                return Err(unknown_area(area, &manifest, &agent.base));
-            };
-            patterns.extend(list.iter().map(|p| (p.clone(), Origin::Area(area.clone()))));
-        }
-        patterns.extend(agent.scope.iter().map(|p| (p.clone(), Origin::Scope)));
-        // The committed patterns come last, so a committed exclusion wins
-        // over a pattern given at `add`.
-        if let Some(standing) = manifest.agents.get(&name) {
-            patterns.extend(standing.scope.iter().map(|p| (p.clone(), Origin::Standing)));
-        }
-        return Ok(Some(Subject {
-            name,
-            base: agent.base.clone(),
-            registered: Some(agent.clone()),
-            patterns,
-            manifest,
-            detected,
-        }));
+        return subject_of(control, agent, detected).map(Some);
     }
     let (base, manifest) = standing_policy(control, fallback)?;
     let Some(standing) = manifest.agents.get(&name) else {
@@ -129,6 +108,34 @@ pub fn resolve_subject_at(
         manifest,
         detected,
     }))
+}
+
+/// The subject of the registered `agent`, as this entry has it: its
+/// areas, its own patterns and its standing ones, under the policy
+/// committed on its base. `control` is the repository holding the policy.
+pub fn subject_of(control: &gix::Repository, agent: &Agent, detected: bool) -> Result<Subject> {
+    let manifest = repo::load_policy(control, &agent.base)?;
+    let mut patterns = Vec::new();
+    for area in &agent.areas {
+        let Some(list) = manifest.areas.get(area) else {
+            return Err(unknown_area(area, &manifest, &agent.base));
+        };
+        patterns.extend(list.iter().map(|p| (p.clone(), Origin::Area(area.clone()))));
+    }
+    patterns.extend(agent.scope.iter().map(|p| (p.clone(), Origin::Scope)));
+    // The committed patterns come last, so a committed exclusion wins
+    // over a pattern given at `add`.
+    if let Some(standing) = manifest.agents.get(&agent.name) {
+        patterns.extend(standing.scope.iter().map(|p| (p.clone(), Origin::Standing)));
+    }
+    Ok(Subject {
+        name: agent.name.clone(),
+        base: agent.base.clone(),
+        registered: Some(agent.clone()),
+        patterns,
+        manifest,
+        detected,
+    })
 }
 
 pub fn standing_patterns(

@@ -692,7 +692,7 @@ fn recreate_worktree(repo: &gix::Repository, agent: &Agent, progress: &dyn Progr
     if let Some(admin) = copies::admin_dir_of(repo, agent) {
         copies::retire(repo, agent, &admin)?;
     }
-    crate::git::run(&main_dir(repo), &["worktree", "prune"])?;
+    crate::ops::removal::prune_worktrees(repo, &main_dir(repo))?;
     crate::ops::provision::check_out_agent(repo, &context::registry(repo), agent, progress)
 }
 

@@ -170,7 +170,56 @@ impl Report {
 /// Land `agent`: start over while the base moves under us, up to
 /// [`ATTEMPTS`] times. Refusals are values in the report; the checks'
 /// output and "starting over" stream to `io.err` as they happen.
+///
+/// `land` takes no lease (an `exec` may commit meanwhile), so `rm` may
+/// remove the agent under it: its branch, worktree or entry then vanish
+/// half-way and some step fails. Such an error becomes
+/// [`Error::RemovedMeanwhile`]. Every error comes before the base moves
+/// (after it, problems are warnings), so nothing was landed.
 pub fn land(
+    repo: &gix::Repository,
+    agent: &Agent,
+    options: &LandOptions,
+    io: &mut Io,
+) -> Result<Report> {
+    land_entry(repo, agent, options, io).map_err(|e| match e {
+        Error::RemovedMeanwhile { .. } => e,
+        _ if removed_meanwhile(repo, agent) => removed_while_landing(&agent.name),
+        e => e,
+    })
+}
+
+/// The error of a landing whose agent was removed under it.
+pub fn removed_while_landing(name: &str) -> Error {
+    Error::RemovedMeanwhile {
+        name: name.to_owned(),
+        doing: "it was being landed",
+        done: "landed",
+    }
+}
+
+/// Whether `agent`'s entry is gone (or is another agent's of the same
+/// name) once any removal under way is over: `rm` holds the agent's lease
+/// from before it touches anything until after it drops the entry.
+fn removed_meanwhile(repo: &gix::Repository, agent: &Agent) -> bool {
+    let deadline = std::time::Instant::now() + REMOVAL_WAIT;
+    while std::time::Instant::now() < deadline
+        && lease::holder(repo.common_dir(), &agent.name).is_ok_and(|h| h.is_some())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    context::registry(repo).load().is_ok_and(|agents| {
+        agents
+            .get(&agent.name)
+            .is_none_or(|a| a.created != agent.created)
+    })
+}
+
+/// How long a failed landing waits for a removal under way to finish
+/// before it decides whether that removal caused the failure.
+const REMOVAL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn land_entry(
     repo: &gix::Repository,
     agent: &Agent,
     options: &LandOptions,
@@ -245,8 +294,13 @@ impl<'a> Ground<'a> {
         options: &'a LandOptions,
         strategy: Strategy,
     ) -> Result<Ground<'a>> {
-        let base_tip = repo::branch_tip(repo, &agent.base)?.ok_or_else(|| base_missing(agent))?;
+        // The branch first: a `sync` may merge the base into it at any
+        // moment, and the base only moves forward, so a base read after
+        // the branch holds every base commit the branch does. Read the
+        // other way round, a sync in between put landed commits of other
+        // agents in the range, refused as out of its scope (soak).
         let tip = branch_tip(repo, agent)?;
+        let base_tip = repo::branch_tip(repo, &agent.base)?.ok_or_else(|| base_missing(agent))?;
         let policy = repo::load_policy(repo, &agent.base)?;
         let run_checks = !options.no_checks && !policy.checks.is_empty();
         let containment = Containment::for_policy(&policy);

@@ -460,7 +460,15 @@ pub fn remove_worktree(
         std::fs::remove_dir_all(&agent.path)
             .map_err(Error::io(format!("removing {}", agent.path.display())))?;
     }
-    git::run(&main, &["worktree", "prune"])?;
+    prune_worktrees(repo, &main)
+}
+
+/// `git worktree prune`, under the lock `add` holds while it registers a
+/// worktree: prune deletes a registration whose directory has no `.git`
+/// yet, so one made at the same moment would vanish under `add`.
+pub fn prune_worktrees(repo: &gix::Repository, main: &Path) -> Result<()> {
+    let _registration = context::registry(repo).lock_worktree_registration()?;
+    git::run(main, &["worktree", "prune"])?;
     Ok(())
 }
 

@@ -129,9 +129,16 @@ pub fn entry_to_land(
     agent: &Agent,
 ) -> Result<std::result::Result<Agent, RefusalReport>> {
     let (current, verdict) = crate::ops::context::registry(repo).read_locked(|agents| {
-        let current = agents.get(&agent.name).unwrap_or(agent).clone();
-        let verdict = Checker::load(repo.common_dir())?.verify(&current)?;
-        Ok((current, verdict))
+        // Gone, or removed and made again, since the caller read it: its
+        // missing seal would read as `unsealed`, which names the wrong cause.
+        let Some(current) = agents
+            .get(&agent.name)
+            .filter(|a| a.created == agent.created)
+        else {
+            return Err(crate::ops::landing::removed_while_landing(&agent.name));
+        };
+        let verdict = Checker::load(repo.common_dir())?.verify(current)?;
+        Ok((current.clone(), verdict))
     })?;
     if current.state == crate::state::registry::State::Adding {
         return Ok(Err(crate::state::registry::not_ready(
@@ -296,7 +303,13 @@ pub fn gate_of(dir: &Path) -> Result<Option<Gate>> {
 fn git_in(dir: &Path, args: &[&str]) -> Result<Option<String>> {
     // git::output finds the repository from `dir` alone: the agent's own,
     // not one the caller's environment names.
-    let out = crate::git::output(dir, args)?;
+    let out = match crate::git::output(dir, args) {
+        Ok(out) => out,
+        // Gone since the caller looked (an `rm` under way): git cannot
+        // start in it, and a directory that is gone has no gate.
+        Err(_) if !dir.is_dir() => return Ok(None),
+        Err(e) => return Err(e),
+    };
     if !out.status.success() {
         return Ok(None);
     }

@@ -299,6 +299,11 @@ fn attempt(at: &Ground, report: &mut Report, io: &mut Io) -> Result<Attempt> {
         }
         Found::Unlanded { landing, by } => {
             report.landing = Some(landing.to_string());
+            if let Some(revert) = by.filter(|_| !at.options.hard)
+                && let Some(landing) = unfinished(at, landing, revert)?
+            {
+                return finish_keeping(at, &landing, revert, report);
+            }
             report.refuse(already_unlanded(at, landing, by));
             return Ok(Attempt::Finished);
         }
@@ -337,6 +342,7 @@ fn hard(
     }
     let registry = context::registry(at.repo);
     let _lock = registry.lock_landing(at.base)?;
+    crate::state::crash::point("unland:before-cas");
     match swap_back(at, base_worktree, landing)? {
         Swap::Moved => {}
         Swap::Lost => return Ok(Attempt::BaseMoved),
@@ -345,8 +351,10 @@ fn hard(
             return Ok(Attempt::Finished);
         }
     }
+    crate::state::crash::point("unland:after-cas");
     report.verdict = Verdict::Unlanded;
     keep_work(at, landing, None, report)?;
+    crate::state::crash::point("unland:after-keep");
     Ok(Attempt::Finished)
 }
 
@@ -389,8 +397,10 @@ fn revert(
         report.verdict = Verdict::WouldUnland;
         return Ok(Attempt::Finished);
     }
+    crate::state::crash::point("unland:after-plan");
     // The checked tree must be on disk to be checked out.
     landing::persist(at.repo, mem)?;
+    crate::state::crash::point("unland:after-persist");
     if run_checks {
         let request = checking::Request {
             base: at.base,
@@ -403,8 +413,10 @@ fn revert(
             return Ok(Attempt::Finished);
         }
     }
+    crate::state::crash::point("unland:after-checks");
     let registry = context::registry(at.repo);
     let _lock = registry.lock_landing(at.base)?;
+    crate::state::crash::point("unland:before-cas");
     match swap_forward(at, base_worktree, planned.revert)? {
         Swap::Moved => {}
         Swap::Lost => return Ok(Attempt::BaseMoved),
@@ -413,10 +425,84 @@ fn revert(
             return Ok(Attempt::Finished);
         }
     }
+    crate::state::crash::point("unland:after-cas");
     report.verdict = Verdict::Unlanded;
     report.revert = Some(planned.revert.to_string());
     report.base_new = Some(planned.revert.to_string());
     keep_work(at, landing, Some(planned.reapply), report)?;
+    crate::state::crash::point("unland:after-keep");
+    Ok(Attempt::Finished)
+}
+
+/// The landing `revert` took back, when that unland stopped after the base
+/// moved and before the agent's branch took the work back (it was killed,
+/// or the branch could not move then): the branch still holds the landed
+/// work and lacks the revert, so landing it again would land nothing.
+/// `None` for any other state, which stays `already_unlanded`.
+fn unfinished(at: &Ground, landing: ObjectId, revert: ObjectId) -> Result<Option<Landing>> {
+    let Some(agent) = at.agent else {
+        return Ok(None);
+    };
+    let branch_repo = context::branch_repo(at.repo, agent)?;
+    if repo::branch_tip(&branch_repo, &agent.branch)?.is_none() {
+        return Ok(None);
+    }
+    let tip = landing::branch_tip(at.repo, agent)?;
+    let commit = at.repo.find_commit(landing).git("reading a commit")?;
+    let receipt = receipts::parse(commit.message_raw_sloppy()).filter(|r| r.agent == at.name);
+    let moves = receipts::base_moves(at.repo, at.base)?;
+    let Some(found) = landing_at(at.repo, &commit, receipt, &moves, at.name)? else {
+        return Ok(None);
+    };
+    let stopped = receipts::is_ancestor(at.repo, found.work, tip)
+        && !receipts::is_ancestor(at.repo, revert, tip);
+    Ok(stopped.then_some(found))
+}
+
+/// Finish an unland by `revert` that [`unfinished`] found stopped: the
+/// base stays as it is; the agent's branch takes the work back, on top of
+/// the revert, as the unland would have done.
+fn finish_keeping(
+    at: &Ground,
+    landing: &Landing,
+    revert: ObjectId,
+    report: &mut Report,
+) -> Result<Attempt> {
+    let before = at
+        .repo
+        .find_commit(revert)
+        .git("reading the revert")?
+        .parent_ids()
+        .next()
+        .map(|p| p.detach())
+        .unwrap_or(revert);
+    report.landing_kind = Some(landing.kind);
+    report.summary = Some(landing.summary.clone());
+    report.base_old = Some(before.to_string());
+    report.base_new = Some(revert.to_string());
+    report.revert = Some(revert.to_string());
+    report.warnings.push(format!(
+        "note: the unland of '{}' by {} had stopped before its branch took the work back; it is finished now",
+        at.name,
+        short(revert)
+    ));
+    if at.options.dry_run {
+        report.verdict = Verdict::WouldUnland;
+        return Ok(Attempt::Finished);
+    }
+    let mem = at.repo.clone().with_object_memory();
+    let committer = landing::signature(&mem)?;
+    let reapply = landing::write_commit(
+        &mem,
+        landing::tree_of(&mem, before)?,
+        vec![revert],
+        committer.clone(),
+        committer,
+        reapply_message(at, landing, revert),
+    )?;
+    landing::persist(at.repo, mem)?;
+    report.verdict = Verdict::Unlanded;
+    keep_work(at, landing, Some(reapply), report)?;
     Ok(Attempt::Finished)
 }
 

@@ -51,6 +51,25 @@ pub const TRAIN: &[&str] = &[
     "train:after-follow",
 ];
 
+/// `unland` by revert: the revert planned in memory, its objects
+/// persisted, inside and after the checks (`checking` names its step
+/// `land:during-checks` for both), under the landing lock before and after
+/// the base's compare-and-swap, and after the agent's work was kept (its
+/// branch moved to the reapplied work). `--hard` passes only the last
+/// three ([`UNLAND_HARD`]).
+pub const UNLAND: &[&str] = &[
+    "unland:after-plan",
+    "unland:after-persist",
+    "land:during-checks",
+    "unland:after-checks",
+    "unland:before-cas",
+    "unland:after-cas",
+    "unland:after-keep",
+];
+
+/// The steps of `unland --hard`: no checks, the base moved back.
+pub const UNLAND_HARD: &[&str] = &["unland:before-cas", "unland:after-cas", "unland:after-keep"];
+
 /// `sync`: the lease taken, git's merge or rebase done (lease still held).
 pub const SYNC: &[&str] = &["sync:after-lease", "sync:after-merge"];
 
@@ -104,6 +123,7 @@ pub const STEPS: &[(&str, &[&str])] = &[
     ("add", ADD),
     ("land", LAND),
     ("train", TRAIN),
+    ("unland", UNLAND),
     ("sync", SYNC),
     ("rm", RM),
     ("restore", RESTORE),

@@ -29,6 +29,7 @@ mod moved;
 mod orchestrate;
 mod props;
 mod push;
+mod races;
 mod range;
 mod refguard;
 #[cfg(target_os = "linux")]

@@ -469,6 +469,20 @@ fn the_branchs_later_commits_and_uncommitted_changes_are_kept() {
         std::fs::read_to_string(dir.join("src/billing/tax.rs")).unwrap(),
         "fn tax() { /* wip */ }\n"
     );
+
+    // Once the worktree is clean, unland again finishes the job (as after
+    // a crash between the base's move and the branch's): the branch takes
+    // the work back, the base stays. Then it is done, and refused.
+    env.git_in(&dir, &["checkout", "--", "src/billing/tax.rs"]);
+    let base = rev(&env, "main");
+    let run = env.ok(env.agent("unland", &["billing", "--json"]));
+    assert_eq!(json_of(&run)["work"]["kept"], "reapplied", "{run:?}");
+    assert!(run.stderr.contains("it is finished now"), "{run:?}");
+    assert_eq!(rev(&env, "main"), base);
+    let again = env.agent("unland", &["billing", "--json"]);
+    assert_eq!(json_of(&again)["refusal"]["reason"], "already_unlanded");
+    env.ok(env.agent("land", &["billing"]));
+    assert_eq!(invoice(&env), WORK);
 }
 
 #[test]
