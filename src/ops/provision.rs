@@ -295,6 +295,7 @@ fn make(
             true => Some(sparse_definition(repo, &request.name, plan.base_tip)?),
             false => None,
         };
+        let is_sparse = sparse.is_some();
         make_clone(
             repo,
             &plan.path,
@@ -302,7 +303,11 @@ fn make(
             plan.base_tip,
             sparse,
             progress,
-        )
+        )?;
+        match is_sparse {
+            true => crate::ops::sparse::protect_context(repo, &request.name, &plan.path),
+            false => Ok(()),
+        }
     } else {
         make_worktree(
             repo,

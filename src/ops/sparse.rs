@@ -4,7 +4,8 @@
 //! root, which cone mode always checks out) it is cone mode with a sparse
 //! index, so the index is as small as the checkout; otherwise the patterns
 //! themselves, in non-cone mode, with a full index whose other entries are
-//! marked skip-worktree.
+//! marked skip-worktree. What only `context:` brings in is made read-only
+//! on disk ([`protect_context`]).
 //!
 //! git does the sparse steps: gix can check a new worktree out through
 //! sparse patterns, but it writes a full index and cannot change the
@@ -235,6 +236,7 @@ pub fn check_out(
     let _spinner = progress.spinner("checking out the sparse worktree");
     let done = apply(path, &definition)
         .and_then(|()| crate::git::run(path, &["read-tree", "-m", "-u", "HEAD"]).map(drop))
+        .and_then(|()| protect_context(repo, name, path))
         .and_then(|()| crate::state::marker::mark_checkout(path, name));
     if let Err(e) = done {
         // Never half-apply: the registration and the files go again.
@@ -262,7 +264,91 @@ pub fn refresh(repo: &gix::Repository, agent: &Agent) -> Result<()> {
         return Ok(());
     };
     let definition = definition_of(&branch_repo, &subject, tip)?;
-    apply(&agent.path, &definition)
+    apply(&agent.path, &definition)?;
+    protect_context(repo, &agent.name, &agent.path)
+}
+
+/// Make the files that sparse checkout `dir` of agent `name` holds only
+/// because of the policy's `context:` read-only on disk (write bits
+/// cleared), and a context file the scope now allows writable again.
+/// Advisory, for the agent's tools: the gate is what refuses the change.
+/// git records no write bits, so `git status` is unchanged; it rewrites a
+/// file it updates with its usual mode, hence the callers after `sync`.
+pub fn protect_context(repo: &gix::Repository, name: &str, dir: &Path) -> Result<()> {
+    let subject = crate::ops::gate::resolve_subject(repo, Some(name), None)?
+        .ok_or_else(crate::ops::gate::no_agent)?;
+    let ignore_case = repo::ignore_case(repo);
+    let mut context = Vec::new();
+    for text in &subject.manifest.context {
+        let pattern = Pattern::new(text, ignore_case).map_err(|why| Error::InvalidPattern {
+            pattern: text.clone(),
+            why,
+        })?;
+        context.push(pattern);
+    }
+    if context.is_empty() {
+        return Ok(());
+    }
+    let scope = subject.scope(repo)?;
+    // git lists the index; `-t` tags with `S` what is not checked out, and
+    // `--sparse` keeps a sparse index's directories whole rather than
+    // expanding it. NUL-separated, so names come as they are.
+    let out = crate::git::output(dir, &["ls-files", "--sparse", "-t", "-z"])?;
+    if !out.status.success() {
+        return Err(Error::GitCommand {
+            args: "ls-files --sparse -t -z".into(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    for entry in out.stdout.split(|&b| b == 0) {
+        let Some((tag, path)) = entry.split_first_chunk::<2>() else {
+            continue;
+        };
+        if tag[0] == b'S' || !context.iter().any(|p| p.matches(path)) {
+            continue;
+        }
+        let Ok(rel) = gix::path::from_byte_slice(path) else {
+            continue;
+        };
+        set_writable(&dir.join(rel), scope.decide(path).allowed)?;
+    }
+    Ok(())
+}
+
+/// Give the regular file at `file` its owner's write bit, or clear every
+/// write bit; a symlink or a missing file is left alone.
+fn set_writable(file: &Path, writable: bool) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(file) else {
+        return Ok(());
+    };
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let mut perms = meta.permissions();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = perms.mode();
+        let wanted = match writable {
+            true => mode | 0o200,
+            false => mode & !0o222,
+        };
+        if wanted == mode {
+            return Ok(());
+        }
+        perms.set_mode(wanted);
+    }
+    #[cfg(not(unix))]
+    {
+        if perms.readonly() != writable {
+            return Ok(());
+        }
+        perms.set_readonly(!writable);
+    }
+    std::fs::set_permissions(file, perms).map_err(Error::io(format!(
+        "changing the mode of {}",
+        file.display()
+    )))
 }
 
 #[cfg(test)]

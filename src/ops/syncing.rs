@@ -147,6 +147,12 @@ fn sync_under_lease(
     };
     crate::state::crash::point("sync:after-lease");
     sync_worktree(agent, &agent.path, base_tip, report)?;
+    // git wrote the files it updated with their usual mode: a sparse
+    // agent's context files go read-only again. Best effort: the sync is
+    // done, and the gate, not the mode, keeps those files unchanged.
+    if agent.sparse && report.result == Ended::Synced {
+        let _ = crate::ops::sparse::protect_context(repo, &agent.name, &agent.path);
+    }
     crate::state::crash::point("sync:after-merge");
     drop(lease);
     Ok(())

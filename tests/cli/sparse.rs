@@ -235,6 +235,8 @@ fn a_sparse_clone_checks_out_the_scope() {
     let dir = env.agent_dir("c");
     assert!(dir.join("src/billing/invoice.rs").is_file());
     assert!(dir.join("libs/shared/util.rs").is_file());
+    #[cfg(unix)]
+    assert!(!writable(&dir.join("libs/shared/util.rs")), "context only");
     assert!(!dir.join("src/api/routes.rs").exists());
     assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
     assert_eq!(
@@ -291,6 +293,8 @@ fn the_lifecycle_works_on_a_sparse_worktree() {
         status_before
     );
     assert!(!dir.join("src/api/routes.rs").exists());
+    #[cfg(unix)]
+    assert!(!writable(&dir.join("libs/shared/util.rs")), "context only");
     assert_eq!(config(&env, &dir, "core.sparseCheckoutCone"), "true");
     assert_eq!(list_row(&env, "a")["sparse"], true);
     // doctor recreates a sparse worktree deleted by hand as sparse.
@@ -298,6 +302,8 @@ fn the_lifecycle_works_on_a_sparse_worktree() {
     env.ok(env.agent("doctor", &["--fix"]));
     assert!(dir.join("src/billing/invoice.rs").is_file());
     assert!(!dir.join("src/api/routes.rs").exists());
+    #[cfg(unix)]
+    assert!(!writable(&dir.join("libs/shared/util.rs")), "context only");
     env.git(&["fsck"]);
 }
 
@@ -336,4 +342,54 @@ fn rm_sees_an_untracked_file_where_nothing_is_checked_out() {
         "{run:?}"
     );
     assert!(dir.join("src/api/notes.rs").is_file());
+}
+
+/// Whether any write bit of the file at `path` is set.
+#[cfg(unix)]
+fn writable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o222 != 0
+}
+
+/// What only `context:` brings in is read-only on disk, until the scope
+/// takes it in; `sync` makes it read-only again after git rewrote it.
+#[cfg(unix)]
+#[test]
+fn context_files_are_read_only_until_the_scope_takes_them_in() {
+    let env = env_with(POLICY);
+    env.ok(env.agent("add", &["a", "--sparse", "--scope", "src/billing/"]));
+    let dir = env.agent_dir("a");
+    let context_file = dir.join("libs/shared/util.rs");
+    assert!(context_file.is_file());
+    assert!(!writable(&context_file), "context only: read-only");
+    assert!(writable(&dir.join("src/billing/invoice.rs")), "the scope");
+    assert!(
+        writable(&dir.join("README.md")),
+        "a root file cone mode has"
+    );
+    assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
+    assert_eq!(list_row(&env, "a")["sparse"], true);
+
+    // The base changes the context file; sync rewrites it, read-only again.
+    env.ok(env.agent("add", &["b", "--scope", "libs/shared/"]));
+    let b = env.agent_dir("b");
+    write_in(&b, "libs/shared/util.rs", "fn util2() {}\n");
+    env.git_in(&b, &["commit", "-q", "-am", "shared"]);
+    env.ok(env.agent("land", &["b", "--no-checks", "--remove"]));
+    env.ok(env.agent("sync", &["a"]));
+    assert_eq!(
+        std::fs::read_to_string(&context_file).unwrap(),
+        "fn util2() {}\n"
+    );
+    assert!(!writable(&context_file), "read-only again after sync");
+    assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
+
+    // In the scope, it is the agent's to change; out of it, read-only again.
+    env.ok(env.agent("scope", &["add", "a", "libs/shared/"]));
+    assert!(writable(&context_file), "in scope now");
+    env.ok(env.agent("scope", &["rm", "a", "libs/shared/"]));
+    assert!(!writable(&context_file), "out of scope again");
+    assert_eq!(env.git_in(&dir, &["status", "--porcelain"]), "");
+    env.ok(env.agent("rm", &["a"]));
+    assert!(!dir.exists());
 }
