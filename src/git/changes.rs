@@ -746,12 +746,14 @@ pub fn range_hiding(
             .next()
             .map(|l| l.to_str_lossy().into_owned())
             .unwrap_or_default();
+        let time = commit.time().map(|t| t.seconds).unwrap_or(i64::MIN);
         trees.insert(info.id, tree);
-        commits.push((info.id, info.parent_ids, tree, summary));
+        commits.push((info.id, info.parent_ids, tree, summary, time));
     }
+    drop_reachable_from_hidden(repo, hidden, &mut commits);
     let mut reuse = Reuse::enabled();
     let mut result = Vec::with_capacity(commits.len());
-    for (id, parents, tree, summary) in commits {
+    for (id, parents, tree, summary, _) in commits {
         let first = parents.first().copied();
         let first_tree = match first {
             Some(p) => Some(match trees.get(&p) {
@@ -786,6 +788,50 @@ pub fn range_hiding(
     }
     result.reverse();
     Ok(result)
+}
+
+/// gix's walk with hidden tips can return commits a hidden tip reaches
+/// when commit times tie (commits made in one second): drop those a walk
+/// back from the hidden tips finds. It looks back to a day before the
+/// oldest candidate; since dropping a commit needs it found, stopping
+/// early only keeps one, as the walk returned it.
+fn drop_reachable_from_hidden(
+    repo: &gix::Repository,
+    hidden: &[ObjectId],
+    commits: &mut Vec<(
+        ObjectId,
+        gix::traverse::commit::ParentIds,
+        ObjectId,
+        String,
+        i64,
+    )>,
+) {
+    let Some(oldest) = commits.iter().map(|c| c.4).min() else {
+        return;
+    };
+    let floor = oldest.saturating_sub(24 * 60 * 60);
+    let candidates: std::collections::HashSet<ObjectId> = commits.iter().map(|c| c.0).collect();
+    let mut found = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<ObjectId> = hidden.to_vec();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        // Not a commit (a tag's target), or missing (a shallow boundary):
+        // nothing to follow from here.
+        let Ok(commit) = repo.find_commit(id) else {
+            continue;
+        };
+        if candidates.contains(&id) {
+            found.insert(id);
+        }
+        if commit.time().map(|t| t.seconds).unwrap_or(i64::MIN) < floor {
+            continue;
+        }
+        stack.extend(commit.parent_ids().map(|p| p.detach()));
+    }
+    commits.retain(|c| !found.contains(&c.0));
 }
 
 fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {

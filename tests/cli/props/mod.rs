@@ -6,6 +6,7 @@ mod diff;
 mod manifest;
 mod matcher;
 mod registry;
+mod walk;
 
 use proptest::test_runner::Config;
 
