@@ -89,16 +89,10 @@ fn read_tree<'a>(
     let Some(id) = id else {
         return Ok(Vec::new());
     };
-    let tree = repo.objects.find_tree(&id, buf).git("reading a tree")?;
-    Ok(tree
-        .entries
-        .into_iter()
-        .map(|e| Entry {
-            name: e.filename,
-            mode: normalize_mode(e.mode.value() as u32),
-            id: e.oid,
-        })
-        .collect())
+    repo.objects
+        .find_tree_iter(&id, buf)
+        .git("reading a tree")?;
+    tree_entries(buf, repo.object_hash())
 }
 
 /// git's tree order: names compare as if directories ended in '/'.

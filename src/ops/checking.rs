@@ -31,18 +31,8 @@ use crate::state::lock::{self, Lock};
 pub const POOL: usize = 4;
 
 /// The directory, in the common directory, that holds every checks worktree.
-pub fn pool_dir(common_dir: &Path) -> PathBuf {
+fn pool_dir(common_dir: &Path) -> PathBuf {
     common_dir.join("git-agent").join("checks")
-}
-
-/// Whether `path` is one of git-agent's checks worktrees (so not an agent's).
-pub fn is_checks_worktree(common_dir: &Path, path: &Path) -> bool {
-    let pool = pool_dir(common_dir);
-    let pool = std::fs::canonicalize(&pool).unwrap_or(pool);
-    let parent = path
-        .parent()
-        .map(|p| std::fs::canonicalize(p).unwrap_or(p.to_owned()));
-    parent.as_deref() == Some(pool.as_path())
 }
 
 /// Where the checks run, decided before the receipt that records it is
@@ -100,8 +90,6 @@ pub struct CheckRun {
     pub failed: Option<Failure>,
     /// How long the checks themselves ran, without preparing the worktree.
     pub duration: Duration,
-    /// The checks worktree they ran in.
-    pub worktree: PathBuf,
 }
 
 /// What to check and for whom.
@@ -128,7 +116,6 @@ pub fn run(repo: &gix::Repository, request: &Request, io: &mut Io) -> Result<Che
     Ok(CheckRun {
         failed,
         duration: started.elapsed(),
-        worktree: slot.dir.clone(),
     })
 }
 
@@ -326,7 +313,7 @@ fn admin_dir(worktree: &Path) -> Option<PathBuf> {
 /// Remove the registrations (`<common>/worktrees/<id>`) that point at
 /// `dir`, and only those: `git worktree prune` would also forget agents'
 /// moved worktrees, which doctor finds by their registration.
-pub fn forget_registration(common_dir: &Path, dir: &Path) {
+fn forget_registration(common_dir: &Path, dir: &Path) {
     let Ok(entries) = std::fs::read_dir(common_dir.join("worktrees")) else {
         return;
     };

@@ -79,6 +79,28 @@ pub struct Checks {
     pub seconds: Option<f64>,
 }
 
+impl Checks {
+    /// What a report says of the policy's checks before they run: which,
+    /// whether they will, and where.
+    pub fn planned(policy: &Manifest, run: bool, containment: &Containment) -> Checks {
+        Checks {
+            commands: policy.checks.clone(),
+            run,
+            sandboxed: run.then(|| containment.sandboxed()),
+            containment: run.then(|| containment.describe()),
+            ..Checks::default()
+        }
+    }
+
+    /// Record how a run of them went; the failed check, if one failed.
+    pub fn record(&mut self, run: checking::CheckRun) -> Option<checking::Failure> {
+        self.seconds = Some(run.duration.as_secs_f64());
+        self.passed = Some(run.failed.is_none());
+        self.failed = run.failed.as_ref().map(|f| f.check.clone());
+        run.failed
+    }
+}
+
 /// One landing, rendered as JSON with `--json`. What streams while the
 /// landing goes (the checks' output) is written as it goes; the rest is
 /// rendered from here.
@@ -335,12 +357,7 @@ struct Ready {
 
 fn attempt(at: &Ground, report: &mut Report, io: &mut Io) -> Result<Attempt> {
     report.base_old = Some(at.base_tip.to_string());
-    report.checks.commands = at.policy.checks.clone();
-    report.checks.run = at.run_checks;
-    if at.run_checks {
-        report.checks.sandboxed = Some(at.containment.sandboxed());
-        report.checks.containment = Some(at.containment.describe());
-    }
+    report.checks = Checks::planned(&at.policy, at.run_checks, &at.containment);
     let Some((mem, commits, scope)) = vet_branch(at, report)? else {
         return Ok(Attempt::Finished);
     };
@@ -634,22 +651,14 @@ fn scope_patterns(at: &Ground) -> Result<Vec<String>> {
 
 /// The trailers the landed commit(s) carry.
 pub(crate) fn receipt(at: &Ground) -> Result<Receipt> {
-    let policy_id = policy_blob(at.repo, at.base_tip)?;
-    Ok(Receipt {
-        agent: at.agent.name.clone(),
-        policy: policy_id.map_or_else(|| "none".to_owned(), |id| id.to_string()),
-        checks: if at.policy.checks.is_empty() {
-            vec!["none".to_owned()]
-        } else {
-            at.policy
-                .checks
-                .iter()
-                .map(|c| format!("{c} ({})", checks_state(at.run_checks, at.options.dry_run)))
-                .collect()
-        },
-        scope: scope_patterns(at)?,
-        containment: at.run_checks.then(|| at.containment.describe()),
-    })
+    Ok(Receipt::new(
+        &at.agent.name,
+        policy_blob(at.repo, at.base_tip)?,
+        &at.policy,
+        (at.run_checks, at.options.dry_run),
+        &at.containment,
+        scope_patterns(at)?,
+    ))
 }
 
 /// Write the vetted landing, run the checks on it, move the base by
@@ -710,13 +719,9 @@ fn checks_pass(at: &Ground, tip: ObjectId, report: &mut Report, io: &mut Io) -> 
         containment: &at.containment,
     };
     let run = checking::run(at.repo, &request, io)?;
-    report.checks.seconds = Some(run.duration.as_secs_f64());
-    let Some(failure) = run.failed else {
-        report.checks.passed = Some(true);
+    let Some(failure) = report.checks.record(run) else {
         return Ok(true);
     };
-    report.checks.passed = Some(false);
-    report.checks.failed = Some(failure.check.clone());
     let message = format!(
         "refusing to land '{}': check `{}` {} on the merged result; nothing was landed\n  reproduce it: git worktree add --detach /tmp/check {} && cd /tmp/check && {}",
         at.agent.name,
@@ -1004,6 +1009,35 @@ pub(crate) struct Receipt {
 }
 
 impl Receipt {
+    /// The receipt of `agent`'s change under `policy` (its blob
+    /// `policy_id`): the checks as they stand given `(run, dry_run)`, and
+    /// where they run when they do.
+    pub(crate) fn new(
+        agent: &str,
+        policy_id: Option<ObjectId>,
+        policy: &Manifest,
+        (run, dry_run): (bool, bool),
+        containment: &Containment,
+        scope: Vec<String>,
+    ) -> Receipt {
+        let state = checks_state(run, dry_run);
+        Receipt {
+            agent: agent.to_owned(),
+            policy: policy_id.map_or_else(|| "none".to_owned(), |id| id.to_string()),
+            checks: if policy.checks.is_empty() {
+                vec!["none".to_owned()]
+            } else {
+                policy
+                    .checks
+                    .iter()
+                    .map(|c| format!("{c} ({state})"))
+                    .collect()
+            },
+            scope,
+            containment: run.then(|| containment.describe()),
+        }
+    }
+
     pub(crate) fn trailers(&self) -> Vec<String> {
         let mut lines = vec![
             format!("Agent: {}", self.agent),

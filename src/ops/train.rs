@@ -403,7 +403,10 @@ impl<'a> Train<'a> {
         let policy = repo::load_policy(repo, self.base)?;
         let run_checks = !self.options.land.no_checks && !policy.checks.is_empty();
         let containment = Containment::for_policy(&policy);
-        record_checks(report, &policy, run_checks, &containment);
+        // The time of checks run by an attempt the base's move undid counts.
+        let seconds = report.checks.seconds;
+        report.checks = Checks::planned(&policy, run_checks, &containment);
+        report.checks.seconds = seconds;
         let Some(gated) = self.gate_all(base_tip, report, io)? else {
             return Ok(Attempt::BaseMoved);
         };
@@ -799,21 +802,6 @@ impl<'a> Train<'a> {
         }
         crate::state::crash::point("train:after-follow");
         Ok(Attempt::Finished)
-    }
-}
-
-/// What the report says of the checks before they run.
-fn record_checks(
-    report: &mut TrainReport,
-    policy: &Manifest,
-    run: bool,
-    containment: &Containment,
-) {
-    report.checks.commands = policy.checks.clone();
-    report.checks.run = run;
-    if run {
-        report.checks.sandboxed = Some(containment.sandboxed());
-        report.checks.containment = Some(containment.describe());
     }
 }
 

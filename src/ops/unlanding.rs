@@ -369,12 +369,7 @@ fn revert(
     let policy = repo::load_policy(at.repo, at.base)?;
     let containment = Containment::for_policy(&policy);
     let run_checks = !at.options.no_checks && !policy.checks.is_empty();
-    report.checks.commands = policy.checks.clone();
-    report.checks.run = run_checks;
-    if run_checks {
-        report.checks.sandboxed = Some(containment.sandboxed());
-        report.checks.containment = Some(containment.describe());
-    }
+    report.checks = Checks::planned(&policy, run_checks, &containment);
     // Looked at again as the base moves; looking now saves running the
     // checks for nothing, and tells `--dry-run` what the move would find.
     if (run_checks || at.options.dry_run)
@@ -614,25 +609,6 @@ fn revert_receipt(
     run_checks: bool,
     containment: &Containment,
 ) -> Result<Vec<String>> {
-    let policy_id = landing::policy_blob(at.repo, at.base_tip)?;
-    let mut lines = vec![
-        format!("Agent: {}", at.name),
-        format!("Agent-Unlands: {}", landing.tip),
-        format!(
-            "Agent-Policy: {}",
-            policy_id.map_or_else(|| "none".to_owned(), |id| id.to_string())
-        ),
-    ];
-    if policy.checks.is_empty() {
-        lines.push("Agent-Checks: none".to_owned());
-    }
-    for check in &policy.checks {
-        let state = landing::checks_state(run_checks, at.options.dry_run);
-        lines.push(format!("Agent-Checks: {check} ({state})"));
-    }
-    if run_checks {
-        lines.push(format!("Agent-Checks-Sandbox: {}", containment.describe()));
-    }
     let scope = match &landing.receipt {
         Some(receipt) => receipt.scope.clone(),
         // A fast-forward recorded no scope: the agent's own, if it has one.
@@ -640,7 +616,17 @@ fn revert_receipt(
             .map(|s| s.patterns.into_iter().map(|(p, _)| p).collect())
             .unwrap_or_default(),
     };
-    lines.extend(scope.iter().map(|p| format!("Agent-Scope: {p}")));
+    let receipt = landing::Receipt::new(
+        at.name,
+        landing::policy_blob(at.repo, at.base_tip)?,
+        policy,
+        (run_checks, at.options.dry_run),
+        containment,
+        scope,
+    );
+    let mut lines = receipt.trailers();
+    // Right after `Agent:`, naming what this revert takes back.
+    lines.insert(1, format!("Agent-Unlands: {}", landing.tip));
     Ok(lines)
 }
 
@@ -653,13 +639,9 @@ fn checks_pass(
     io: &mut Io,
 ) -> Result<bool> {
     let run = checking::run(at.repo, request, io)?;
-    report.checks.seconds = Some(run.duration.as_secs_f64());
-    let Some(failure) = run.failed else {
-        report.checks.passed = Some(true);
+    let Some(failure) = report.checks.record(run) else {
         return Ok(true);
     };
-    report.checks.passed = Some(false);
-    report.checks.failed = Some(failure.check.clone());
     report.refuse(RefusalReport::new(
         "check_failed",
         format!(
