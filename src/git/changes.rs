@@ -189,18 +189,20 @@ pub fn diff_trees(
 /// trees read as the old side of one diff are the new side of the next:
 /// reusing them reads each tree once instead of twice.
 #[derive(Default)]
-struct Reuse {
+struct Reuse<'r> {
     enabled: bool,
+    /// Where trees are read from, when not through gix's cache.
+    trees: Option<super::packs::Trees<'r>>,
     /// Old-side trees of the last diff.
-    last: std::collections::HashMap<ObjectId, std::rc::Rc<[u8]>>,
+    last: std::collections::HashMap<ObjectId, std::rc::Rc<Vec<u8>>>,
     /// Old-side trees of this diff.
-    kept: std::collections::HashMap<ObjectId, std::rc::Rc<[u8]>>,
+    kept: std::collections::HashMap<ObjectId, std::rc::Rc<Vec<u8>>>,
 }
 
 /// A tree object's raw bytes, owned or shared with [`Reuse`].
 enum TreeData {
     Owned(Vec<u8>),
-    Shared(std::rc::Rc<[u8]>),
+    Shared(std::rc::Rc<Vec<u8>>),
 }
 
 impl std::ops::Deref for TreeData {
@@ -213,10 +215,11 @@ impl std::ops::Deref for TreeData {
     }
 }
 
-impl Reuse {
-    fn enabled() -> Reuse {
+impl<'r> Reuse<'r> {
+    fn enabled(repo: &'r gix::Repository) -> Reuse<'r> {
         Reuse {
             enabled: true,
+            trees: Some(super::packs::Trees::new(repo)),
             ..Reuse::default()
         }
     }
@@ -247,13 +250,18 @@ impl Reuse {
             return Ok(TreeData::Shared(data));
         }
         let mut buf = Vec::new();
-        repo.objects
-            .find_tree_iter(&id, &mut buf)
-            .git("reading a tree")?;
+        match &mut self.trees {
+            Some(trees) => trees.read(&id, &mut buf)?,
+            None => {
+                repo.objects
+                    .find_tree_iter(&id, &mut buf)
+                    .git("reading a tree")?;
+            }
+        }
         if !(self.enabled && old) {
             return Ok(TreeData::Owned(buf));
         }
-        let data: std::rc::Rc<[u8]> = buf.into();
+        let data = std::rc::Rc::new(buf);
         self.kept.insert(id, data.clone());
         Ok(TreeData::Shared(data))
     }
@@ -279,7 +287,7 @@ fn diff_trees_reusing(
     new: Option<ObjectId>,
     prefix: &BStr,
     out: &mut Vec<Change>,
-    reuse: &mut Reuse,
+    reuse: &mut Reuse<'_>,
 ) -> Result<()> {
     if old == new {
         return Ok(());
@@ -317,25 +325,62 @@ fn diff_trees_reusing(
 
 /// Paths staged for the next commit: the index against `HEAD`'s tree.
 pub fn staged(repo: &gix::Repository) -> Result<Vec<Change>> {
-    let repo = &without_pack_cache(repo);
     let index = read_index(repo)?;
+    // Threads pay for themselves only where there are many directories to
+    // read; a small index is walked on this thread.
+    let workers = if index.entries().len() >= PARALLEL_INDEX_ENTRIES {
+        default_workers()
+    } else {
+        1
+    };
+    staged_in(repo, &index, workers)
+}
+
+/// Below this many index entries, [`staged`] does not start threads.
+const PARALLEL_INDEX_ENTRIES: usize = 4096;
+
+/// How many threads a diff may use: `GIT_AGENT_THREADS` when set to a
+/// number (1 keeps everything on one thread), else the machine's cores, at
+/// most four.
+pub fn default_workers() -> usize {
+    if let Some(n) = std::env::var("GIT_AGENT_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        return n.clamp(1, 64);
+    }
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+/// [`staged`] over `index`, reading trees on up to `workers` threads.
+#[doc(hidden)]
+pub fn staged_in(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    workers: usize,
+) -> Result<Vec<Change>> {
+    let repo = &without_pack_cache(repo);
     let head_tree = match repo.head_tree_id() {
         Ok(id) => Some(id.detach()),
         // An unborn branch: everything in the index is new.
         Err(_) => None,
     };
-    let mut out = Vec::new();
-    let walker = IndexWalk {
-        repo,
-        index: &index,
+    let root = DirTask {
+        prefix: BString::default(),
+        head: head_tree,
+        cache: index.tree(),
+        range: 0..index.entries().len(),
     };
-    walker.dir(
-        BStr::new(""),
-        head_tree,
-        index.tree(),
-        0..index.entries().len(),
-        &mut out,
-    )?;
+    let mut out = if workers > 1 {
+        IndexWalk { repo, index }.parallel(root, workers)?
+    } else {
+        let mut out = Vec::new();
+        IndexWalk { repo, index }.walk(vec![root], &mut out)?;
+        out
+    };
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path);
     Ok(out)
@@ -362,9 +407,9 @@ fn without_pack_cache(repo: &gix::Repository) -> gix::Repository {
     repo
 }
 
-struct IndexWalk<'a> {
+struct IndexWalk<'a, 'i> {
     repo: &'a gix::Repository,
-    index: &'a gix::index::File,
+    index: &'i gix::index::File,
 }
 
 /// What the index holds under one name at one directory level.
@@ -393,17 +438,93 @@ fn cache_child<'t>(
     }
 }
 
-impl IndexWalk<'_> {
-    /// The changes below `prefix` between HEAD's tree `head` and the index
-    /// entries in `range`, descending only where they may differ.
-    fn dir(
+/// One directory for [`IndexWalk`] to compare: `prefix` (empty for the
+/// root, else ending in `/`), HEAD's tree there, the index's cache-tree
+/// node for it and the index entries below it.
+struct DirTask<'i> {
+    prefix: BString,
+    head: Option<ObjectId>,
+    cache: Option<&'i gix::index::extension::Tree>,
+    range: std::ops::Range<usize>,
+}
+
+impl<'i> IndexWalk<'_, 'i> {
+    /// Compare every directory in `tasks` and all below them.
+    fn walk(&self, mut tasks: Vec<DirTask<'i>>, out: &mut Vec<Change>) -> Result<()> {
+        while let Some(task) = tasks.pop() {
+            self.level(task, out, &mut tasks)?;
+        }
+        Ok(())
+    }
+
+    /// [`IndexWalk::walk`] from `root` on `workers` threads: the
+    /// directories are split until there are a few for each thread, then
+    /// the threads take them, largest first, each with its own handle on
+    /// the object database.
+    fn parallel(&self, root: DirTask<'i>, workers: usize) -> Result<Vec<Change>> {
+        let mut out = Vec::new();
+        let mut tasks = vec![root];
+        while tasks.len() < workers * 4 {
+            let Some(largest) = (0..tasks.len()).max_by_key(|&i| tasks[i].range.len()) else {
+                break;
+            };
+            let task = tasks.swap_remove(largest);
+            self.level(task, &mut out, &mut tasks)?;
+        }
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.range.len()));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let tasks: Vec<std::sync::Mutex<Option<DirTask<'i>>>> = tasks
+            .into_iter()
+            .map(|t| std::sync::Mutex::new(Some(t)))
+            .collect();
+        let index = self.index;
+        let results: Vec<Result<Vec<Change>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers.min(tasks.len()))
+                .map(|_| {
+                    let repo = without_pack_cache(self.repo).into_sync();
+                    let (next, tasks) = (&next, &tasks);
+                    s.spawn(move || {
+                        let repo = repo.to_thread_local();
+                        let walk = IndexWalk { repo: &repo, index };
+                        let mut out = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(slot) = tasks.get(i) else { break };
+                            let task = slot.lock().expect("no thread panics holding it").take();
+                            if let Some(task) = task {
+                                walk.walk(vec![task], &mut out)?;
+                            }
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("walk threads do not panic"))
+                .collect()
+        });
+        for part in results {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
+    /// The changes in one directory between HEAD's tree and the index:
+    /// files are compared here, subdirectories that may differ are pushed
+    /// onto `sub`.
+    fn level(
         &self,
-        prefix: &BStr,
-        head: Option<ObjectId>,
-        cache: Option<&gix::index::extension::Tree>,
-        range: std::ops::Range<usize>,
+        task: DirTask<'i>,
         out: &mut Vec<Change>,
+        sub: &mut Vec<DirTask<'i>>,
     ) -> Result<()> {
+        let DirTask {
+            prefix,
+            head,
+            cache,
+            range,
+        } = task;
         // git's own shortcut: a valid cached tree id equal to HEAD's subtree
         // means nothing below changed.
         if let (Some(cache), Some(head)) = (cache, head)
@@ -412,6 +533,7 @@ impl IndexWalk<'_> {
         {
             return Ok(());
         }
+        let prefix = prefix.as_bstr();
         let items = self.items(prefix, range);
         let mut buf = Vec::new();
         let head_entries = read_tree(self.repo, head, &mut buf)?;
@@ -423,16 +545,12 @@ impl IndexWalk<'_> {
             |name, head_entry, item| {
                 let path = join(prefix, name);
                 match (head_entry, item) {
-                    (head_entry, Some(item)) if item.is_dir => {
-                        let head_tree = head_entry.map(|e| e.id.to_owned());
-                        self.dir(
-                            with_slash(path).as_bstr(),
-                            head_tree,
-                            cache_child(cache, name),
-                            item.range.clone(),
-                            out,
-                        )?;
-                    }
+                    (head_entry, Some(item)) if item.is_dir => sub.push(DirTask {
+                        prefix: with_slash(path),
+                        head: head_entry.map(|e| e.id.to_owned()),
+                        cache: cache_child(cache, name),
+                        range: item.range.clone(),
+                    }),
                     (head_entry, Some(item)) => self.file(path, head_entry, item, out)?,
                     (Some(h), None) if is_tree(h.mode) => diff_trees(
                         self.repo,
@@ -722,6 +840,18 @@ pub fn range_hiding(
     hidden: &[ObjectId],
     to: ObjectId,
 ) -> Result<Vec<CommitChanges>> {
+    range_hiding_in(repo, hidden, to, default_workers())
+}
+
+/// [`range_hiding`], diffing on up to `workers` threads when the range has
+/// enough commits to pay for them.
+#[doc(hidden)]
+pub fn range_hiding_in(
+    repo: &gix::Repository,
+    hidden: &[ObjectId],
+    to: ObjectId,
+    workers: usize,
+) -> Result<Vec<CommitChanges>> {
     let walk = repo
         .rev_walk([to])
         .with_hidden(hidden.iter().copied())
@@ -745,43 +875,107 @@ pub fn range_hiding(
         commits.push((info.id, info.parent_ids, tree, summary, time));
     }
     drop_reachable_from_hidden(repo, hidden, &mut commits);
-    let mut reuse = Reuse::enabled();
-    let mut result = Vec::with_capacity(commits.len());
-    for (id, parents, tree, summary, _) in commits {
-        let first = parents.first().copied();
-        let first_tree = match first {
-            Some(p) => Some(match trees.get(&p) {
-                Some(tree) => *tree,
-                None => tree_of(repo, p)?,
-            }),
-            None => None,
-        };
-        let mut changes = Vec::new();
-        reuse.next_diff();
-        diff_trees_reusing(
-            repo,
-            first_tree,
-            Some(tree),
-            BStr::new(""),
-            &mut changes,
-            &mut reuse,
-        )?;
-        if parents.len() > 1 {
-            let others = parents[1..]
-                .iter()
-                .map(|p| OtherParent::new(repo, first, *p, true))
-                .collect::<Result<Vec<_>>>()?;
-            let merged = repo.find_tree(tree).git("reading a tree")?;
-            changes = merge_own(repo, changes, &others, |path| version_at(&merged, path))?;
-        }
-        result.push(CommitChanges {
-            commit: id.to_string(),
-            summary,
-            changes,
-        });
-    }
+    let workers = if commits.len() >= PARALLEL_COMMITS {
+        workers
+    } else {
+        1
+    };
+    let mut result = diff_commits(repo, &commits, &trees, workers)?;
     result.reverse();
     Ok(result)
+}
+
+/// Below this many commits, a range is diffed on one thread.
+const PARALLEL_COMMITS: usize = 16;
+
+/// A commit of a range as the walk found it: id, parents, tree, summary
+/// and commit time.
+type Walked = (
+    ObjectId,
+    gix::traverse::commit::ParentIds,
+    ObjectId,
+    String,
+    i64,
+);
+
+/// Each of `commits` (newest first) diffed against its first parent, in
+/// the same order, on up to `workers` threads. Each thread takes a run of
+/// consecutive commits, so it still reads each tree once within its run.
+fn diff_commits(
+    repo: &gix::Repository,
+    commits: &[Walked],
+    trees: &std::collections::HashMap<ObjectId, ObjectId>,
+    workers: usize,
+) -> Result<Vec<CommitChanges>> {
+    let run = |repo: &gix::Repository, part: &[Walked]| -> Result<Vec<CommitChanges>> {
+        let mut reuse = Reuse::enabled(repo);
+        part.iter()
+            .map(|c| commit_changes(repo, c, trees, &mut reuse))
+            .collect()
+    };
+    if workers <= 1 || commits.len() < 2 {
+        return run(repo, commits);
+    }
+    let chunk = commits.len().div_ceil(workers);
+    let parts: Vec<Result<Vec<CommitChanges>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = commits
+            .chunks(chunk)
+            .map(|part| {
+                let repo = repo.clone().into_sync();
+                let run = &run;
+                s.spawn(move || run(&repo.to_thread_local(), part))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("diff threads do not panic"))
+            .collect()
+    });
+    let mut result = Vec::with_capacity(commits.len());
+    for part in parts {
+        result.extend(part?);
+    }
+    Ok(result)
+}
+
+/// What one walked commit changes against its first parent, on its own.
+fn commit_changes(
+    repo: &gix::Repository,
+    (id, parents, tree, summary, _): &Walked,
+    trees: &std::collections::HashMap<ObjectId, ObjectId>,
+    reuse: &mut Reuse<'_>,
+) -> Result<CommitChanges> {
+    let first = parents.first().copied();
+    let first_tree = match first {
+        Some(p) => Some(match trees.get(&p) {
+            Some(tree) => *tree,
+            None => tree_of(repo, p)?,
+        }),
+        None => None,
+    };
+    let mut changes = Vec::new();
+    reuse.next_diff();
+    diff_trees_reusing(
+        repo,
+        first_tree,
+        Some(*tree),
+        BStr::new(""),
+        &mut changes,
+        reuse,
+    )?;
+    if parents.len() > 1 {
+        let others = parents[1..]
+            .iter()
+            .map(|p| OtherParent::new(repo, first, *p, true))
+            .collect::<Result<Vec<_>>>()?;
+        let merged = repo.find_tree(*tree).git("reading a tree")?;
+        changes = merge_own(repo, changes, &others, |path| version_at(&merged, path))?;
+    }
+    Ok(CommitChanges {
+        commit: id.to_string(),
+        summary: summary.clone(),
+        changes,
+    })
 }
 
 /// gix's walk with hidden tips can return commits a hidden tip reaches
@@ -792,13 +986,7 @@ pub fn range_hiding(
 fn drop_reachable_from_hidden(
     repo: &gix::Repository,
     hidden: &[ObjectId],
-    commits: &mut Vec<(
-        ObjectId,
-        gix::traverse::commit::ParentIds,
-        ObjectId,
-        String,
-        i64,
-    )>,
+    commits: &mut Vec<Walked>,
 ) {
     let Some(oldest) = commits.iter().map(|c| c.4).min() else {
         return;

@@ -6,6 +6,7 @@
 //! update a checked-out worktree or index with git's own semantics.
 
 pub mod changes;
+pub mod packs;
 pub mod repo;
 pub mod scan;
 

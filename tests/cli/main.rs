@@ -27,6 +27,7 @@ mod manifest;
 mod merges;
 mod moved;
 mod orchestrate;
+mod packs;
 mod props;
 mod push;
 mod races;
