@@ -138,7 +138,9 @@ fi
 /// GIT_DIR for a hook in a linked worktree, and runs it from the
 /// worktree's root, where `.git` is, otherwise). Only `prepared` can abort
 /// the transaction. The updates are read with the shell's own `read` (no
-/// process) and go back on stdin for the lines of the hook after ours.
+/// process), reach the engine as a here-document (no `printf |` pipeline,
+/// which costs a fork) and go back on stdin for the lines of the hook
+/// after ours.
 ///
 /// In the agent's own marked worktree (and `GIT_AGENT`, if set, naming the
 /// same agent), a transaction of only per-worktree pseudo-refs other than
@@ -172,9 +174,13 @@ if [ \"$1\" = prepared ] && {{ [ -n \"$GIT_AGENT\" ] || [ -f \"$git_agent_mark\"
   done
   if [ -n \"$git_agent_engine\" ]; then
     if command -v git-agent >/dev/null 2>&1; then
-      printf '%s' \"$git_agent_updates\" | git-agent hooks ref-guard \"$1\" || exit $?
+      git-agent hooks ref-guard \"$1\" <<GIT_AGENT_UPDATES || exit $?
+${{git_agent_updates%?}}
+GIT_AGENT_UPDATES
     elif [ -x {fallback} ]; then
-      printf '%s' \"$git_agent_updates\" | {fallback} hooks ref-guard \"$1\" || exit $?
+      {fallback} hooks ref-guard \"$1\" <<GIT_AGENT_UPDATES || exit $?
+${{git_agent_updates%?}}
+GIT_AGENT_UPDATES
     else
       echo 'git-agent: git-agent was not found, so the ref guard cannot run.' >&2
       echo 'Install git-agent (cargo install git-agent), or remove it: git agent hooks uninstall' >&2
