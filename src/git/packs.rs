@@ -24,8 +24,9 @@ use gix::odb::pack::data::entry::Header;
 use crate::error::{GitContext, Result};
 
 /// Rebuilt objects kept for the chains read after them, up to this many
-/// bytes (git's `core.deltaBaseCacheLimit` is 96 MiB).
-const CACHE_BYTES: usize = 64 << 20;
+/// bytes per reader (a diff's threads each have one; git's
+/// `core.deltaBaseCacheLimit` is 96 MiB for its one).
+const CACHE_BYTES: usize = 24 << 20;
 
 /// Tree objects of one repository, read with a delta-base cache.
 pub struct Trees<'r> {
