@@ -97,7 +97,8 @@ impl<'r> Trees<'r> {
 
     /// The pack holding `id` and the object's offset in it.
     fn locate(&mut self, id: &gix::oid) -> Option<(usize, u64)> {
-        let order = std::iter::once(self.last_hit).chain(0..self.bundles.len());
+        let last = self.last_hit;
+        let order = std::iter::once(last).chain((0..self.bundles.len()).filter(|&n| n != last));
         for n in order {
             let Some(bundle) = self.bundles.get(n) else {
                 continue;
