@@ -328,8 +328,9 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<Change>> {
     let index = read_index(repo)?;
     // Threads pay for themselves only where there are many directories to
     // read; a small index is walked on this thread.
+    let workers = default_workers()?;
     let workers = if index.entries().len() >= PARALLEL_INDEX_ENTRIES {
-        default_workers()
+        workers
     } else {
         1
     };
@@ -339,20 +340,25 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<Change>> {
 /// Below this many index entries, [`staged`] does not start threads.
 const PARALLEL_INDEX_ENTRIES: usize = 4096;
 
-/// How many threads a diff may use: `GIT_AGENT_THREADS` when set to a
-/// number (1 keeps everything on one thread), else the machine's cores, at
-/// most four.
-pub fn default_workers() -> usize {
-    if let Some(n) = std::env::var("GIT_AGENT_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-    {
-        return n.clamp(1, 64);
+/// How many threads a diff may use: `GIT_AGENT_THREADS` when set (1 keeps
+/// everything on one thread), else the machine's cores, at most four.
+pub fn default_workers() -> Result<usize> {
+    match std::env::var_os("GIT_AGENT_THREADS") {
+        Some(value) if !value.is_empty() => match value.to_str().map(str::trim).map(str::parse) {
+            Some(Ok(n)) if (1..=64).contains(&n) => Ok(n),
+            _ => Err(crate::error::Error::usage(
+                format!(
+                    "GIT_AGENT_THREADS is '{}', not a number of threads from 1 to 64",
+                    value.to_string_lossy()
+                ),
+                "set it to a number such as 1 or 4, or unset it to use the machine's cores",
+            )),
+        },
+        _ => Ok(std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4)),
     }
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 4)
 }
 
 /// [`staged`] over `index`, reading trees on up to `workers` threads.
@@ -840,7 +846,7 @@ pub fn range_hiding(
     hidden: &[ObjectId],
     to: ObjectId,
 ) -> Result<Vec<CommitChanges>> {
-    range_hiding_in(repo, hidden, to, default_workers())
+    range_hiding_in(repo, hidden, to, default_workers()?)
 }
 
 /// [`range_hiding`], diffing on up to `workers` threads when the range has

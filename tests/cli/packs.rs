@@ -283,3 +283,44 @@ fn the_staged_diff_on_several_threads_equals_one_thread_and_git() {
         assert_eq!(ours, expected, "{workers} threads");
     }
 }
+
+#[test]
+fn a_thread_count_that_is_not_a_number_is_refused_by_the_gate_and_the_range() {
+    let env = Env::with_policy("version: 1\n");
+    env.ok(env.agent("add", &["docs", "--scope", "docs/"]));
+    let dir = env.agent_dir("docs");
+    write_in(&dir, "docs/guide.md", "# More\n");
+    env.git_in(&dir, &["add", "docs/guide.md"]);
+    let before = env.state();
+    for value in ["lots", "0", "1000"] {
+        for args in [
+            &["check", "--staged"][..],
+            &["check", "--range", "main..agent/docs"][..],
+        ] {
+            let run = Run::from_output(
+                env.command(bin("git-agent-scope"), &dir)
+                    .args(args)
+                    .env("GIT_AGENT_THREADS", value)
+                    .output()
+                    .unwrap(),
+            );
+            assert_bad_input(
+                &env,
+                &before,
+                &run,
+                &[&format!("GIT_AGENT_THREADS is '{value}'"), "such as 1 or 4"],
+            );
+        }
+    }
+    // A number is taken, one thread as well as several.
+    for value in ["1", "3"] {
+        let run = Run::from_output(
+            env.command(bin("git-agent-scope"), &dir)
+                .args(["check", "--staged"])
+                .env("GIT_AGENT_THREADS", value)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+}
