@@ -178,13 +178,7 @@ fn guard(
     tools: &[crate::ops::guardrails::Tool],
     io: &mut Io,
 ) -> Result<bool> {
-    use crate::ops::guardrails;
-    let result = guardrails::rules_of(repo, &created.name).and_then(|(rules, _)| {
-        let git_dir = guardrails::git_dir_of(&created.path)?;
-        guardrails::write(&created.path, &git_dir, &rules, tools)
-    });
-    let result = result.and_then(|_| crate::ops::brief::write(repo, &created.name, &created.path));
-    match result {
+    match crate::ops::guardrails::provide(repo, &created.name, &created.path, tools) {
         Ok(_) => Ok(true),
         Err(e) => {
             writeln!(

@@ -170,6 +170,7 @@ fn problem_json(problem: &Problem) -> ProblemJson {
         | Problem::DirectoryMissing(a)
         | Problem::BranchMissing(a)
         | Problem::CloneMissing(a)
+        | Problem::GuardrailsMissing(a)
         | Problem::Tampered(a, _)
         | Problem::Unsealed(a) => (a.name.clone(), show(&a.path), None, None),
         Problem::Moved(a, to) => (a.name.clone(), show(&a.path), show(to), None),

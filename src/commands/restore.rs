@@ -52,12 +52,25 @@ pub fn run(args: RestoreArgs, io: &mut Io) -> Result<Outcome> {
         Restored::Done {
             name,
             archive,
+            unguarded,
             path,
         } => {
             writeln!(io.err, "restored agent '{name}' from {archive}")
                 .map_err(Error::io("writing"))?;
             writeln!(io.out, "{}", path.display()).map_err(Error::io("writing"))?;
-            Ok(Outcome::Done)
+            // The agent is back; like `add`, a failed setup is a warning
+            // and exit 1, not an undone restore.
+            match unguarded {
+                None => Ok(Outcome::Done),
+                Some(why) => {
+                    writeln!(
+                        io.err,
+                        "warning: the guardrails or the brief of agent '{name}' were not written: {why}; fix that, then run `git agent guard {name}`"
+                    )
+                    .map_err(Error::io("writing"))?;
+                    Ok(Outcome::Refused)
+                }
+            }
         }
     }
 }

@@ -586,6 +586,25 @@ pub fn git_dir_of(path: &Path) -> Result<PathBuf> {
     Ok(repo.git_dir().to_owned())
 }
 
+/// Write agent `name`'s guardrails for `tools` and its brief into its
+/// directory `path`, as `add` does; `restore` and `doctor --fix`, which
+/// make the directory anew, write the default ones ([`ALL`]).
+pub fn provide(repo: &gix::Repository, name: &str, path: &Path, tools: &[Tool]) -> Result<()> {
+    let (rules, _) = rules_of(repo, name)?;
+    let git_dir = git_dir_of(path)?;
+    write(path, &git_dir, &rules, tools)?;
+    crate::ops::brief::write(repo, name, path)?;
+    Ok(())
+}
+
+/// Whether the agent directory at `path` never had its guardrails
+/// written: its git directory holds no record of them, not even of
+/// `--guardrails none` (an `add` stopped before it wrote them, or a
+/// directory made anew by an older version).
+pub fn never_written(path: &Path) -> bool {
+    git_dir_of(path).is_ok_and(|dir| !dir.join(RECORD).exists())
+}
+
 /// Rewrite agent `name`'s guardrails (and brief) after its scope changed, for the tools
 /// it has them for (none when it was added with `--guardrails none`).
 pub fn refresh(repo: &gix::Repository, name: &str) -> Result<Vec<PathBuf>> {

@@ -82,6 +82,8 @@ pub enum Problem {
         new: String,
         why: String,
     },
+    /// The agent's directory never had its guardrails and brief written.
+    GuardrailsMissing(Agent),
     /// A checks worktree of `land` that cannot be used as it is.
     ChecksWorktree {
         path: PathBuf,
@@ -154,6 +156,17 @@ impl Problem {
                 t.remedy().into(),
             ),
             Problem::Unsealed(a) => unsealed_text(a),
+            Problem::GuardrailsMissing(a) => (
+                format!(
+                    "agent '{}': its guardrails and brief were never written in {} (an `add` stopped before them, or the directory was made anew)",
+                    a.name,
+                    a.path.display()
+                ),
+                format!(
+                    "write them as `add` does (all four tools); for other tools run `git agent guard {} --guardrails LIST`",
+                    a.name
+                ),
+            ),
             Problem::ChecksWorktree { path, breakage } => (
                 format!(
                     "the checks worktree {} is broken: {}",
@@ -303,6 +316,7 @@ impl Problem {
             Problem::Tampered(..) => "tampered",
             Problem::Unsealed(_) => "unsealed",
             Problem::BaseMovedOutsideLand { .. } => "base_moved_outside_land",
+            Problem::GuardrailsMissing(_) => "guardrails_missing",
             Problem::ChecksWorktree { .. } => "checks_worktree",
         }
     }
@@ -422,6 +436,8 @@ fn agent_problems(
             }
         } else if repo::branch_tip(&context::branch_repo(repo, agent)?, &agent.branch)?.is_none() {
             problems.push(Problem::BranchMissing(agent.clone()));
+        } else if crate::ops::guardrails::never_written(&agent.path) {
+            problems.push(Problem::GuardrailsMissing(agent.clone()));
         }
         return Ok(());
     }
@@ -447,6 +463,8 @@ fn agent_problems(
     }
     if !branch_exists {
         problems.push(Problem::BranchMissing(agent.clone()));
+    } else if agent.path.is_dir() && crate::ops::guardrails::never_written(&agent.path) {
+        problems.push(Problem::GuardrailsMissing(agent.clone()));
     }
     Ok(())
 }
@@ -585,20 +603,28 @@ pub fn repair(
         Problem::Unsealed(_) => {}
         Problem::HalfAdded(agent) => return roll_back(repo, agent, progress),
         Problem::Moved(agent, to) => follow_move(repo, agent, to)?,
-        Problem::DirectoryMissing(agent) => recreate_worktree(repo, agent, progress)?,
+        Problem::DirectoryMissing(agent) => {
+            recreate_worktree(repo, agent, progress)?;
+            provide_guardrails(repo, agent)?;
+        }
+        Problem::GuardrailsMissing(agent) => provide_guardrails(repo, agent)?,
         Problem::BranchMissing(agent) => recreate_branch(repo, agent)?,
         Problem::ChecksWorktree { path, .. } => checking::repair(repo, path)?,
         Problem::Unregistered { name, path } => {
             let base = repo::default_base(repo)?;
             let name = name.clone();
             let path = path.clone();
-            registry.update(|agents| {
+            let agent = registry.update(|agents| {
                 let mut agent = adopted(&name, path, base);
                 agent.port = Some(registry::free_port(&name, agents));
-                agents.insert(name.clone(), agent);
+                agents.insert(name.clone(), agent.clone());
                 // Adopted with an empty scope: nothing to widen, safe to seal.
-                sealing::seal(repo.common_dir(), agents, &[&name])
+                sealing::seal(repo.common_dir(), agents, &[&name])?;
+                Ok(agent)
             })?;
+            if crate::ops::guardrails::never_written(&agent.path) {
+                provide_guardrails(repo, &agent)?;
+            }
         }
         Problem::OrphanBranch(name) => {
             let agent = adopted(name, PathBuf::new(), repo::default_base(repo)?);
@@ -694,6 +720,11 @@ fn recreate_worktree(repo: &gix::Repository, agent: &Agent, progress: &dyn Progr
     }
     crate::ops::removal::prune_worktrees(repo, &main_dir(repo))?;
     crate::ops::provision::check_out_agent(repo, &context::registry(repo), agent, progress)
+}
+
+/// The default guardrails and the brief, written as `add` writes them.
+fn provide_guardrails(repo: &gix::Repository, agent: &Agent) -> Result<()> {
+    crate::ops::guardrails::provide(repo, &agent.name, &agent.path, &crate::ops::guardrails::ALL)
 }
 
 /// Recreate the agent's branch at its worktree's HEAD (or the base), or

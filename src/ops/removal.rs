@@ -487,10 +487,12 @@ pub struct RestoreRequest {
 pub enum Restored {
     /// Refused, with the message; nothing changed.
     Refused(String),
-    /// The agent is back from `archive`, its worktree at `path`.
+    /// The agent is back from `archive`, its worktree at `path`;
+    /// `unguarded` says why its guardrails could not be written, if not.
     Done {
         name: String,
         archive: String,
+        unguarded: Option<String>,
         path: PathBuf,
     },
 }
@@ -535,9 +537,15 @@ pub fn restore(
     })?;
     crate::state::crash::point("restore:after-ready");
     init_submodules(&path, io)?;
+    // As `add` writes them: the archive does not say which tools it had.
+    let unguarded =
+        crate::ops::guardrails::provide(repo, &agent.name, &path, &crate::ops::guardrails::ALL)
+            .err()
+            .map(|e| e.to_string());
     Ok(Restored::Done {
         name: agent.name,
         archive: reference,
+        unguarded,
         path,
     })
 }

@@ -538,3 +538,47 @@ fn an_agent_still_being_added_is_not_ready() {
     env.ok(env.agent("doctor", &["--fix"]));
     assert!(registered(&env, "half").is_none());
 }
+
+/// An `add` killed after its entry was ready but before it wrote the
+/// guardrails: `doctor` reports them missing and `--fix` writes them as
+/// `add` does; an agent added with `--guardrails none` has a record of
+/// that choice and is not reported.
+#[test]
+fn add_killed_before_its_guardrails_is_reported_and_fixed_by_doctor() {
+    let env = Env::with_policy(POLICY);
+    let mut add = env.command(bin("git-agent-add"), &env.repo());
+    add.args(["bare", "--scope", "docs/"])
+        .env(crash::VARIABLE, "add:after-ready");
+    assert_eq!(add.output().unwrap().status.signal(), Some(libc::SIGKILL));
+    env.ok(env.agent(
+        "add",
+        &["chosen", "--scope", "src/", "--guardrails", "none"],
+    ));
+    let dir = env.agent_dir("bare");
+    let settings = dir.join(".claude/settings.local.json");
+    assert!(!settings.exists());
+
+    let run = env.agent("doctor", &["--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{v}");
+    assert_eq!(problems[0]["kind"], "guardrails_missing", "{v}");
+    assert_eq!(problems[0]["agent"], "bare", "{v}");
+
+    env.ok(env.agent("doctor", &["--fix"]));
+    for file in [
+        ".claude/settings.local.json",
+        ".codex/config.toml",
+        ".cursor/cli.json",
+        ".gemini/policies/git-agent.toml",
+    ] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let claude = std::fs::read_to_string(&settings).unwrap();
+    assert!(claude.contains("docs"), "written from its scope: {claude}");
+    let brief = env.git_in(&dir, &["rev-parse", "--git-path", "git-agent-brief.md"]);
+    assert!(dir.join(brief.trim()).is_file(), "the brief too");
+    env.ok(env.agent("doctor", &[]));
+    assert!(!env.agent_dir("chosen").join(".claude").exists());
+}

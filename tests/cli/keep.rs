@@ -67,6 +67,22 @@ fn restore_keeps_the_archived_port_when_it_is_free() {
 }
 
 #[test]
+fn a_restored_agent_has_its_guardrails_and_brief_and_doctor_finds_nothing() {
+    let env = Env::new();
+    env.ok(env.agent("add", &["a", "--scope", "docs/"]));
+    write_in(&env.agent_dir("a"), "notes.txt", "work\n");
+    env.ok(env.agent("rm", &["a", "--force"]));
+    assert!(!env.agent_dir("a").exists());
+    env.ok(env.agent("restore", &["a"]));
+    let dir = env.agent_dir("a");
+    let claude = std::fs::read_to_string(dir.join(".claude/settings.local.json")).unwrap();
+    assert!(claude.contains("docs"), "{claude}");
+    let brief = env.git_in(&dir, &["rev-parse", "--git-path", "git-agent-brief.md"]);
+    assert!(dir.join(brief.trim()).is_file());
+    env.ok(env.agent("doctor", &[]));
+}
+
+#[test]
 fn doctor_archives_the_work_in_a_half_added_worktree_before_rolling_it_back() {
     let env = Env::new();
     env.commit_policy("version: 1\nsetup: [\"touch setup-started; sleep 20\"]\n");

@@ -171,11 +171,22 @@ fn a_worktree_moved_then_recreated_by_hand_on_the_same_admin_directory() {
 
     let (code, v) = doctor_json(&env, &[]);
     assert_eq!(code, 1, "two directories on one admin directory: {v}");
-    assert_eq!(v["problems"][0]["kind"], "shared_admin_dir", "{v}");
-    assert_eq!(v["problems"][0]["path"], moved.display().to_string());
+    let kinds: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    // The checkout made by hand has none of the guardrails `add` wrote.
+    assert_eq!(kinds, ["guardrails_missing", "shared_admin_dir"], "{v}");
+    assert_eq!(v["problems"][1]["path"], moved.display().to_string());
     let (code, v) = doctor_json(&env, &["--fix"]);
     assert_eq!(code, 0, "{v}");
-    let archived = v["problems"][0]["archived"].as_str().unwrap().to_owned();
+    assert!(
+        dir.join(".claude/settings.local.json").is_file(),
+        "the guardrails are back: {v}"
+    );
+    let archived = v["problems"][1]["archived"].as_str().unwrap().to_owned();
     assert!(archived.starts_with("refs/agent-archive/a/"), "{v}");
     assert_eq!(entries(&env.root.join("repo.agents")), ["a"]);
     // The copy's files are in the archive.
