@@ -212,6 +212,54 @@ pub fn land(
 }
 
 /// The error of a landing whose agent was removed under it.
+/// Why the landing of `agent` (the entry it was gated with) must stop
+/// now: its entry changed since (a person narrowed its scope while its
+/// checks ran, which can take minutes), or no longer verifies. Read again
+/// under the landing lock, just before the base moves, so what lands was
+/// checked against the scope the agent has when it lands.
+pub(crate) fn entry_changed_refusal(
+    repo: &gix::Repository,
+    agent: &Agent,
+) -> Result<Option<RefusalReport>> {
+    let now = match crate::ops::sealing::entry_to_land(repo, agent)? {
+        Ok(now) => now,
+        Err(refusal) => return Ok(Some(refusal)),
+    };
+    if now.scope == agent.scope
+        && now.areas == agent.areas
+        && now.branch == agent.branch
+        && now.base == agent.base
+        && now.role == agent.role
+    {
+        return Ok(None);
+    }
+    let rights = |a: &Agent| {
+        let mut parts: Vec<String> = a.areas.iter().map(|x| format!("area {x}")).collect();
+        parts.extend(a.scope.iter().cloned());
+        match parts.is_empty() {
+            true => "nothing".to_owned(),
+            false => parts.join(", "),
+        }
+    };
+    Ok(Some(RefusalReport::new(
+        "scope_changed",
+        format!(
+            "agent '{}' changed while it was being landed: it was checked against {}, and its scope is now {}{}; nothing landed\n  land it again, to check it against its scope as it is now",
+            agent.name,
+            rights(agent),
+            rights(&now),
+            match (
+                now.branch != agent.branch,
+                now.base != agent.base,
+                now.role != agent.role
+            ) {
+                (false, false, false) => String::new(),
+                _ => " (its branch, base or role changed too)".to_owned(),
+            }
+        ),
+    )))
+}
+
 pub fn removed_while_landing(name: &str) -> Error {
     Error::RemovedMeanwhile {
         name: name.to_owned(),
@@ -684,6 +732,10 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
     crate::state::crash::point("land:after-checks");
     let registry = context::registry(repo);
     let _lock = registry.lock_landing(&agent.base)?;
+    if let Some(refusal) = entry_changed_refusal(repo, agent)? {
+        report.refuse(refusal);
+        return Ok(Attempt::Finished);
+    }
     crate::state::crash::point("land:before-cas");
     match swap_base(at, ready.base_worktree.as_deref(), ready.tip)? {
         Swap::Moved => {}

@@ -764,6 +764,15 @@ impl<'a> Train<'a> {
         );
         let registry = context::registry(self.repo);
         let lock = registry.lock_landing(self.base)?;
+        // Every car as it is now: one whose scope changed while the train
+        // ran stops the train, as a single landing stops.
+        for link in &links {
+            let agent = gated[link.gated].ground.agent;
+            if let Some(refusal) = landing::entry_changed_refusal(self.repo, agent)? {
+                report.refuse_train(refusal);
+                return Ok(Attempt::Finished);
+            }
+        }
         crate::state::crash::point("train:before-cas");
         let mover = BaseMove {
             repo: self.repo,

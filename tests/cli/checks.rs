@@ -399,3 +399,84 @@ fn a_clean_checks_worktree_moves_to_exactly_the_landed_tree() {
         "changed\n"
     );
 }
+
+/// Run `land args` while its checks wait: once they have started, narrow
+/// agent `narrowed`'s scope as a person would, then let the checks finish.
+fn land_while_scope_narrows(env: &Env, args: &[&str], narrowed: &str) -> Run {
+    let marks = env.root.join("marks");
+    let _ = std::fs::remove_dir_all(&marks);
+    std::fs::create_dir(&marks).unwrap();
+    let land = env
+        .command(bin("git-agent"), &env.repo())
+        .arg("land")
+        .args(args)
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = marks.join("started");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !started.exists() {
+        assert!(Instant::now() < deadline, "the checks never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    env.ok(env.agent("scope", &["set", narrowed, "docs/"]));
+    std::fs::write(marks.join("go"), "").unwrap();
+    Run::from_output(land.wait_with_output().unwrap())
+}
+
+fn waiting_check(env: &Env) -> String {
+    policy_with_check(&format!(
+        "touch {m}/started; i=0; while [ ! -e {m}/go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done",
+        m = env.root.join("marks").display()
+    ))
+}
+
+/// A scope narrowed while a landing's checks run: the landing reads the
+/// entry again just before it moves the base, and stops; landed again, the
+/// branch is checked against the narrowed scope. The same for a train.
+#[test]
+fn a_scope_narrowed_during_the_checks_stops_the_landing_and_the_train() {
+    let env = Env::new();
+    env.commit_policy(&waiting_check(&env));
+    agent_with_commit(&env, "a");
+    agent_with_commit(&env, "b");
+    let base = env.git(&["rev-parse", "main"]);
+
+    let run = land_while_scope_narrows(&env, &["a"], "a");
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = json_of(&run);
+    assert_eq!(v["refusal"]["reason"], "scope_changed", "{v}");
+    let message = v["refusal"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("checked against src/a/") && message.contains("now docs/"),
+        "{v}"
+    );
+    assert_eq!(
+        env.git(&["rev-parse", "main"]),
+        base,
+        "the base did not move"
+    );
+    // Landed again: checked against the scope it has now.
+    std::fs::write(env.root.join("marks/go"), "").unwrap();
+    let run = env.agent("land", &["a", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        json_of(&run)["refusal"]["reason"],
+        "out_of_scope",
+        "{run:?}"
+    );
+
+    let run = land_while_scope_narrows(&env, &["b", "a"], "b");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("scope_changed"), "{run:?}");
+    assert_eq!(
+        env.git(&["rev-parse", "main"]),
+        base,
+        "the train did not move it"
+    );
+}
