@@ -216,10 +216,10 @@ impl std::ops::Deref for TreeData {
 }
 
 impl<'r> Reuse<'r> {
-    fn enabled(repo: &'r gix::Repository) -> Reuse<'r> {
+    fn enabled(repo: &'r gix::Repository, packs: &'r super::packs::Packs) -> Reuse<'r> {
         Reuse {
             enabled: true,
-            trees: Some(super::packs::Trees::new(repo)),
+            trees: Some(super::packs::Trees::new(repo, packs)),
             ..Reuse::default()
         }
     }
@@ -327,38 +327,44 @@ fn diff_trees_reusing(
 pub fn staged(repo: &gix::Repository) -> Result<Vec<Change>> {
     let index = read_index(repo)?;
     // Threads pay for themselves only where there are many directories to
-    // read; a small index is walked on this thread.
-    let workers = default_workers()?;
-    let workers = if index.entries().len() >= PARALLEL_INDEX_ENTRIES {
-        workers
-    } else {
-        1
-    };
+    // read; a small index (the hook's usual case) is walked on this thread
+    // without asking how many cores there are.
+    let workers = workers(index.entries().len() >= PARALLEL_INDEX_ENTRIES)?;
     staged_in(repo, &index, workers)
 }
 
 /// Below this many index entries, [`staged`] does not start threads.
 const PARALLEL_INDEX_ENTRIES: usize = 4096;
 
-/// How many threads a diff may use: `GIT_AGENT_THREADS` when set (1 keeps
-/// everything on one thread), else the machine's cores, at most four.
-pub fn default_workers() -> Result<usize> {
-    match std::env::var_os("GIT_AGENT_THREADS") {
+/// How many threads a diff may use: 1 unless `parallel`, else
+/// `GIT_AGENT_THREADS` when set, else the machine's cores, at most four.
+/// The setting is checked either way, so a bad value is refused whatever
+/// the size of the diff.
+pub fn workers(parallel: bool) -> Result<usize> {
+    let set = match std::env::var_os("GIT_AGENT_THREADS") {
         Some(value) if !value.is_empty() => match value.to_str().map(str::trim).map(str::parse) {
-            Some(Ok(n)) if (1..=64).contains(&n) => Ok(n),
-            _ => Err(crate::error::Error::usage(
-                format!(
-                    "GIT_AGENT_THREADS is '{}', not a number of threads from 1 to 64",
-                    value.to_string_lossy()
-                ),
-                "set it to a number such as 1 or 4, or unset it to use the machine's cores",
-            )),
+            Some(Ok(n)) if (1..=64).contains(&n) => Some(n),
+            _ => {
+                return Err(crate::error::Error::usage(
+                    format!(
+                        "GIT_AGENT_THREADS is '{}', not a number of threads from 1 to 64",
+                        value.to_string_lossy()
+                    ),
+                    "set it to a number such as 1 or 4, or unset it to use the machine's cores",
+                ));
+            }
         },
-        _ => Ok(std::thread::available_parallelism()
+        _ => None,
+    };
+    if !parallel {
+        return Ok(1);
+    }
+    Ok(set.unwrap_or_else(|| {
+        std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
-            .clamp(1, 4)),
-    }
+            .clamp(1, 4)
+    }))
 }
 
 /// [`staged`] over `index`, reading trees on up to `workers` threads.
@@ -477,29 +483,23 @@ impl<'i> IndexWalk<'_, 'i> {
             let task = tasks.swap_remove(largest);
             self.level(task, &mut out, &mut tasks)?;
         }
-        tasks.sort_by_key(|t| std::cmp::Reverse(t.range.len()));
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let tasks: Vec<std::sync::Mutex<Option<DirTask<'i>>>> = tasks
-            .into_iter()
-            .map(|t| std::sync::Mutex::new(Some(t)))
-            .collect();
+        // Popped from the end: the largest first.
+        tasks.sort_by_key(|t| t.range.len());
+        let threads = workers.min(tasks.len());
+        let queue = std::sync::Mutex::new(tasks);
         let index = self.index;
         let results: Vec<Result<Vec<Change>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers.min(tasks.len()))
+            let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     let repo = without_pack_cache(self.repo).into_sync();
-                    let (next, tasks) = (&next, &tasks);
+                    let queue = &queue;
                     s.spawn(move || {
                         let repo = repo.to_thread_local();
                         let walk = IndexWalk { repo: &repo, index };
                         let mut out = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(slot) = tasks.get(i) else { break };
-                            let task = slot.lock().expect("no thread panics holding it").take();
-                            if let Some(task) = task {
-                                walk.walk(vec![task], &mut out)?;
-                            }
+                        let next = || queue.lock().expect("no thread panics holding it").pop();
+                        while let Some(task) = next() {
+                            walk.walk(vec![task], &mut out)?;
                         }
                         Ok(out)
                     })
@@ -846,7 +846,7 @@ pub fn range_hiding(
     hidden: &[ObjectId],
     to: ObjectId,
 ) -> Result<Vec<CommitChanges>> {
-    range_hiding_in(repo, hidden, to, default_workers()?)
+    range_hiding_in(repo, hidden, to, workers(true)?)
 }
 
 /// [`range_hiding`], diffing on up to `workers` threads when the range has
@@ -870,12 +870,7 @@ pub fn range_hiding_in(
         let info = info.git("walking the commit range")?;
         let commit = repo.find_commit(info.id).git("reading a commit")?;
         let tree = commit.tree_id().git("reading a commit's tree")?.detach();
-        let summary = commit
-            .message_raw_sloppy()
-            .lines()
-            .next()
-            .map(|l| l.to_str_lossy().into_owned())
-            .unwrap_or_default();
+        let summary = super::repo::summary(&commit);
         let time = commit.time().map(|t| t.seconds).unwrap_or(i64::MIN);
         trees.insert(info.id, tree);
         commits.push((info.id, info.parent_ids, tree, summary, time));
@@ -913,8 +908,9 @@ fn diff_commits(
     trees: &std::collections::HashMap<ObjectId, ObjectId>,
     workers: usize,
 ) -> Result<Vec<CommitChanges>> {
+    let packs = super::packs::Packs::open(repo);
     let run = |repo: &gix::Repository, part: &[Walked]| -> Result<Vec<CommitChanges>> {
-        let mut reuse = Reuse::enabled(repo);
+        let mut reuse = Reuse::enabled(repo, &packs);
         part.iter()
             .map(|c| commit_changes(repo, c, trees, &mut reuse))
             .collect()

@@ -28,20 +28,15 @@ use crate::error::{GitContext, Result};
 /// `core.deltaBaseCacheLimit` is 96 MiB for its one).
 const CACHE_BYTES: usize = 24 << 20;
 
-/// Tree objects of one repository, read with a delta-base cache.
-pub struct Trees<'r> {
-    repo: &'r gix::Repository,
+/// The packs of a repository's object directory and its alternates,
+/// newest first: opened once, and shared by every thread of a diff.
+pub struct Packs {
     bundles: Vec<pack::Bundle>,
-    /// The bundle the last object was found in: tried first.
-    last_hit: usize,
-    cache: BaseCache,
-    inflate: gix::zlib::Inflate,
 }
 
-impl<'r> Trees<'r> {
-    /// The packs of `repo`'s object directory and its alternates, newest
-    /// first. A pack that cannot be opened is left to gix.
-    pub fn new(repo: &'r gix::Repository) -> Trees<'r> {
+impl Packs {
+    /// A pack that cannot be opened is left to gix.
+    pub fn open(repo: &gix::Repository) -> Packs {
         let store = repo.objects.store_ref();
         let mut dirs = vec![store.path().to_owned()];
         dirs.extend(store.alternate_db_paths().unwrap_or_default());
@@ -66,9 +61,27 @@ impl<'r> Trees<'r> {
                 bundle
             })
             .collect();
+        Packs { bundles }
+    }
+}
+
+/// Tree objects of one repository, read from its [`Packs`] with a
+/// delta-base cache; one per thread.
+pub struct Trees<'r> {
+    repo: &'r gix::Repository,
+    bundles: &'r [pack::Bundle],
+    /// The bundle the last object was found in: tried first.
+    last_hit: usize,
+    cache: BaseCache,
+    inflate: gix::zlib::Inflate,
+}
+
+impl<'r> Trees<'r> {
+    /// Trees of `repo` (which reads what is not in `packs`), from `packs`.
+    pub fn new(repo: &'r gix::Repository, packs: &'r Packs) -> Trees<'r> {
         Trees {
             repo,
-            bundles,
+            bundles: &packs.bundles,
             last_hit: 0,
             cache: BaseCache::default(),
             inflate: gix::zlib::Inflate::default(),

@@ -189,3 +189,14 @@ pub fn open_home(dir: &Path) -> Result<gix::Repository> {
     let here = open(dir)?;
     Ok(control(&here)?.unwrap_or(here))
 }
+
+/// A commit's summary: the first line of its message, lossily UTF-8.
+pub fn summary(commit: &gix::Commit<'_>) -> String {
+    use gix::bstr::ByteSlice;
+    commit
+        .message_raw_sloppy()
+        .lines()
+        .next()
+        .map(|l| l.to_str_lossy().into_owned())
+        .unwrap_or_default()
+}

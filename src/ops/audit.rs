@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use gix::ObjectId;
-use gix::bstr::ByteSlice;
 use serde::Serialize;
 
 use crate::error::{Error, GitContext, Result};
@@ -158,12 +157,7 @@ fn classify(
     agent_commits: &HashMap<ObjectId, String>,
 ) -> Result<Classified> {
     let commit = repo.find_commit(id).git("reading a commit")?;
-    let summary = commit
-        .message_raw_sloppy()
-        .lines()
-        .next()
-        .map(|l| l.to_str_lossy().into_owned())
-        .unwrap_or_default();
+    let summary = repo::summary(&commit);
     let mut out = Classified {
         commit: id.to_string(),
         summary,

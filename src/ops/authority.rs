@@ -88,6 +88,18 @@ pub struct AgentContext {
 /// worktree or clone holds the repository `here` was opened from. An agent's
 /// clone whose entry is gone still counts, under its directory's name.
 pub fn contexts(here: &gix::Repository) -> Result<Vec<AgentContext>> {
+    let control = repo::control(here)?;
+    let agents = context::registry(control.as_ref().unwrap_or(here)).load()?;
+    Ok(contexts_among(here, control.is_some(), &agents))
+}
+
+/// [`contexts`], given the registry `agents` (the one of `here`'s home
+/// repository) and whether `here` is an agent's clone.
+pub fn contexts_among(
+    here: &gix::Repository,
+    is_clone: bool,
+    agents: &crate::state::registry::Agents,
+) -> Vec<AgentContext> {
     let mut found = Vec::new();
     if let Some(name) = std::env::var_os("GIT_AGENT").filter(|v| !v.is_empty()) {
         found.push(AgentContext {
@@ -96,10 +108,9 @@ pub fn contexts(here: &gix::Repository) -> Result<Vec<AgentContext>> {
         });
     }
     let workdir = here.workdir().map(ToOwned::to_owned);
-    if let Some(control) = repo::control(here)? {
-        let agents = context::registry(&control).load()?;
+    if is_clone {
         let dir = workdir.unwrap_or_else(|| here.git_dir().to_owned());
-        let name = context::agent_of_worktree(here, &agents)
+        let name = context::agent_of_worktree(here, agents)
             .map(|a| a.name.clone())
             .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_default();
@@ -107,10 +118,9 @@ pub fn contexts(here: &gix::Repository) -> Result<Vec<AgentContext>> {
             name,
             via: Via::Clone(dir),
         });
-        return Ok(found);
+        return found;
     }
-    let agents = context::registry(here).load()?;
-    if let (Some(agent), Some(dir)) = (context::agent_of_worktree(here, &agents), workdir) {
+    if let (Some(agent), Some(dir)) = (context::agent_of_worktree(here, agents), workdir) {
         found.push(AgentContext {
             name: agent.name.clone(),
             via: Via::Worktree(dir),
@@ -123,7 +133,7 @@ pub fn contexts(here: &gix::Repository) -> Result<Vec<AgentContext>> {
             via: Via::Worktree(here.git_dir().to_owned()),
         });
     }
-    Ok(found)
+    found
 }
 
 /// The agent whose mark (left by `add`) is in `here`'s git directory.

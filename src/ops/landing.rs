@@ -212,27 +212,36 @@ pub fn land(
 }
 
 /// The error of a landing whose agent was removed under it.
-/// Why the landing of `agent` (the entry it was gated with) must stop
-/// now: its entry changed since (a person narrowed its scope while its
+/// Why the landing of `agents` (the entries they were gated with) must
+/// stop now: an entry changed since (a person narrowed a scope while the
 /// checks ran, which can take minutes), or no longer verifies. Read again
 /// under the landing lock, just before the base moves, so what lands was
-/// checked against the scope the agent has when it lands.
+/// checked against the scope each agent has when it lands.
 pub(crate) fn entry_changed_refusal(
     repo: &gix::Repository,
-    agent: &Agent,
+    agents: &[&Agent],
 ) -> Result<Option<RefusalReport>> {
-    let now = match crate::ops::sealing::entry_to_land(repo, agent)? {
-        Ok(now) => now,
-        Err(refusal) => return Ok(Some(refusal)),
-    };
-    if now.scope == agent.scope
-        && now.areas == agent.areas
-        && now.branch == agent.branch
-        && now.base == agent.base
-        && now.role == agent.role
+    for (agent, now) in agents
+        .iter()
+        .zip(crate::ops::sealing::entries_to_land(repo, agents)?)
     {
-        return Ok(None);
+        let now = match now {
+            Ok(now) => now,
+            Err(refusal) => return Ok(Some(refusal)),
+        };
+        if now.scope != agent.scope
+            || now.areas != agent.areas
+            || now.branch != agent.branch
+            || now.base != agent.base
+            || now.role != agent.role
+        {
+            return Ok(Some(scope_changed(agent, &now)));
+        }
     }
+    Ok(None)
+}
+
+fn scope_changed(agent: &Agent, now: &Agent) -> RefusalReport {
     let rights = |a: &Agent| {
         let mut parts: Vec<String> = a.areas.iter().map(|x| format!("area {x}")).collect();
         parts.extend(a.scope.iter().cloned());
@@ -241,23 +250,20 @@ pub(crate) fn entry_changed_refusal(
             false => parts.join(", "),
         }
     };
-    Ok(Some(RefusalReport::new(
+    let more = if now.branch != agent.branch || now.base != agent.base || now.role != agent.role {
+        " (its branch, base or role changed too)"
+    } else {
+        ""
+    };
+    RefusalReport::new(
         "scope_changed",
         format!(
-            "agent '{}' changed while it was being landed: it was checked against {}, and its scope is now {}{}; nothing landed\n  land it again, to check it against its scope as it is now",
+            "agent '{}' changed while it was being landed: it was checked against {}, and its scope is now {}{more}; nothing landed\n  land it again, to check it against its scope as it is now",
             agent.name,
             rights(agent),
-            rights(&now),
-            match (
-                now.branch != agent.branch,
-                now.base != agent.base,
-                now.role != agent.role
-            ) {
-                (false, false, false) => String::new(),
-                _ => " (its branch, base or role changed too)".to_owned(),
-            }
+            rights(now),
         ),
-    )))
+    )
 }
 
 pub fn removed_while_landing(name: &str) -> Error {
@@ -732,7 +738,7 @@ fn land_ready(at: &Ground, ready: Ready, report: &mut Report, io: &mut Io) -> Re
     crate::state::crash::point("land:after-checks");
     let registry = context::registry(repo);
     let _lock = registry.lock_landing(&agent.base)?;
-    if let Some(refusal) = entry_changed_refusal(repo, agent)? {
+    if let Some(refusal) = entry_changed_refusal(repo, &[agent])? {
         report.refuse(refusal);
         return Ok(Attempt::Finished);
     }

@@ -123,12 +123,13 @@ pub fn run(phase: &str, io: &mut Io) -> Result<Outcome> {
         return Ok(Outcome::Done);
     }
     let here = open_here()?;
-    let contexts = authority::contexts(&here)?;
+    // The home repository and its registry, opened and read once.
+    let control = repo::control(&here)?;
+    let agents = context::registry(control.as_ref().unwrap_or(&here)).load()?;
+    let contexts = authority::contexts_among(&here, control.is_some(), &agents);
     if contexts.is_empty() {
         return Ok(Outcome::Done);
     }
-    let control = repo::control(&here)?;
-    let agents = context::registry(control.as_ref().unwrap_or(&here)).load()?;
     let guarded: Vec<Guarded> = contexts
         .iter()
         .map(|c| Guarded {

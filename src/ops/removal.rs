@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
-use gix::bstr::ByteSlice;
 use serde::Serialize;
 
 use crate::Io;
@@ -41,14 +40,8 @@ pub fn unlanded_commits(
     let mut commits = Vec::new();
     for info in walk {
         let info = info.git("walking the branch")?;
-        let summary = repo
-            .find_commit(info.id)
-            .git("reading a commit")?
-            .message_raw_sloppy()
-            .lines()
-            .next()
-            .map(|l| String::from_utf8_lossy(l).into_owned())
-            .unwrap_or_default();
+        let summary =
+            crate::git::repo::summary(&repo.find_commit(info.id).git("reading a commit")?);
         commits.push((info.id, summary));
     }
     if !commits.is_empty()

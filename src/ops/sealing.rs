@@ -128,28 +128,45 @@ pub fn entry_to_land(
     repo: &gix::Repository,
     agent: &Agent,
 ) -> Result<std::result::Result<Agent, RefusalReport>> {
-    let (current, verdict) = crate::ops::context::registry(repo).read_locked(|agents| {
-        // Gone, or removed and made again, since the caller read it: its
-        // missing seal would read as `unsealed`, which names the wrong cause.
-        let Some(current) = agents
-            .get(&agent.name)
-            .filter(|a| a.created == agent.created)
-        else {
-            return Err(crate::ops::landing::removed_while_landing(&agent.name));
-        };
-        let verdict = Checker::load(repo.common_dir())?.verify(current)?;
-        Ok((current.clone(), verdict))
+    Ok(entries_to_land(repo, &[agent])?
+        .pop()
+        .expect("one verdict for one agent"))
+}
+
+/// [`entry_to_land`] for each of `agents`, with one read of the registry
+/// and the seals (a train asks for all of its agents at once).
+pub fn entries_to_land(
+    repo: &gix::Repository,
+    agents: &[&Agent],
+) -> Result<Vec<std::result::Result<Agent, RefusalReport>>> {
+    let read = crate::ops::context::registry(repo).read_locked(|now| {
+        let checker = Checker::load(repo.common_dir())?;
+        agents
+            .iter()
+            .map(|agent| {
+                // Gone, or removed and made again, since the caller read it:
+                // its missing seal would read as `unsealed`, which names the
+                // wrong cause.
+                let Some(current) = now.get(&agent.name).filter(|a| a.created == agent.created)
+                else {
+                    return Err(crate::ops::landing::removed_while_landing(&agent.name));
+                };
+                Ok((current.clone(), checker.verify(current)?))
+            })
+            .collect::<Result<Vec<_>>>()
     })?;
-    if current.state == crate::state::registry::State::Adding {
-        return Ok(Err(crate::state::registry::not_ready(
-            &current.name,
-            "land",
-        )));
-    }
-    Ok(match land_refusal(&current, verdict) {
-        Some(refusal) => Err(refusal),
-        None => Ok(current),
-    })
+    Ok(read
+        .into_iter()
+        .map(|(current, verdict)| {
+            if current.state == crate::state::registry::State::Adding {
+                return Err(crate::state::registry::not_ready(&current.name, "land"));
+            }
+            match land_refusal(&current, verdict) {
+                Some(refusal) => Err(refusal),
+                None => Ok(current),
+            }
+        })
+        .collect())
 }
 
 /// Why `land` must not trust `agent`'s entry, given its seal's verdict.

@@ -766,12 +766,10 @@ impl<'a> Train<'a> {
         let lock = registry.lock_landing(self.base)?;
         // Every car as it is now: one whose scope changed while the train
         // ran stops the train, as a single landing stops.
-        for link in &links {
-            let agent = gated[link.gated].ground.agent;
-            if let Some(refusal) = landing::entry_changed_refusal(self.repo, agent)? {
-                report.refuse_train(refusal);
-                return Ok(Attempt::Finished);
-            }
+        let cars: Vec<&Agent> = links.iter().map(|l| gated[l.gated].ground.agent).collect();
+        if let Some(refusal) = landing::entry_changed_refusal(self.repo, &cars)? {
+            report.refuse_train(refusal);
+            return Ok(Attempt::Finished);
         }
         crate::state::crash::point("train:before-cas");
         let mover = BaseMove {

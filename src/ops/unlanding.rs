@@ -24,7 +24,6 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use gix::ObjectId;
-use gix::bstr::ByteSlice;
 use serde::Serialize;
 
 use crate::Io;
@@ -743,12 +742,7 @@ fn landing_at(
         _ => id,
     };
     let commits = receipts::first_parents(repo, id, &[before])?.len();
-    let summary = commit
-        .message_raw_sloppy()
-        .lines()
-        .next()
-        .map(|l| l.to_str_lossy().into_owned())
-        .unwrap_or_default();
+    let summary = repo::summary(commit);
     Ok(Some(Landing {
         tip: id,
         before,

@@ -9,8 +9,8 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use git_agent::git::changes::{self, ChangeKind};
-use git_agent::git::packs::Trees;
+use git_agent::git::changes;
+use git_agent::git::packs::{Packs, Trees};
 
 use crate::support::*;
 
@@ -101,7 +101,8 @@ fn longest_chain(env: &Env) -> usize {
 /// with gix's own reading.
 fn assert_trees_equal_gix(env: &Env, ids: &[gix::ObjectId]) {
     let repo = gix::open(env.repo()).unwrap();
-    let mut trees = Trees::new(&repo);
+    let packs = Packs::open(&repo);
+    let mut trees = Trees::new(&repo, &packs);
     let mut buf = Vec::new();
     for id in ids {
         trees.read(id, &mut buf).unwrap();
@@ -162,7 +163,8 @@ fn a_tree_not_in_any_pack_is_read_loose_and_a_blob_is_refused() {
         .parse()
         .unwrap();
     env.git(&["repack", "-adq"]);
-    let mut trees = Trees::new(&repo);
+    let packs = Packs::open(&repo);
+    let mut trees = Trees::new(&repo, &packs);
     let err = trees.read(&blob, &mut Vec::new()).unwrap_err();
     assert!(err.to_string().contains("not a tree"), "{err}");
 }
@@ -191,16 +193,6 @@ fn git_changes(env: &Env, base: &str, tip: &str) -> Vec<(String, Vec<(String, ch
             (commit.to_owned(), changes)
         })
         .collect()
-}
-
-fn letter(kind: ChangeKind) -> char {
-    match kind {
-        ChangeKind::Added => 'A',
-        ChangeKind::Deleted => 'D',
-        ChangeKind::Modified => 'M',
-        ChangeKind::TypeChanged => 'T',
-        ChangeKind::Unmerged => 'U',
-    }
 }
 
 #[test]

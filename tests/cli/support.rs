@@ -345,3 +345,15 @@ pub fn outside_temporary_dirs() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// git's letter for a change kind, as `--name-status` prints it.
+pub fn letter(kind: git_agent::git::changes::ChangeKind) -> char {
+    use git_agent::git::changes::ChangeKind;
+    match kind {
+        ChangeKind::Added => 'A',
+        ChangeKind::Deleted => 'D',
+        ChangeKind::Modified => 'M',
+        ChangeKind::TypeChanged => 'T',
+        ChangeKind::Unmerged => 'U',
+    }
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::Stdio;
 
-use git_agent::git::changes::{ChangeKind, diff_trees};
+use git_agent::git::changes::diff_trees;
 use gix::bstr::BStr;
 use proptest::prelude::*;
 
@@ -154,16 +154,6 @@ fn git_diff(env: &Env, old: &str, new: &str) -> Vec<(Vec<u8>, char)> {
         .collect();
     changes.sort();
     changes
-}
-
-fn letter(kind: ChangeKind) -> char {
-    match kind {
-        ChangeKind::Added => 'A',
-        ChangeKind::Deleted => 'D',
-        ChangeKind::Modified => 'M',
-        ChangeKind::TypeChanged => 'T',
-        ChangeKind::Unmerged => 'U',
-    }
 }
 
 proptest! {
